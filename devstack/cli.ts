@@ -1,0 +1,65 @@
+/**
+ * `npm run devstack -- up|down|status|env`: the local stack in one command.
+ * `demo` brings the stack up and says where everything is.
+ */
+import { paths } from './config.ts';
+import { down, environment, status, up } from './stack.ts';
+
+async function printStatus(): Promise<boolean> {
+  const rows = await status();
+  for (const row of rows) {
+    const state = row.pid === undefined ? 'stopped' : row.healthy ? 'healthy' : 'unhealthy';
+    const memory = row.residentMiB === undefined ? '' : `${row.residentMiB} MiB`;
+    console.log(`${row.name.padEnd(24)} ${state.padEnd(10)} ${String(row.pid ?? '-').padEnd(8)} ${memory.padEnd(9)} ${row.url}`);
+  }
+  return rows.every((row) => row.healthy);
+}
+
+function printWhereEverythingIs(): void {
+  const env = environment();
+  console.log(`
+Temporal Web UI   ${env.TEMPORAL_UI_URL}
+Temporal gRPC     ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})
+Kubernetes        KUBECONFIG=${env.KUBECONFIG}
+Prometheus        ${env.PROMETHEUS_URL}
+Alertmanager      ${env.ALERTMANAGER_URL}
+Logs              ${env.KUBEMEDIC_LOG_DIR}
+Environment       source ${paths.envFile}`);
+}
+
+const commands: Record<string, () => Promise<number>> = {
+  up: async () => {
+    await up();
+    printWhereEverythingIs();
+    return 0;
+  },
+  down: async () => {
+    await down();
+    return 0;
+  },
+  status: async () => ((await printStatus()) ? 0 : 1),
+  env: async () => {
+    for (const [key, value] of Object.entries(environment())) console.log(`export ${key}=${value}`);
+    return 0;
+  },
+  demo: async () => {
+    await up();
+    await printStatus();
+    printWhereEverythingIs();
+    return 0;
+  },
+};
+
+const name = process.argv[2] ?? 'status';
+const command = commands[name];
+if (command === undefined) {
+  console.error(`unknown command "${name}"; use one of: ${Object.keys(commands).join(', ')}`);
+  process.exit(2);
+}
+command().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`devstack ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything KubeMedic's local stack and tests need on a fresh Debian machine:
+# Debian's Prometheus, Alertmanager and openssl; the npm packages; the Go-built servers.
+# Safe to run again: each step skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$SECONDS
+
+sudo=""
+[[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+missing=()
+for package in prometheus prometheus-alertmanager openssl; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  echo "install: Debian packages ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The packages start system services where systemd runs; the stack runs its own servers
+  # on the same ports, so those services are stopped and kept off.
+  if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+    $sudo systemctl disable --now prometheus prometheus-alertmanager >/dev/null 2>&1 || true
+  fi
+fi
+
+echo "install: npm packages"
+npm ci --no-audit --no-fund --loglevel=error
+
+echo "install: Go-built servers (cache ${KUBEMEDIC_CACHE:-$HOME/.cache/kubemedic})"
+bash devstack/build.sh
+
+echo "install: done in $((SECONDS - start))s"

@@ -1,0 +1,83 @@
+/** The configuration files the stack's servers read: kubeconfig, Prometheus and Alertmanager. */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { paths, ports } from './config.ts';
+import { pki } from './pki.ts';
+
+export const apiserverUrl = () => `https://127.0.0.1:${ports.apiserver}`;
+
+export function writeKubeconfig(): void {
+  const b64 = (file: string) => readFileSync(file).toString('base64');
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      { name: 'kubemedic-devstack', cluster: { server: apiserverUrl(), 'certificate-authority-data': b64(pki.caCert) } },
+    ],
+    users: [
+      {
+        name: 'kubemedic-admin',
+        user: { 'client-certificate-data': b64(pki.adminCert), 'client-key-data': b64(pki.adminKey) },
+      },
+    ],
+    contexts: [{ name: 'kubemedic-devstack', context: { cluster: 'kubemedic-devstack', user: 'kubemedic-admin' } }],
+    'current-context': 'kubemedic-devstack',
+  };
+  writeFileSync(paths.kubeconfig, stringify(kubeconfig), { mode: 0o600 });
+}
+
+export const prometheusConfigFile = () => join(paths.config, 'prometheus.yml');
+export const alertmanagerConfigFile = () => join(paths.config, 'alertmanager.yml');
+
+/**
+ * Prometheus scrapes every server of the stack and KubeMedic's own processes, evaluates the rule
+ * files under <state>/config/prometheus-rules (tests drop files there and POST /-/reload), and
+ * sends alerts to the local Alertmanager. Intervals are short so tests see results quickly.
+ */
+export function writePrometheusConfig(): void {
+  mkdirSync(paths.prometheusRules, { recursive: true });
+  const local = (port: number) => [{ targets: [`127.0.0.1:${port}`] }];
+  const config = {
+    global: { scrape_interval: '5s', evaluation_interval: '1s' },
+    rule_files: [join(paths.prometheusRules, '*.yml')],
+    alerting: { alertmanagers: [{ static_configs: local(ports.alertmanager) }] },
+    scrape_configs: [
+      { job_name: 'prometheus', static_configs: local(ports.prometheus) },
+      { job_name: 'alertmanager', static_configs: local(ports.alertmanager) },
+      { job_name: 'etcd', static_configs: local(ports.etcd) },
+      { job_name: 'temporal', static_configs: local(ports.temporalMetrics) },
+      { job_name: 'kwok', static_configs: local(ports.kwok) },
+      {
+        job_name: 'kube-apiserver',
+        scheme: 'https',
+        tls_config: { ca_file: pki.caCert, cert_file: pki.adminCert, key_file: pki.adminKey },
+        static_configs: local(ports.apiserver),
+      },
+    ],
+  };
+  writeFileSync(prometheusConfigFile(), stringify(config));
+}
+
+/**
+ * Alerts go to the policy watcher's webhook receiver; alerts labelled kubemedic_test_sink="true"
+ * go to a sink port that tests listen on, so a test never competes with a running watcher.
+ */
+export function writeAlertmanagerConfig(): void {
+  const webhook = (port: number, path: string) => [{ url: `http://127.0.0.1:${port}${path}`, send_resolved: true }];
+  const config = {
+    route: {
+      receiver: 'kubemedic-watcher',
+      group_by: ['alertname', 'namespace'],
+      group_wait: '1s',
+      group_interval: '5s',
+      repeat_interval: '1h',
+      routes: [{ receiver: 'test-sink', matchers: ['kubemedic_test_sink="true"'] }],
+    },
+    receivers: [
+      { name: 'kubemedic-watcher', webhook_configs: webhook(ports.watcherWebhook, '/alertmanager') },
+      { name: 'test-sink', webhook_configs: webhook(ports.alertSink, '/alerts') },
+    ],
+  };
+  writeFileSync(alertmanagerConfigFile(), stringify(config));
+}

@@ -1,0 +1,118 @@
+/** Brings the local stack up and down, and says where everything is. */
+import { KubeConfig } from '@kubernetes/client-node';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { binary, buildCache, paths, ports } from './config.ts';
+import { ensureFakeNodes } from './fake-nodes.ts';
+import { ensurePki } from './pki.ts';
+import { logFile, portIsFree, runningPid, startProcess, stopProcess, waitFor } from './processes.ts';
+import { writeAlertmanagerConfig, writeKubeconfig, writePrometheusConfig } from './server-configs.ts';
+import { type Server, servers, waves } from './servers.ts';
+
+const healthTimeoutMs = 180_000;
+
+async function startOrReuse(server: Server, log: (line: string) => void): Promise<void> {
+  const path = binary(server.binary);
+  if (runningPid(server.name) !== undefined) {
+    log(`${server.name}: already running, reused`);
+    return;
+  }
+  for (const port of server.ports) {
+    if (!(await portIsFree(port))) {
+      throw new Error(
+        `${server.name} cannot start: port ${port} is taken by a process this stack did not start. ` +
+          'Stop it, or move the stack with KUBEMEDIC_PORT_* (see devstack/config.ts).',
+      );
+    }
+  }
+  startProcess(server.name, path, server.args());
+  log(`${server.name}: started (log ${logFile(server.name)})`);
+}
+
+export async function up(log: (line: string) => void = console.log): Promise<void> {
+  const started = Date.now();
+  for (const dir of [paths.state, paths.logs, paths.pids, paths.data, paths.config]) mkdirSync(dir, { recursive: true });
+  servers.forEach((server) => binary(server.binary)); // fail before starting anything when one is missing
+  ensurePki();
+  writeKubeconfig();
+  writePrometheusConfig();
+  writeAlertmanagerConfig();
+  for (const wave of waves) {
+    for (const server of wave) await startOrReuse(server, log);
+    await Promise.all(wave.map((server) => waitFor(server.name, server.healthy, healthTimeoutMs)));
+  }
+  await ensureFakeNodes(loadKubeconfig());
+  writeEnvFile();
+  log(`devstack up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+export async function down(log: (line: string) => void = console.log): Promise<void> {
+  for (const wave of [...waves].reverse()) {
+    await Promise.all(
+      wave.map(async (server) => {
+        if (await stopProcess(server.name)) log(`${server.name}: stopped`);
+      }),
+    );
+  }
+}
+
+export interface ServerStatus {
+  name: string;
+  pid: number | undefined;
+  healthy: boolean;
+  residentMiB: number | undefined;
+  url: string;
+}
+
+export async function status(): Promise<ServerStatus[]> {
+  return Promise.all(
+    servers.map(async (server) => {
+      const pid = runningPid(server.name);
+      return {
+        name: server.name,
+        pid,
+        healthy: pid !== undefined && (await server.healthy().catch(() => false)),
+        residentMiB: pid === undefined ? undefined : residentMiB(pid),
+        url: server.url,
+      };
+    }),
+  );
+}
+
+export async function isUp(): Promise<boolean> {
+  return (await status()).every((s) => s.healthy);
+}
+
+function residentMiB(pid: number): number | undefined {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Math.round(Number(match[1]) / 1024) : undefined;
+}
+
+export function loadKubeconfig(): KubeConfig {
+  const kubeconfig = new KubeConfig();
+  kubeconfig.loadFromFile(paths.kubeconfig);
+  return kubeconfig;
+}
+
+/** What tests, the CLI and a person need to reach the stack, as shell exports. */
+export function environment() {
+  return {
+    KUBECONFIG: paths.kubeconfig,
+    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_UI_URL: `http://localhost:${ports.temporalUi}`,
+    PROMETHEUS_URL: `http://127.0.0.1:${ports.prometheus}`,
+    ALERTMANAGER_URL: `http://127.0.0.1:${ports.alertmanager}`,
+    KUBEMEDIC_PROMETHEUS_RULES_DIR: paths.prometheusRules,
+    KUBEMEDIC_ALERT_SINK_PORT: String(ports.alertSink),
+    KUBEMEDIC_LOG_DIR: paths.logs,
+    KUBEMEDIC_BUILD_CACHE: buildCache,
+    TEMPORAL_BIN: binary('temporal'),
+    HELM_BIN: binary('helm'),
+    PROMTOOL_BIN: binary('promtool'),
+  };
+}
+
+function writeEnvFile(): void {
+  const lines = Object.entries(environment()).map(([key, value]) => `export ${key}=${value}`);
+  writeFileSync(paths.envFile, `${lines.join('\n')}\n`);
+}
