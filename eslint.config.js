@@ -14,9 +14,16 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no Node APIs, clocks or randomness.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:*', '@kubernetes/*', '@temporalio/activity', '@temporalio/client'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:*', '@kubernetes/*', '@temporalio/activity', '@temporalio/client'] },
+      ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process'],
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random' }, { object: 'Date', property: 'now' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random' },
+        { object: 'Date', property: 'now' },
+      ],
     },
   },
 );

@@ -10,7 +10,9 @@ async function printStatus(): Promise<boolean> {
   for (const row of rows) {
     const state = row.pid === undefined ? 'stopped' : row.healthy ? 'healthy' : 'unhealthy';
     const memory = row.residentMiB === undefined ? '' : `${row.residentMiB} MiB`;
-    console.log(`${row.name.padEnd(24)} ${state.padEnd(10)} ${String(row.pid ?? '-').padEnd(8)} ${memory.padEnd(9)} ${row.url}`);
+    console.log(
+      `${row.name.padEnd(24)} ${state.padEnd(10)} ${String(row.pid ?? '-').padEnd(8)} ${memory.padEnd(9)} ${row.url}`,
+    );
   }
   return rows.every((row) => row.healthy);
 }

@@ -83,7 +83,9 @@ export function binary(name: BinaryName): string {
   const debian = debianBinaries[name];
   if (debian !== undefined) {
     if (!existsSync(debian)) {
-      throw new Error(`${debian} is missing: run devstack/install.sh (it installs Debian's prometheus packages)`);
+      throw new Error(
+        `${debian} is missing: run devstack/install.sh (it installs Debian's prometheus packages)`,
+      );
     }
     return debian;
   }

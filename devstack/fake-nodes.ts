@@ -37,7 +37,8 @@ export async function ensureFakeNodes(kubeconfig: KubeConfig, timeoutMs = 60_000
   for (;;) {
     const nodes = (await core.listNode()).items.filter((n) => fakeNodeNames.includes(n.metadata?.name ?? ''));
     if (nodes.length === fakeNodeCount && nodes.every(isReady)) return;
-    if (Date.now() > deadline) throw new Error(`KWOK did not make the fake nodes Ready within ${timeoutMs / 1000}s`);
+    if (Date.now() > deadline)
+      throw new Error(`KWOK did not make the fake nodes Ready within ${timeoutMs / 1000}s`);
     await sleep(250);
   }
 }

@@ -34,8 +34,21 @@ function signedCertificate(cert: string, key: string, subject: string, extension
   writeFileSync(extFile, extensions);
   openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-subj', subject, '-out', csr);
   openssl(
-    'x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial',
-    '-days', '3650', '-extfile', extFile, '-out', cert,
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
+    '-CAcreateserial',
+    '-days',
+    '3650',
+    '-extfile',
+    extFile,
+    '-out',
+    cert,
   );
 }
 
@@ -43,8 +56,19 @@ export function ensurePki(): void {
   mkdirSync(paths.pki, { recursive: true });
   if (!existsSync(pki.caCert)) {
     openssl(
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=kubemedic-devstack-ca',
-      '-keyout', pki.caKey, '-out', pki.caCert,
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=kubemedic-devstack-ca',
+      '-keyout',
+      pki.caKey,
+      '-out',
+      pki.caCert,
     );
   }
   signedCertificate(
@@ -54,8 +78,18 @@ export function ensurePki(): void {
     'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n' +
       'extendedKeyUsage=serverAuth\n',
   );
-  signedCertificate(pki.adminCert, pki.adminKey, '/O=system:masters/CN=kubemedic-admin', 'extendedKeyUsage=clientAuth\n');
-  signedCertificate(pki.frontProxyCert, pki.frontProxyKey, '/CN=front-proxy-client', 'extendedKeyUsage=clientAuth\n');
+  signedCertificate(
+    pki.adminCert,
+    pki.adminKey,
+    '/O=system:masters/CN=kubemedic-admin',
+    'extendedKeyUsage=clientAuth\n',
+  );
+  signedCertificate(
+    pki.frontProxyCert,
+    pki.frontProxyKey,
+    '/CN=front-proxy-client',
+    'extendedKeyUsage=clientAuth\n',
+  );
   if (!existsSync(pki.serviceAccountKey)) {
     openssl('genrsa', '-out', pki.serviceAccountKey, '2048');
     openssl('rsa', '-in', pki.serviceAccountKey, '-pubout', '-out', pki.serviceAccountPub);

@@ -80,10 +80,14 @@ export async function waitFor(name: string, check: () => Promise<boolean>, timeo
   for (;;) {
     if (await check().catch(() => false)) return;
     if (runningPid(name) === undefined && existsSync(logFile(name))) {
-      throw new Error(`${name} exited during start-up; last lines of ${logFile(name)}:\n${tail(logFile(name))}`);
+      throw new Error(
+        `${name} exited during start-up; last lines of ${logFile(name)}:\n${tail(logFile(name))}`,
+      );
     }
     if (Date.now() > deadline) {
-      throw new Error(`${name} was not healthy after ${timeoutMs / 1000}s; see ${logFile(name)}:\n${tail(logFile(name))}`);
+      throw new Error(
+        `${name} was not healthy after ${timeoutMs / 1000}s; see ${logFile(name)}:\n${tail(logFile(name))}`,
+      );
     }
     await sleep(250);
   }

@@ -13,7 +13,10 @@ export function writeKubeconfig(): void {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [
-      { name: 'kubemedic-devstack', cluster: { server: apiserverUrl(), 'certificate-authority-data': b64(pki.caCert) } },
+      {
+        name: 'kubemedic-devstack',
+        cluster: { server: apiserverUrl(), 'certificate-authority-data': b64(pki.caCert) },
+      },
     ],
     users: [
       {
@@ -21,7 +24,9 @@ export function writeKubeconfig(): void {
         user: { 'client-certificate-data': b64(pki.adminCert), 'client-key-data': b64(pki.adminKey) },
       },
     ],
-    contexts: [{ name: 'kubemedic-devstack', context: { cluster: 'kubemedic-devstack', user: 'kubemedic-admin' } }],
+    contexts: [
+      { name: 'kubemedic-devstack', context: { cluster: 'kubemedic-devstack', user: 'kubemedic-admin' } },
+    ],
     'current-context': 'kubemedic-devstack',
   };
   writeFileSync(paths.kubeconfig, stringify(kubeconfig), { mode: 0o600 });
@@ -64,7 +69,9 @@ export function writePrometheusConfig(): void {
  * go to a sink port that tests listen on, so a test never competes with a running watcher.
  */
 export function writeAlertmanagerConfig(): void {
-  const webhook = (port: number, path: string) => [{ url: `http://127.0.0.1:${port}${path}`, send_resolved: true }];
+  const webhook = (port: number, path: string) => [
+    { url: `http://127.0.0.1:${port}${path}`, send_resolved: true },
+  ];
   const config = {
     route: {
       receiver: 'kubemedic-watcher',

@@ -30,7 +30,8 @@ async function startOrReuse(server: Server, log: (line: string) => void): Promis
 
 export async function up(log: (line: string) => void = console.log): Promise<void> {
   const started = Date.now();
-  for (const dir of [paths.state, paths.logs, paths.pids, paths.data, paths.config]) mkdirSync(dir, { recursive: true });
+  for (const dir of [paths.state, paths.logs, paths.pids, paths.data, paths.config])
+    mkdirSync(dir, { recursive: true });
   servers.forEach((server) => binary(server.binary)); // fail before starting anything when one is missing
   ensurePki();
   writeKubeconfig();

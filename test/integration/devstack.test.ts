@@ -14,12 +14,16 @@ import { servers } from '../../devstack/servers.ts';
 import { ensureStack } from '../support/stack.ts';
 
 function devstack(args: string[], env: Record<string, string> = {}) {
-  const run = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), [join(repoRoot, 'devstack/cli.ts'), ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: 240_000,
-  });
+  const run = spawnSync(
+    join(repoRoot, 'node_modules/.bin/tsx'),
+    [join(repoRoot, 'devstack/cli.ts'), ...args],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 240_000,
+    },
+  );
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
@@ -36,7 +40,8 @@ describe('npm run devstack', () => {
   it('reports every server healthy in status, with its memory', () => {
     const { status, output } = devstack(['status']);
     assert.equal(status, 0, output);
-    for (const server of servers) assert.match(output, new RegExp(`${server.name}\\s+healthy\\s+\\d+\\s+\\d+ MiB`));
+    for (const server of servers)
+      assert.match(output, new RegExp(`${server.name}\\s+healthy\\s+\\d+\\s+\\d+ MiB`));
   });
 
   it('fails with a clear message when a port is taken', async () => {
@@ -61,7 +66,10 @@ describe('npm run devstack', () => {
   it('fails with a clear message when a binary has not been built', () => {
     const state = mkdtempSync(join(tmpdir(), 'kubemedic-devstack-'));
     try {
-      const { status, output } = devstack(['up'], { KUBEMEDIC_STATE: state, KUBEMEDIC_CACHE: join(state, 'no-cache') });
+      const { status, output } = devstack(['up'], {
+        KUBEMEDIC_STATE: state,
+        KUBEMEDIC_CACHE: join(state, 'no-cache'),
+      });
       assert.equal(status, 1);
       assert.match(output, /has not been built: run devstack\/build\.sh/);
     } finally {

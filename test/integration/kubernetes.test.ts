@@ -38,12 +38,15 @@ describe('the local Kubernetes control plane', () => {
       });
     // When the controllers and KWOK have done their work
     const pods = await eventually('3 Running pods', async () => {
-      const list = await kubeconfig().makeApiClient(CoreV1Api).listNamespacedPod({ namespace: namespace.name });
+      const list = await kubeconfig()
+        .makeApiClient(CoreV1Api)
+        .listNamespacedPod({ namespace: namespace.name });
       const running = list.items.filter((p) => p.status?.phase === 'Running');
       return running.length === 3 ? running : undefined;
     });
     // Then each Pod runs on a fake node and the Deployment reports them available
-    for (const pod of pods) assert.ok(fakeNodeNames.includes(pod.spec?.nodeName ?? ''), `${pod.metadata?.name} node`);
+    for (const pod of pods)
+      assert.ok(fakeNodeNames.includes(pod.spec?.nodeName ?? ''), `${pod.metadata?.name} node`);
     await eventually('Deployment availableReplicas=3', async () => {
       const deployment = await kubeconfig()
         .makeApiClient(AppsV1Api)
@@ -55,7 +58,10 @@ describe('the local Kubernetes control plane', () => {
   it('refuses a ServiceAccount without a Role (403) and allows it once a Role is bound', async () => {
     // Given a ServiceAccount and a token for it
     const core = kubeconfig().makeApiClient(CoreV1Api);
-    await core.createNamespacedServiceAccount({ namespace: namespace.name, body: { metadata: { name: 'reader' } } });
+    await core.createNamespacedServiceAccount({
+      namespace: namespace.name,
+      body: { metadata: { name: 'reader' } },
+    });
     const token = await core.createNamespacedServiceAccountToken({
       namespace: namespace.name,
       name: 'reader',
@@ -63,16 +69,23 @@ describe('the local Kubernetes control plane', () => {
     });
     assert.ok(token.status?.token, 'a token was issued');
     const asReader = kubeconfigWithToken(token.status.token);
-    const listPodsAsReader = () => asReader.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: namespace.name });
+    const listPodsAsReader = () =>
+      asReader.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: namespace.name });
 
     // When it lists pods without any Role, then the API server refuses with 403
-    await assert.rejects(listPodsAsReader(), (error: unknown) => error instanceof ApiException && error.code === 403);
+    await assert.rejects(
+      listPodsAsReader(),
+      (error: unknown) => error instanceof ApiException && error.code === 403,
+    );
 
     // When a Role that allows listing pods is bound to it, then the same call succeeds
     const rbac = kubeconfig().makeApiClient(RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({
       namespace: namespace.name,
-      body: { metadata: { name: 'pod-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] },
+      body: {
+        metadata: { name: 'pod-reader' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }],
+      },
     });
     await rbac.createNamespacedRoleBinding({
       namespace: namespace.name,
@@ -82,7 +95,11 @@ describe('the local Kubernetes control plane', () => {
         subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: namespace.name }],
       },
     });
-    await eventually('the bound Role to take effect', async () => ((await listPodsAsReader()).items ? true : undefined), 10_000);
+    await eventually(
+      'the bound Role to take effect',
+      async () => ((await listPodsAsReader()).items ? true : undefined),
+      10_000,
+    );
 
     // And the token names the ServiceAccount, as TokenReview confirms
     const review = await kubeconfig()
@@ -115,7 +132,9 @@ describe('the local Kubernetes control plane', () => {
                     spec: {
                       type: 'object',
                       properties: { min: { type: 'integer' }, max: { type: 'integer' } },
-                      x_kubernetes_validations: [{ rule: 'self.min <= self.max', message: 'min must not exceed max' }],
+                      x_kubernetes_validations: [
+                        { rule: 'self.min <= self.max', message: 'min must not exceed max' },
+                      ],
                     },
                   },
                 },
@@ -128,7 +147,9 @@ describe('the local Kubernetes control plane', () => {
     try {
       await eventually('the CRD to be Established', async () => {
         const crd = await extensions.readCustomResourceDefinition({ name: crdName });
-        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+          ? true
+          : undefined;
       });
       const objects = kubeconfig().makeApiClient(CustomObjectsApi);
       const create = (min: number, max: number, name: string) =>
@@ -152,7 +173,9 @@ describe('the local Kubernetes control plane', () => {
           return true;
         }),
         (error: unknown) =>
-          error instanceof Error && error.message.includes('min must not exceed max') && error.message.includes('422'),
+          error instanceof Error &&
+          error.message.includes('min must not exceed max') &&
+          error.message.includes('422'),
       );
       // And a good one is accepted
       await create(1, 5, 'good');

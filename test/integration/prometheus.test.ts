@@ -36,47 +36,55 @@ describe('the local Prometheus and Alertmanager', () => {
     assert.equal(result[0]?.value[1], '42');
   });
 
-  it('delivers an alert from a Prometheus rule to a webhook through Alertmanager', { timeout: 120_000 }, async () => {
-    // Given a webhook receiver on the stack's alert sink port
-    const received: AlertmanagerWebhook[] = [];
-    const sink = await listen(Number(environment().KUBEMEDIC_ALERT_SINK_PORT), (body) => received.push(JSON.parse(body)));
-    const run = randomUUID();
-    const rulesFile = join(environment().KUBEMEDIC_PROMETHEUS_RULES_DIR, `stack-proof-${run}.yml`);
-    try {
-      // And a rule that fires on a remote-written signal
-      const rule = {
-        groups: [
-          {
-            name: `stack-proof-${run}`,
-            rules: [
-              {
-                alert: 'KubeMedicStackProof',
-                expr: `kubemedic_stack_proof_signal{run="${run}"} > 0`,
-                labels: { kubemedic_test_sink: 'true', run },
-                annotations: { summary: 'the local stack delivers alerts' },
-              },
-            ],
-          },
-        ],
-      };
-      writeFileSync(rulesFile, stringify(rule));
-      await reloadPrometheus();
-      // When the signal goes above zero
-      await remoteWrite([{ labels: { __name__: 'kubemedic_stack_proof_signal', run }, value: 1 }]);
-      // Then Alertmanager posts the firing alert to the webhook
-      const alert = await eventually(
-        'the alert to reach the webhook',
-        async () =>
-          received.flatMap((payload) => payload.alerts).find((a) => a.labels.run === run && a.status === 'firing'),
-        90_000,
+  it(
+    'delivers an alert from a Prometheus rule to a webhook through Alertmanager',
+    { timeout: 120_000 },
+    async () => {
+      // Given a webhook receiver on the stack's alert sink port
+      const received: AlertmanagerWebhook[] = [];
+      const sink = await listen(Number(environment().KUBEMEDIC_ALERT_SINK_PORT), (body) =>
+        received.push(JSON.parse(body)),
       );
-      assert.equal(alert.labels.alertname, 'KubeMedicStackProof');
-    } finally {
-      rmSync(rulesFile, { force: true });
-      await reloadPrometheus();
-      await new Promise((resolvePromise) => sink.close(resolvePromise));
-    }
-  });
+      const run = randomUUID();
+      const rulesFile = join(environment().KUBEMEDIC_PROMETHEUS_RULES_DIR, `stack-proof-${run}.yml`);
+      try {
+        // And a rule that fires on a remote-written signal
+        const rule = {
+          groups: [
+            {
+              name: `stack-proof-${run}`,
+              rules: [
+                {
+                  alert: 'KubeMedicStackProof',
+                  expr: `kubemedic_stack_proof_signal{run="${run}"} > 0`,
+                  labels: { kubemedic_test_sink: 'true', run },
+                  annotations: { summary: 'the local stack delivers alerts' },
+                },
+              ],
+            },
+          ],
+        };
+        writeFileSync(rulesFile, stringify(rule));
+        await reloadPrometheus();
+        // When the signal goes above zero
+        await remoteWrite([{ labels: { __name__: 'kubemedic_stack_proof_signal', run }, value: 1 }]);
+        // Then Alertmanager posts the firing alert to the webhook
+        const alert = await eventually(
+          'the alert to reach the webhook',
+          async () =>
+            received
+              .flatMap((payload) => payload.alerts)
+              .find((a) => a.labels.run === run && a.status === 'firing'),
+          90_000,
+        );
+        assert.equal(alert.labels.alertname, 'KubeMedicStackProof');
+      } finally {
+        rmSync(rulesFile, { force: true });
+        await reloadPrometheus();
+        await new Promise((resolvePromise) => sink.close(resolvePromise));
+      }
+    },
+  );
 });
 
 async function reloadPrometheus(): Promise<void> {

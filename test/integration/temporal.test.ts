@@ -16,7 +16,9 @@ import * as activities from '../fixtures/stack-proof/activities.ts';
 import { ensureStack } from '../support/stack.ts';
 
 const workflowsPath = fileURLToPath(new URL('../fixtures/stack-proof/workflows.ts', import.meta.url));
-const changedWorkflowsPath = fileURLToPath(new URL('../fixtures/stack-proof/workflows-changed.ts', import.meta.url));
+const changedWorkflowsPath = fileURLToPath(
+  new URL('../fixtures/stack-proof/workflows-changed.ts', import.meta.url),
+);
 
 describe('the local Temporal dev server', () => {
   let connection: Connection;
@@ -28,31 +30,40 @@ describe('the local Temporal dev server', () => {
   });
   after(async () => connection?.close());
 
-  it('runs a workflow with one activity, and a second worker replays its history', { timeout: 120_000 }, async () => {
-    // Given a worker on a task queue of its own
-    const taskQueue = `stack-proof-${randomUUID()}`;
-    const workerConnection = await NativeConnection.connect({ address: environment().TEMPORAL_ADDRESS });
-    try {
-      const worker = await Worker.create({ connection: workerConnection, taskQueue, workflowsPath, activities });
-      // When a workflow runs to completion
-      const workflowId = `stack-proof/${randomUUID()}`;
-      const result = await worker.runUntil(
-        client.workflow.execute('greeting', { taskQueue, workflowId, args: ['kubemedic'] }),
-      );
-      // Then it returned the activity's result
-      assert.equal(result, 'hello, kubemedic');
-      // And its history replays on a second worker without a determinism error
-      const history = await client.workflow.getHandle(workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath }, history, workflowId);
-      // While a workflow of another shape fails that replay
-      await assert.rejects(
-        Worker.runReplayHistory({ workflowsPath: changedWorkflowsPath }, history, workflowId),
-        DeterminismViolationError,
-      );
-    } finally {
-      await workerConnection.close();
-    }
-  });
+  it(
+    'runs a workflow with one activity, and a second worker replays its history',
+    { timeout: 120_000 },
+    async () => {
+      // Given a worker on a task queue of its own
+      const taskQueue = `stack-proof-${randomUUID()}`;
+      const workerConnection = await NativeConnection.connect({ address: environment().TEMPORAL_ADDRESS });
+      try {
+        const worker = await Worker.create({
+          connection: workerConnection,
+          taskQueue,
+          workflowsPath,
+          activities,
+        });
+        // When a workflow runs to completion
+        const workflowId = `stack-proof/${randomUUID()}`;
+        const result = await worker.runUntil(
+          client.workflow.execute('greeting', { taskQueue, workflowId, args: ['kubemedic'] }),
+        );
+        // Then it returned the activity's result
+        assert.equal(result, 'hello, kubemedic');
+        // And its history replays on a second worker without a determinism error
+        const history = await client.workflow.getHandle(workflowId).fetchHistory();
+        await Worker.runReplayHistory({ workflowsPath }, history, workflowId);
+        // While a workflow of another shape fails that replay
+        await assert.rejects(
+          Worker.runReplayHistory({ workflowsPath: changedWorkflowsPath }, history, workflowId),
+          DeterminismViolationError,
+        );
+      } finally {
+        await workerConnection.close();
+      }
+    },
+  );
 
   it('has every KubeMedic search attribute registered as a Keyword', async () => {
     const registered = await connection.operatorService.listSearchAttributes({

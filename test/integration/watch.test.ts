@@ -12,34 +12,55 @@ import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 
 const namespace = useTestNamespace();
 
-it('an informer keeps delivering events for longer than 60 s across quiet gaps', { timeout: 180_000 }, async () => {
-  // Given an informer on the ConfigMaps of one namespace
-  const core = kubeconfig().makeApiClient(CoreV1Api);
-  const path = `/api/v1/namespaces/${namespace.name}/configmaps`;
-  let lists = 0;
-  const informer = makeInformer(kubeconfig(), path, () => {
-    lists += 1;
-    return core.listNamespacedConfigMap({ namespace: namespace.name });
-  });
-  const added: string[] = [];
-  const errors: unknown[] = [];
-  informer.on('add', (cm: V1ConfigMap) => added.push(cm.metadata?.name ?? ''));
-  informer.on('error', (error: unknown) => errors.push(error));
-  await informer.start();
-  const started = Date.now();
-  try {
-    // When ConfigMaps are created at the start, after 35 s of quiet and after 70 s
-    for (const [name, atMs] of [['first', 0], ['second', 35_000], ['third', 70_000]] as const) {
-      await sleep(Math.max(0, started + atMs - Date.now()));
-      await core.createNamespacedConfigMap({ namespace: namespace.name, body: { metadata: { name } } });
-      // Then each reaches the informer, with no error on the way
-      await eventually(`the informer to see ${name}`, async () => (added.includes(name) ? true : undefined), 20_000);
+it(
+  'an informer keeps delivering events for longer than 60 s across quiet gaps',
+  { timeout: 180_000 },
+  async () => {
+    // Given an informer on the ConfigMaps of one namespace that carry this test's label
+    const labelSelector = 'kubemedic.io/watch-test=true';
+    const core = kubeconfig().makeApiClient(CoreV1Api);
+    const path = `/api/v1/namespaces/${namespace.name}/configmaps`;
+    let lists = 0;
+    const informer = makeInformer(
+      kubeconfig(),
+      path,
+      () => {
+        lists += 1;
+        return core.listNamespacedConfigMap({ namespace: namespace.name, labelSelector });
+      },
+      labelSelector,
+    );
+    const added: string[] = [];
+    const errors: unknown[] = [];
+    informer.on('add', (cm: V1ConfigMap) => added.push(cm.metadata?.name ?? ''));
+    informer.on('error', (error: unknown) => errors.push(error));
+    await informer.start();
+    const started = Date.now();
+    try {
+      // When ConfigMaps are created at the start, after 35 s of quiet and after 70 s
+      for (const [name, atMs] of [
+        ['first', 0],
+        ['second', 35_000],
+        ['third', 70_000],
+      ] as const) {
+        await sleep(Math.max(0, started + atMs - Date.now()));
+        await core.createNamespacedConfigMap({
+          namespace: namespace.name,
+          body: { metadata: { name, labels: { 'kubemedic.io/watch-test': 'true' } } },
+        });
+        // Then each reaches the informer, with no error on the way
+        await eventually(
+          `the informer to see ${name}`,
+          async () => (added.includes(name) ? true : undefined),
+          20_000,
+        );
+      }
+      assert.ok(Date.now() - started > 60_000, 'the informer was observed for more than 60 s');
+      assert.deepEqual(errors, []);
+      assert.equal(lists, 1, 'the informer re-watched from its resourceVersion instead of listing again');
+      assert.deepEqual(added, ['first', 'second', 'third']);
+    } finally {
+      await informer.stop();
     }
-    assert.ok(Date.now() - started > 60_000, 'the informer was observed for more than 60 s');
-    assert.deepEqual(errors, []);
-    assert.equal(lists, 1, 'the informer re-watched from its resourceVersion instead of listing again');
-    assert.deepEqual(added, ['first', 'second', 'third']);
-  } finally {
-    await informer.stop();
-  }
-});
+  },
+);

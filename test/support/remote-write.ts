@@ -24,7 +24,11 @@ function varint(value: number): number[] {
   return bytes;
 }
 
-const lengthDelimited = (field: number, payload: number[]) => [(field << 3) | 2, ...varint(payload.length), ...payload];
+const lengthDelimited = (field: number, payload: number[]) => [
+  (field << 3) | 2,
+  ...varint(payload.length),
+  ...payload,
+];
 const text = (field: number, value: string) => lengthDelimited(field, [...Buffer.from(value, 'utf8')]);
 
 function encodeSample(value: number, timestampMs: number): number[] {
@@ -69,7 +73,11 @@ export interface InstantVectorItem {
 
 export async function instantQuery(promql: string): Promise<InstantVectorItem[]> {
   const url = `${environment().PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(promql)}`;
-  const answer = (await (await fetch(url)).json()) as { status: string; data: { result: InstantVectorItem[] }; error?: string };
+  const answer = (await (await fetch(url)).json()) as {
+    status: string;
+    data: { result: InstantVectorItem[] };
+    error?: string;
+  };
   if (answer.status !== 'success') throw new Error(`query ${promql} failed: ${answer.error}`);
   return answer.data.result;
 }

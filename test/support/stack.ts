@@ -34,7 +34,9 @@ export function useTestNamespace(prefix = 'kmt'): TestNamespace {
     namespace.name = `${prefix}-${randomBytes(3).toString('hex')}`;
     await kubeconfig()
       .makeApiClient(CoreV1Api)
-      .createNamespace({ body: { metadata: { name: namespace.name, labels: { 'kubemedic.io/test': 'true' } } } });
+      .createNamespace({
+        body: { metadata: { name: namespace.name, labels: { 'kubemedic.io/test': 'true' } } },
+      });
   });
   after(async () => {
     if (namespace.name) await kubeconfig().makeApiClient(CoreV1Api).deleteNamespace({ name: namespace.name });
@@ -43,7 +45,11 @@ export function useTestNamespace(prefix = 'kmt'): TestNamespace {
 }
 
 /** Polls until `probe` returns a value that is not undefined, or fails with `what` and the last value seen. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -54,7 +60,9 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
     }
     await sleep(250);
   }

@@ -17,7 +17,9 @@ it('pins every staging module of the Kubernetes release at its v0.x.y tag', () =
   const download = JSON.parse(
     execFileSync('go', ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`], { encoding: 'utf8' }),
   ) as { GoMod: string };
-  const staged = [...readFileSync(download.GoMod, 'utf8').matchAll(/^\s*(k8s\.io\/[a-z0-9-]+) => \.\/staging\/src\//gm)]
+  const staged = [
+    ...readFileSync(download.GoMod, 'utf8').matchAll(/^\s*(k8s\.io\/[a-z0-9-]+) => \.\/staging\/src\//gm),
+  ]
     .map((m) => m[1])
     .sort();
   const pinned = [...wrapper.matchAll(/^\s*(k8s\.io\/[a-z0-9-]+) => (k8s\.io\/[a-z0-9-]+) (v\S+)$/gm)];
