@@ -1,0 +1,357 @@
+/**
+ * RemediationPolicy and ClusterRemediationPolicy, group remediation.kubemedic.io, v1alpha1.
+ * This zod schema is the one source of truth: the CRDs in charts/kubemedic/crds are generated
+ * from it (api/crd.ts), TypeScript types are inferred from it, and the watcher parses every
+ * policy with it. Cross-field rules are CEL (`x-kubernetes-validations`) so the API server
+ * refuses a bad policy itself; what CEL cannot say is checked by `validatePolicy`.
+ */
+import { z } from 'zod';
+
+export const group = 'remediation.kubemedic.io';
+export const version = 'v1alpha1';
+export const apiVersion = `${group}/${version}`;
+
+const cel = (rule: string, message: string) => ({ rule, message });
+const validations = (...rules: { rule: string; message: string }[]) => ({
+  'x-kubernetes-validations': rules,
+});
+
+/** A Go-style duration: 30s, 5m, 1h30m, 250ms. */
+export const durationPattern = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
+const duration = (description: string) =>
+  z.string().regex(durationPattern, 'a duration such as 30s, 5m or 1h30m').meta({ description });
+
+const labelSelector = z
+  .object({
+    matchLabels: z.record(z.string(), z.string()).optional(),
+    matchExpressions: z
+      .array(
+        z.object({
+          key: z.string().min(1),
+          operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+          values: z.array(z.string()).optional(),
+        }),
+      )
+      .optional(),
+  })
+  .meta({ description: 'A Kubernetes label selector.' });
+
+const namespacedTargetKind = z.enum(['Deployment', 'StatefulSet', 'Pod']);
+const clusterTargetKind = z.enum(['Deployment', 'StatefulSet', 'Pod', 'Node']);
+export type TargetKind = z.infer<typeof clusterTargetKind>;
+
+const nameOrSelector = cel(
+  'has(self.name) != has(self.selector)',
+  'set exactly one of target.name or target.selector',
+);
+
+const namespacedTarget = z
+  .object({
+    kind: namespacedTargetKind,
+    name: z.string().min(1).optional().meta({ description: 'One object by name.' }),
+    selector: labelSelector.optional(),
+  })
+  .meta({
+    description: 'What the policy acts on, inside the policy namespace only.',
+    ...validations(nameOrSelector),
+  });
+
+const clusterTarget = z
+  .object({
+    kind: clusterTargetKind,
+    name: z.string().min(1).optional(),
+    selector: labelSelector.optional(),
+    namespaces: z
+      .array(z.string().min(1))
+      .optional()
+      .meta({ description: 'Namespaces to look in (not for Node).' }),
+    namespaceSelector: labelSelector.optional(),
+  })
+  .meta({
+    description: 'What the policy acts on, in the namespaces named or selected; Nodes are cluster-wide.',
+    ...validations(
+      nameOrSelector,
+      cel(
+        "self.kind == 'Node' ? !has(self.namespaces) && !has(self.namespaceSelector) : has(self.namespaces) != has(self.namespaceSelector)",
+        'a Node target takes no namespaces; any other kind needs exactly one of namespaces or namespaceSelector',
+      ),
+    ),
+  });
+
+export const conditionOperator = z.enum(['>', '>=', '<', '<=', '==', '!=']);
+
+export const condition = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS label')
+      .max(63),
+    source: z.enum(['Prometheus', 'Kubernetes', 'Metrics']),
+    prometheus: z
+      .object({
+        query: z
+          .string()
+          .min(1)
+          .optional()
+          .meta({
+            description: 'PromQL; its series map to targets by namespace and pod/deployment/node labels.',
+          }),
+        shorthand: z.enum(['CPU', 'Memory', 'ErrorRate', 'Restarts']).optional(),
+        against: z
+          .enum(['Requests', 'Limits'])
+          .optional()
+          .meta({ description: 'For CPU and Memory: the ratio base.' }),
+        window: duration('Range for rate() and increase() in shorthands.').optional(),
+      })
+      .optional()
+      .meta(
+        validations(cel('has(self.query) != has(self.shorthand)', 'set exactly one of query or shorthand')),
+      ),
+    kubernetes: z
+      .object({
+        state: z.enum([
+          'Restarts',
+          'CrashLoopBackOff',
+          'OOMKilled',
+          'DeploymentUnavailable',
+          'PodPending',
+          'NodeNotReady',
+        ]),
+        window: duration('For Restarts: count restarts within this window.').optional(),
+      })
+      .optional(),
+    metrics: z
+      .object({
+        resource: z.enum(['CPU', 'Memory']),
+        against: z.enum(['Requests', 'Limits']).default('Requests'),
+      })
+      .optional(),
+    operator: conditionOperator.default('>'),
+    threshold: z.number(),
+    for: duration('How long the condition must hold before it fires.').default('0s'),
+  })
+  .meta({
+    description: 'One signal compared with a threshold for a duration.',
+    ...validations(
+      cel(
+        "self.source != 'Prometheus' || has(self.prometheus)",
+        'source Prometheus needs the prometheus block',
+      ),
+      cel(
+        "self.source != 'Kubernetes' || has(self.kubernetes)",
+        'source Kubernetes needs the kubernetes block',
+      ),
+      cel("self.source != 'Metrics' || has(self.metrics)", 'source Metrics needs the metrics block'),
+    ),
+  });
+export type Condition = z.infer<typeof condition>;
+
+const quantities = z.record(z.string(), z.string());
+
+export const actionTypes = [
+  'Scale',
+  'RestartPod',
+  'RolloutRestart',
+  'RollbackDeployment',
+  'UpdateResources',
+  'AdjustHPA',
+  'CordonNode',
+  'DrainNode',
+  'Webhook',
+  'RunJob',
+] as const;
+export type ActionType = (typeof actionTypes)[number];
+
+/** The parameter block each action type needs; every other block must be absent. */
+const actionBlocks: Partial<Record<ActionType, string>> = {
+  Scale: 'scale',
+  UpdateResources: 'updateResources',
+  AdjustHPA: 'adjustHPA',
+  DrainNode: 'drainNode',
+  Webhook: 'webhook',
+  RunJob: 'runJob',
+};
+
+export const action = z
+  .object({
+    type: z.enum(actionTypes),
+    scale: z
+      .object({
+        replicas: z.number().int().min(1).optional(),
+        factor: z.number().gt(0).optional(),
+        maxReplicas: z.number().int().min(1).optional().meta({ description: 'Never scale above this.' }),
+      })
+      .optional()
+      .meta(
+        validations(cel('has(self.replicas) != has(self.factor)', 'set exactly one of replicas or factor')),
+      ),
+    updateResources: z
+      .object({
+        container: z.string().min(1),
+        requests: quantities.optional(),
+        limits: quantities.optional(),
+      })
+      .optional()
+      .meta(validations(cel('has(self.requests) || has(self.limits)', 'set requests, limits or both'))),
+    adjustHPA: z
+      .object({
+        name: z
+          .string()
+          .optional()
+          .meta({ description: 'Defaults to the HPA whose scaleTargetRef is the target.' }),
+        minReplicas: z.number().int().min(1).optional(),
+        maxReplicas: z.number().int().min(1).optional(),
+      })
+      .optional()
+      .meta(
+        validations(
+          cel('has(self.minReplicas) || has(self.maxReplicas)', 'set minReplicas, maxReplicas or both'),
+        ),
+      ),
+    drainNode: z
+      .object({
+        timeout: duration('Give up evicting after this long.').default('5m'),
+      })
+      .optional(),
+    webhook: z
+      .object({
+        url: z.string().regex(/^https?:\/\//, 'an http(s) URL'),
+        rollbackUrl: z
+          .string()
+          .regex(/^https?:\/\//, 'an http(s) URL')
+          .optional(),
+        timeout: duration('Request timeout.').default('10s'),
+      })
+      .optional(),
+    runJob: z
+      .object({
+        template: z.record(z.string(), z.unknown()).meta({
+          description: 'A batch/v1 JobSpec.',
+          'x-kubernetes-preserve-unknown-fields': true,
+        }),
+        timeout: duration('Wait this long for the Job to finish.').default('10m'),
+      })
+      .optional(),
+  })
+  .meta({
+    description: 'One step of the escalation ladder.',
+    ...validations(
+      ...Object.entries(actionBlocks).map(([type, block]) =>
+        cel(
+          `(self.type == '${type}') == has(self.${block})`,
+          `action ${type} needs the ${block} block, and only it`,
+        ),
+      ),
+    ),
+  });
+export type Action = z.infer<typeof action>;
+
+const specFields = {
+  suspend: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Stop starting remediations; runs in flight go on.' }),
+  dryRun: z.boolean().default(false).meta({ description: 'Run everything with the API server dryRun=All.' }),
+  serviceAccountName: z.string().optional().meta({ description: 'Act impersonating this ServiceAccount.' }),
+  evaluationInterval: duration('How often conditions are evaluated.').default('30s'),
+  conditions: z.array(condition).min(1).max(16),
+  match: z.enum(['All', 'Any']).default('All').meta({ description: 'How the conditions combine.' }),
+  actions: z.array(action).min(1).max(8).meta({ description: 'Tried in order while verification fails.' }),
+  approval: z
+    .object({
+      required: z.boolean().default(false),
+      timeout: duration('How long to wait for approve or reject.').default('1h'),
+      onTimeout: z.enum(['Reject', 'Approve']).default('Reject'),
+    })
+    .optional(),
+  verification: z
+    .object({
+      settle: duration('Wait this long after acting before verifying.').default('1m'),
+      conditions: z
+        .array(condition)
+        .max(16)
+        .optional()
+        .meta({ description: 'Healthy when none of these holds; defaults to the trigger conditions.' }),
+      onNoData: z
+        .enum(['Fail', 'Pass'])
+        .default('Fail')
+        .meta({ description: 'What verifying without data means.' }),
+    })
+    .optional(),
+  revertAfter: z
+    .object({
+      after: duration('Undo the action after this long.'),
+      mode: z.enum(['Immediate', 'Gradual']).default('Immediate'),
+      steps: z
+        .number()
+        .int()
+        .min(2)
+        .max(10)
+        .default(3)
+        .meta({ description: 'Gradual: revert in this many steps.' }),
+    })
+    .optional(),
+  cooldown: duration('After a remediation, ignore new triggers for the target this long.').default('10m'),
+};
+
+const noDuplicateConditionNames = cel(
+  'self.conditions.all(c, self.conditions.exists_one(d, d.name == c.name))',
+  'condition names must be unique',
+);
+
+export const remediationPolicySpec = z
+  .object({ target: namespacedTarget, ...specFields })
+  .meta(validations(noDuplicateConditionNames));
+export const clusterRemediationPolicySpec = z
+  .object({ target: clusterTarget, ...specFields })
+  .meta(validations(noDuplicateConditionNames));
+export type PolicySpec = z.infer<typeof clusterRemediationPolicySpec>;
+
+const statusCondition = z.object({
+  type: z.string(),
+  status: z.enum(['True', 'False', 'Unknown']),
+  reason: z.string(),
+  message: z.string(),
+  lastTransitionTime: z.string(),
+  observedGeneration: z.number().int().optional(),
+});
+
+export const policyStatus = z.object({
+  conditions: z.array(statusCondition).optional(),
+  observedGeneration: z.number().int().optional(),
+  lastEvaluationTime: z.string().optional(),
+  matchedTargets: z.number().int().optional(),
+  activeRemediations: z
+    .array(z.object({ workflowId: z.string(), target: z.string(), phase: z.string() }))
+    .optional(),
+  lastOutcome: z
+    .object({
+      workflowId: z.string(),
+      target: z.string(),
+      outcome: z.string(),
+      reason: z.string(),
+      finishedAt: z.string(),
+    })
+    .optional(),
+});
+export type PolicyStatus = z.infer<typeof policyStatus>;
+
+export const policyKinds = {
+  RemediationPolicy: {
+    kind: 'RemediationPolicy',
+    plural: 'remediationpolicies',
+    singular: 'remediationpolicy',
+    shortNames: ['rp'],
+    scope: 'Namespaced',
+    spec: remediationPolicySpec,
+  },
+  ClusterRemediationPolicy: {
+    kind: 'ClusterRemediationPolicy',
+    plural: 'clusterremediationpolicies',
+    singular: 'clusterremediationpolicy',
+    shortNames: ['crp'],
+    scope: 'Cluster',
+    spec: clusterRemediationPolicySpec,
+  },
+} as const;
+export type PolicyKind = keyof typeof policyKinds;
