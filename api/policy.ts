@@ -89,13 +89,9 @@ export const condition = z
     source: z.enum(['Prometheus', 'Kubernetes', 'Metrics']),
     prometheus: z
       .object({
-        query: z
-          .string()
-          .min(1)
-          .optional()
-          .meta({
-            description: 'PromQL; its series map to targets by namespace and pod/deployment/node labels.',
-          }),
+        query: z.string().min(1).optional().meta({
+          description: 'PromQL; its series map to targets by namespace and pod/deployment/node labels.',
+        }),
         shorthand: z.enum(['CPU', 'Memory', 'ErrorRate', 'Restarts']).optional(),
         against: z
           .enum(['Requests', 'Limits'])
