@@ -1,0 +1,32 @@
+// The action catalogue: one module per action type, each with its matching rollback.
+import type { ActionType } from '../../api/policy.ts';
+import type { ActionModule } from './action.ts';
+import { adjustHPA } from './adjust-hpa.ts';
+import { cordonNode } from './cordon-node.ts';
+import { drainNode } from './drain-node.ts';
+import { restartPod } from './restart-pod.ts';
+import { rollbackDeployment } from './rollback-deployment.ts';
+import { rolloutRestart } from './rollout-restart.ts';
+import { runJob } from './run-job.ts';
+import { scale } from './scale.ts';
+import { updateResources } from './update-resources.ts';
+import { webhook } from './webhook.ts';
+
+const catalogue: Record<ActionType, ActionModule> = {
+  Scale: scale,
+  RestartPod: restartPod,
+  RolloutRestart: rolloutRestart,
+  RollbackDeployment: rollbackDeployment,
+  UpdateResources: updateResources,
+  AdjustHPA: adjustHPA,
+  CordonNode: cordonNode,
+  DrainNode: drainNode,
+  Webhook: webhook,
+  RunJob: runJob,
+};
+
+export function actionModule(type: ActionType): ActionModule {
+  return catalogue[type];
+}
+
+export * from './action.ts';

@@ -1,0 +1,112 @@
+/**
+ * Restart one pod by deleting it: the Pod named by the target, or one pod of a Deployment or
+ * StatefulSet — the one with most container restarts, the oldest on a tie. The backup records
+ * the pod and its uid; the delete carries that uid as a precondition, so a retried execute never
+ * deletes the replacement (a StatefulSet's has the same name). It cannot be undone.
+ */
+import { ApiException, CoreV1Api } from '@kubernetes/client-node';
+import { kubeRequest } from '../kube/request.ts';
+import {
+  ActionError,
+  type ActionContext,
+  type ActionModule,
+  type ObjectRef,
+  type TargetRef,
+} from './action.ts';
+import { readPointer } from './fields.ts';
+import {
+  describeRef,
+  executed,
+  type KubeObject,
+  kubeFailure,
+  podSelector,
+  readTarget,
+  snapshot,
+  targetObject,
+  workloadKinds,
+} from './workloads.ts';
+
+const uidPointer = '/metadata/uid';
+const kinds = ['Pod', ...workloadKinds] as const;
+
+const restartsOf = (pod: KubeObject) =>
+  ((readPointer(pod, '/status/containerStatuses') ?? []) as { restartCount?: number }[]).reduce(
+    (sum, c) => sum + (c.restartCount ?? 0),
+    0,
+  );
+const text = (pod: KubeObject, pointer: string) => String(readPointer(pod, pointer) ?? '');
+
+/** Most restarts first, then the oldest, then by name so the choice is stable. */
+const mostRestartedFirst = (a: KubeObject, b: KubeObject) =>
+  restartsOf(b) - restartsOf(a) ||
+  text(a, '/metadata/creationTimestamp').localeCompare(text(b, '/metadata/creationTimestamp')) ||
+  text(a, '/metadata/name').localeCompare(text(b, '/metadata/name'));
+
+async function choosePod(ctx: ActionContext, target: TargetRef): Promise<KubeObject> {
+  const ref = targetObject('RestartPod', kinds, target);
+  const object = await readTarget(ctx, ref);
+  if (target.kind === 'Pod') return object;
+  const labelSelector = podSelector(object, ref);
+  let pods: KubeObject[];
+  try {
+    const path = `/api/v1/namespaces/${ref.namespace}/pods`;
+    pods = (
+      await kubeRequest<{ items: KubeObject[] }>(ctx.kubeconfig, {
+        method: 'GET',
+        path,
+        query: { labelSelector },
+      })
+    ).items;
+  } catch (error) {
+    throw kubeFailure(error, ref);
+  }
+  const [pod] = pods
+    .filter((p) => readPointer(p, '/metadata/deletionTimestamp') === null)
+    .sort(mostRestartedFirst);
+  if (!pod) throw new ActionError('NotApplicable', `${describeRef(ref)} has no running pod to restart`);
+  return pod;
+}
+
+const podRef = (pod: KubeObject): ObjectRef => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  namespace: text(pod, '/metadata/namespace'),
+  name: text(pod, '/metadata/name'),
+});
+
+export const restartPod: ActionModule = {
+  type: 'RestartPod',
+  kinds,
+  async backup(ctx, target) {
+    const pod = await choosePod(ctx, target);
+    return snapshot(target, 'RestartPod', podRef(pod), pod, [uidPointer]);
+  },
+  async execute(ctx, target, _action, backup) {
+    const { name, namespace = '' } = backup.object;
+    const uid = String(backup.fields[uidPointer]);
+    let gone = '';
+    try {
+      await ctx.kubeconfig.makeApiClient(CoreV1Api).deleteNamespacedPod({
+        name,
+        namespace,
+        // With a DeleteOptions body the API server ignores the query parameters: dryRun goes in the body.
+        body: { preconditions: { uid }, dryRun: ctx.dryRun ? ['All'] : undefined },
+      });
+    } catch (error) {
+      // 404: gone; 409: the uid precondition failed, so the pod by that name is a replacement.
+      const done = error instanceof ApiException && (error.code === 404 || error.code === 409);
+      if (!done) throw kubeFailure(error, backup.object);
+      gone = '; it was already gone';
+    }
+    const of = target.kind === 'Pod' ? '' : ` of ${describeRef(target)}`;
+    return executed(ctx, backup, {}, `deleted ${describeRef(backup.object)} (uid ${uid})${of}${gone}`);
+  },
+  async rollback() {
+    return {
+      outcome: 'NotReversible',
+      reason: 'a deleted pod cannot be restored; its controller recreates it',
+      restored: {},
+      conflicts: [],
+    };
+  },
+};

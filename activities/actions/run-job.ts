@@ -1,0 +1,226 @@
+/**
+ * RunJob: run a batch/v1 Job from the policy's JobSpec in the target's namespace (a cache
+ * flush, a database vacuum, a diagnostics dump) and wait until it completes or fails.
+ *
+ * The backup's `object` is the Job to be created, named once in the backup
+ * (`kubemedic-<10 hex>`); the backup lives in the workflow history, so a retried execute
+ * asks for the same name and finds the Job it already created (409) instead of running a
+ * second one. Rollback deletes the Job; what the Job did is not undone.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Action } from '../../api/policy.ts';
+import { parseDuration } from '../duration.ts';
+import { KubeRequestError, kubeRequest, objectPath } from '../kube/request.ts';
+import {
+  ActionError,
+  type ActionContext,
+  type ActionModule,
+  type Backup,
+  type ObjectRef,
+  type RollbackResult,
+} from './action.ts';
+import { makeBackup, verifyBackup } from './fields.ts';
+import { describeTarget, readTarget, resourceVersionOf } from './webhook.ts';
+
+export const managedLabel = 'kubemedic.io/managed';
+export const backupHashAnnotation = 'kubemedic.io/backup-hash';
+const targetAnnotation = 'kubemedic.io/target';
+
+interface JobCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+interface Job {
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  status?: { conditions?: JobCondition[]; succeeded?: number; failed?: number; active?: number };
+}
+
+const jobName = (ref: ObjectRef) => `${ref.namespace}/${ref.name}`;
+const isTrue = (job: Job, type: string) =>
+  job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+
+function runJobBlock(action: Action) {
+  if (!action.runJob) throw new ActionError('Invalid', 'action RunJob needs the runJob block');
+  return action.runJob;
+}
+
+/** Creates the Job, or finds the one an earlier attempt of this execute created. */
+async function createOrReuse(
+  ctx: ActionContext,
+  body: Record<string, unknown>,
+  ref: ObjectRef,
+  hash: string,
+) {
+  try {
+    const created = await kubeRequest<Job>(ctx.kubeconfig, {
+      method: 'POST',
+      path: `/apis/batch/v1/namespaces/${ref.namespace}/jobs`,
+      query: { dryRun: ctx.dryRun ? 'All' : undefined },
+      body,
+    });
+    return { job: created, reused: false };
+  } catch (error) {
+    if (!(error instanceof KubeRequestError)) throw error;
+    if (error.status === 403)
+      throw new ActionError('Forbidden', `not allowed to create Job ${jobName(ref)}: ${error.message}`);
+    if (error.status === 422 || error.status === 400)
+      throw new ActionError('Invalid', `the runJob template does not make a valid Job: ${error.message}`);
+    if (error.status !== 409) throw error;
+  }
+  const existing = await kubeRequest<Job>(ctx.kubeconfig, { method: 'GET', path: objectPath(ref) });
+  if (existing.metadata.annotations?.[backupHashAnnotation] !== hash)
+    throw new ActionError(
+      'Invalid',
+      `a Job named ${jobName(ref)} already exists and was not created by this remediation; not touching it`,
+    );
+  return { job: existing, reused: true };
+}
+
+/** Polls the Job until Complete (returned) or Failed or the deadline (thrown). */
+async function waitFinished(ctx: ActionContext, ref: ObjectRef, timeout: string): Promise<Job> {
+  const deadline = Date.now() + parseDuration(timeout);
+  for (;;) {
+    const job = await kubeRequest<Job>(ctx.kubeconfig, { method: 'GET', path: objectPath(ref) }).catch(
+      (error: unknown) => {
+        if (error instanceof KubeRequestError && error.status === 404)
+          throw new Error(`Job ${jobName(ref)} was deleted before it finished`);
+        throw error;
+      },
+    );
+    if (isTrue(job, 'Complete')) return job;
+    const failed = isTrue(job, 'Failed');
+    if (failed) {
+      // A plain Error: a retried execute finds this same failed Job and reports it again.
+      throw new Error(
+        `Job ${jobName(ref)} failed: ${failed.reason ?? 'Failed'}${failed.message ? `: ${failed.message}` : ''}`,
+      );
+    }
+    if (Date.now() >= deadline) {
+      const s = job.status ?? {};
+      throw new Error(
+        `Job ${jobName(ref)} did not finish within ${timeout} ` +
+          `(active ${s.active ?? 0}, succeeded ${s.succeeded ?? 0}, failed ${s.failed ?? 0}); it is left running`,
+      );
+    }
+    ctx.heartbeat({ job: jobName(ref), active: job.status?.active ?? 0 });
+    await sleep(Math.min(1_000, Math.max(0, deadline - Date.now())));
+  }
+}
+
+export const runJob: ActionModule = {
+  type: 'RunJob',
+  kinds: ['Deployment', 'StatefulSet', 'Pod'],
+
+  async backup(ctx, target, action): Promise<Backup> {
+    runJobBlock(action);
+    if (!target.namespace)
+      throw new ActionError(
+        'NotApplicable',
+        `RunJob runs in the target's namespace; ${describeTarget(target)} has none`,
+      );
+    const object = await readTarget(ctx, target);
+    // Named here, once per remediation, so every execute attempt of this run uses the same name
+    // and a later remediation of the same target runs a Job of its own.
+    const name = `kubemedic-${randomBytes(5).toString('hex')}`;
+    return makeBackup({
+      target,
+      action: 'RunJob',
+      object: { apiVersion: 'batch/v1', kind: 'Job', namespace: target.namespace, name },
+      resourceVersion: resourceVersionOf(object),
+      fields: {},
+    });
+  },
+
+  async execute(ctx, target, action, backup) {
+    const block = runJobBlock(action);
+    const ref = backup.object;
+    const body = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name: ref.name,
+        namespace: ref.namespace,
+        labels: { [managedLabel]: 'true' },
+        annotations: { [backupHashAnnotation]: backup.hash, [targetAnnotation]: describeTarget(target) },
+      },
+      spec: block.template,
+    };
+    const { job, reused } = await createOrReuse(ctx, body, ref, backup.hash);
+    if (ctx.dryRun) {
+      return {
+        written: {},
+        changes: [],
+        summary: reused
+          ? `dry run: Job ${jobName(ref)} already exists for this remediation`
+          : `dry run: would create Job ${jobName(ref)} for ${describeTarget(target)} and wait up to ${block.timeout}`,
+      };
+    }
+    const started = Date.now();
+    const finished = await waitFinished(ctx, ref, block.timeout ?? '10m');
+    const seconds = Math.round((Date.now() - started) / 1000);
+    return {
+      written: {},
+      changes: [],
+      summary:
+        `${reused ? 'found' : 'ran'} Job ${jobName(ref)} for ${describeTarget(target)}: complete, ` +
+        `${finished.status?.succeeded ?? 0} succeeded` +
+        (reused ? '' : ` after ${seconds}s`) +
+        (job.metadata.uid !== finished.metadata.uid ? ' (recreated)' : ''),
+    };
+  },
+
+  async rollback(ctx, backup): Promise<RollbackResult> {
+    const none = { restored: {}, conflicts: [] };
+    const ref = backup.object;
+    if (!verifyBackup(backup))
+      return {
+        outcome: 'RollbackConflict',
+        reason: 'the backup does not match its hash; refusing to delete the Job it names',
+        ...none,
+      };
+    let job: Job;
+    try {
+      job = await kubeRequest<Job>(ctx.kubeconfig, { method: 'GET', path: objectPath(ref) });
+    } catch (error) {
+      if (error instanceof KubeRequestError && error.status === 404)
+        return {
+          outcome: 'NothingToRestore',
+          reason: `Job ${jobName(ref)} is already gone; what the Job did is not undone`,
+          ...none,
+        };
+      throw error;
+    }
+    if (job.metadata.annotations?.[backupHashAnnotation] !== backup.hash)
+      return {
+        outcome: 'RollbackConflict',
+        reason: `Job ${jobName(ref)} was not created by this remediation; it is left alone`,
+        ...none,
+      };
+    try {
+      await kubeRequest(ctx.kubeconfig, {
+        method: 'DELETE',
+        path: objectPath(ref),
+        query: { propagationPolicy: 'Background', dryRun: ctx.dryRun ? 'All' : undefined },
+        // Delete exactly the Job read above, not one recreated under the same name since.
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: job.metadata.uid } },
+      });
+    } catch (error) {
+      if (!(error instanceof KubeRequestError && error.status === 404)) throw error;
+    }
+    return {
+      outcome: 'RolledBack',
+      reason: `${ctx.dryRun ? 'dry run: would delete' : 'deleted'} Job ${jobName(ref)}; what the Job did is not undone`,
+      ...none,
+    };
+  },
+};

@@ -1,0 +1,183 @@
+/**
+ * Webhook: tell an outside system to act (page someone, flip a flag, run a playbook). The call
+ * is a JSON POST; its `Idempotency-Key` is the backup hash, so a retried activity is one
+ * logical request to a receiver that honours the header. Nothing in Kubernetes changes, so the
+ * backup holds no fields; undoing is the receiver's business, through `rollbackUrl` if set.
+ */
+import type { Action } from '../../api/policy.ts';
+import { parseDuration } from '../duration.ts';
+import { KubeRequestError } from '../kube/request.ts';
+import {
+  ActionError,
+  type ActionContext,
+  type ActionModule,
+  type Backup,
+  type ExecuteResult,
+  type ObjectRef,
+  type RollbackResult,
+  type TargetRef,
+} from './action.ts';
+import { makeBackup, readObject } from './fields.ts';
+
+// ── Target helpers shared by the action modules of this change (adjust-hpa, cordon-node,
+// ── drain-node, run-job). They belong next to readObject in fields.ts.
+
+const targetApiVersions: Record<TargetRef['kind'], string> = {
+  Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  Pod: 'v1',
+  Node: 'v1',
+};
+
+export function targetObjectRef(target: TargetRef): ObjectRef {
+  return {
+    apiVersion: targetApiVersions[target.kind],
+    kind: target.kind,
+    ...(target.namespace ? { namespace: target.namespace } : {}),
+    name: target.name,
+  };
+}
+
+export const describeTarget = (target: TargetRef) =>
+  target.namespace ? `${target.kind} ${target.namespace}/${target.name}` : `${target.kind} ${target.name}`;
+
+/** The target as the API server has it; TargetGone when it no longer exists. */
+export async function readTarget(ctx: ActionContext, target: TargetRef): Promise<Record<string, unknown>> {
+  try {
+    return await readObject(ctx, targetObjectRef(target));
+  } catch (error) {
+    if (error instanceof KubeRequestError && error.status === 404)
+      throw new ActionError('TargetGone', `${describeTarget(target)} no longer exists`);
+    if (error instanceof KubeRequestError && error.status === 403)
+      throw new ActionError('Forbidden', `not allowed to read ${describeTarget(target)}: ${error.message}`);
+    throw error;
+  }
+}
+
+export const resourceVersionOf = (object: Record<string, unknown>): string =>
+  String((object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? '');
+
+// ── The Webhook action.
+
+/** What execute remembers for rollback, which is not given the Action. */
+export interface WebhookExecuteResult extends ExecuteResult {
+  webhook: { rollbackUrl?: string; timeoutMs: number; status?: number };
+}
+
+export interface WebhookPayload {
+  event: 'execute' | 'rollback';
+  target: TargetRef;
+  backupHash: string;
+}
+
+/** scheme://host/path only: a query string may carry a token that must not reach logs or history. */
+const redact = (url: string) => {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
+};
+
+async function post(url: string, payload: WebhookPayload, idempotencyKey: string, timeoutMs: number) {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
+      body: JSON.stringify(payload),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const cause =
+      error instanceof Error && error.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : String(error);
+    // A plain Error: the activity retries it.
+    throw new Error(`webhook ${payload.event} POST ${redact(url)} failed: ${cause}`);
+  }
+  const text = await response.text().catch(() => '');
+  if (!response.ok) {
+    throw new Error(
+      `webhook ${payload.event} POST ${redact(url)} answered ${response.status} ${response.statusText}` +
+        (text ? `: ${text.slice(0, 200)}` : ''),
+    );
+  }
+  return response.status;
+}
+
+function webhookBlock(action: Action) {
+  if (!action.webhook) throw new ActionError('Invalid', 'action Webhook needs the webhook block');
+  return action.webhook;
+}
+
+export const webhook: ActionModule = {
+  type: 'Webhook',
+  kinds: ['Deployment', 'StatefulSet', 'Pod', 'Node'],
+
+  async backup(ctx: ActionContext, target: TargetRef, _action: Action): Promise<Backup> {
+    const object = await readTarget(ctx, target);
+    return makeBackup({
+      target,
+      action: 'Webhook',
+      object: targetObjectRef(target),
+      resourceVersion: resourceVersionOf(object),
+      fields: {},
+    });
+  },
+
+  async execute(ctx, target, action, backup): Promise<WebhookExecuteResult> {
+    const block = webhookBlock(action);
+    const timeoutMs = parseDuration(block.timeout ?? '10s');
+    const remembered = { ...(block.rollbackUrl ? { rollbackUrl: block.rollbackUrl } : {}), timeoutMs };
+    if (ctx.dryRun) {
+      return {
+        written: {},
+        changes: [],
+        summary: `dry run: would POST the execute event for ${describeTarget(target)} to ${redact(block.url)}`,
+        webhook: remembered,
+      };
+    }
+    const status = await post(
+      block.url,
+      { event: 'execute', target, backupHash: backup.hash },
+      backup.hash,
+      timeoutMs,
+    );
+    return {
+      written: {},
+      changes: [],
+      summary: `called webhook ${redact(block.url)} for ${describeTarget(target)} (HTTP ${status})`,
+      webhook: { ...remembered, status },
+    };
+  },
+
+  async rollback(ctx, backup, executed): Promise<RollbackResult> {
+    const remembered = (executed as Partial<WebhookExecuteResult>).webhook;
+    const none = { restored: {}, conflicts: [] };
+    if (!remembered?.rollbackUrl) {
+      return {
+        outcome: 'NotReversible',
+        reason: 'the webhook action has no rollbackUrl, so KubeMedic cannot undo what the receiver did',
+        ...none,
+      };
+    }
+    if (ctx.dryRun) {
+      return {
+        outcome: 'NothingToRestore',
+        reason: `dry run: would POST the rollback event to ${redact(remembered.rollbackUrl)}`,
+        ...none,
+      };
+    }
+    // A key of its own: the rollback is a different request from the execute it undoes, even
+    // when both go to the same URL.
+    const status = await post(
+      remembered.rollbackUrl,
+      { event: 'rollback', target: backup.target, backupHash: backup.hash },
+      `${backup.hash}-rollback`,
+      remembered.timeoutMs,
+    );
+    return {
+      outcome: 'RolledBack',
+      reason: `called rollback webhook ${redact(remembered.rollbackUrl)} (HTTP ${status}); undoing is up to the receiver`,
+      ...none,
+    };
+  },
+};

@@ -1,0 +1,193 @@
+/**
+ * What the workload actions share: the target as an ObjectRef, reading it (404 → TargetGone),
+ * the two ways they write — server-side apply of a minimal apps/v1 object, and a JSON Patch at
+ * the backed-up pointers — API failures turned into ActionErrors, and the ExecuteResult.
+ *
+ * Why two ways: server-side apply claims fields but cannot replace a whole object (a pod
+ * template, a resources block) because fields owned by other managers survive it; a JSON Patch
+ * `add`/`replace` puts exactly the value at the pointer, and its `test` operations guard atomically.
+ */
+import { ApiException, AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { Action, ActionType, TargetKind } from '../../api/policy.ts';
+import { KubeRequestError, kubeRequest, objectPath } from '../kube/request.ts';
+import {
+  ActionError,
+  fieldManager,
+  type ActionContext,
+  type ActionModule,
+  type Backup,
+  type ExecuteResult,
+  type ObjectRef,
+  type TargetRef,
+} from './action.ts';
+import { makeBackup, readFields, readObject, readPointer, restoreFields } from './fields.ts';
+
+export type KubeObject = Record<string, unknown>;
+
+export const workloadKinds = ['Deployment', 'StatefulSet'] as const satisfies readonly TargetKind[];
+
+export const describeRef = (ref: { kind: string; namespace?: string; name: string }) =>
+  `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+
+/** The target as an object reference, refusing kinds the action does not handle. */
+export function targetObject(type: ActionType, kinds: readonly TargetKind[], target: TargetRef): ObjectRef {
+  if (!kinds.includes(target.kind))
+    throw new ActionError('NotApplicable', `${type} acts on ${kinds.join(' or ')}, not on ${target.kind}`);
+  if (!target.namespace) throw new ActionError('Invalid', `${describeRef(target)} has no namespace`);
+  const apiVersion = target.kind === 'Pod' ? 'v1' : 'apps/v1';
+  return { apiVersion, kind: target.kind, namespace: target.namespace, name: target.name };
+}
+
+/** Turns an API failure into the ActionError retrying cannot fix; anything else is returned as is. */
+export function kubeFailure(error: unknown, ref: ObjectRef): unknown {
+  const status =
+    error instanceof KubeRequestError ? error.status : error instanceof ApiException ? error.code : 0;
+  const what = describeRef(ref);
+  if (status === 404) return new ActionError('TargetGone', `${what} no longer exists`);
+  if (status === 403) return new ActionError('Forbidden', `${what}: ${apiMessage(error)}`);
+  if (status === 422) return new ActionError('Invalid', `${what}: ${apiMessage(error)}`);
+  return error;
+}
+
+/** The API server's own message; client-node 2 puts the Status as JSON text in `body`. */
+function apiMessage(error: unknown): string {
+  if (error instanceof ApiException) {
+    const body: unknown = typeof error.body === 'string' ? safeParse(error.body) : error.body;
+    const message = (body as { message?: unknown } | undefined)?.message;
+    return typeof message === 'string' ? message : `HTTP ${error.code}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text };
+  }
+}
+
+export async function readTarget(ctx: ActionContext, ref: ObjectRef): Promise<KubeObject> {
+  try {
+    return await readObject(ctx, ref);
+  } catch (error) {
+    throw kubeFailure(error, ref);
+  }
+}
+
+/** A backup of `pointers` of an object already read. */
+export function snapshot(
+  target: TargetRef,
+  type: ActionType,
+  ref: ObjectRef,
+  object: KubeObject,
+  pointers: string[],
+): Backup {
+  return makeBackup({
+    target,
+    action: type,
+    object: ref,
+    resourceVersion: String(readPointer(object, '/metadata/resourceVersion') ?? ''),
+    fields: readFields(object, pointers),
+  });
+}
+
+/** Reads the target and backs up the pointers `pointersOf` names in it. */
+export async function backupWorkload(
+  ctx: ActionContext,
+  target: TargetRef,
+  type: ActionType,
+  kinds: readonly TargetKind[],
+  pointersOf: (object: KubeObject, ref: ObjectRef) => string[] | Promise<string[]>,
+): Promise<Backup> {
+  const ref = targetObject(type, kinds, target);
+  const object = await readTarget(ctx, ref);
+  return snapshot(target, type, ref, object, await pointersOf(object, ref));
+}
+
+/** The action's parameter block, which the policy schema requires for this type. */
+export function paramsOf<K extends 'scale' | 'updateResources'>(action: Action, block: K) {
+  const params = action[block];
+  if (params === undefined)
+    throw new ActionError('Invalid', `a ${action.type} action needs its ${block} block`);
+  return params as NonNullable<Action[K]>;
+}
+
+/**
+ * Server-side apply of {apiVersion, kind, metadata, spec} with field manager kubemedic and force,
+ * so only the fields in `spec` are claimed. Every apply by this manager on a Deployment or
+ * StatefulSet must carry the same field set, or the fields it leaves out are removed.
+ */
+export async function applySpec(ctx: ActionContext, ref: ObjectRef, spec: KubeObject): Promise<KubeObject> {
+  const { name, namespace = '' } = ref;
+  const request = {
+    name,
+    namespace,
+    body: { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name, namespace }, spec },
+    fieldManager,
+    force: true,
+    dryRun: ctx.dryRun ? 'All' : undefined,
+  };
+  const options = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+  const apps = ctx.kubeconfig.makeApiClient(AppsV1Api);
+  try {
+    const applied =
+      ref.kind === 'StatefulSet'
+        ? await apps.patchNamespacedStatefulSet(request, options)
+        : await apps.patchNamespacedDeployment(request, options);
+    return applied as unknown as KubeObject;
+  } catch (error) {
+    throw kubeFailure(error, ref);
+  }
+}
+
+/** A JSON Patch of the object (field manager kubemedic); returns the object as patched. */
+export async function patchJson(
+  ctx: ActionContext,
+  ref: ObjectRef,
+  operations: unknown[],
+): Promise<KubeObject> {
+  try {
+    return await kubeRequest<KubeObject>(ctx.kubeconfig, {
+      method: 'PATCH',
+      path: objectPath(ref),
+      query: { fieldManager, dryRun: ctx.dryRun ? 'All' : undefined },
+      body: operations,
+      contentType: PatchStrategy.JsonPatch,
+    });
+  } catch (error) {
+    throw kubeFailure(error, ref);
+  }
+}
+
+/** The label selector of a workload's pods, from spec.selector.matchLabels. */
+export function podSelector(object: KubeObject, ref: ObjectRef): string {
+  const labels = (readPointer(object, '/spec/selector/matchLabels') ?? {}) as Record<string, string>;
+  const selector = Object.entries(labels).map(([key, value]) => `${key}=${value}`);
+  if (selector.length === 0)
+    throw new ActionError('NotApplicable', `${describeRef(ref)} has no spec.selector.matchLabels`);
+  return selector.join(',');
+}
+
+/**
+ * The result of writing the backed-up fields: `written` is what the API server returned (after
+ * its defaulting), `changes` run from the backed-up value to it, so a retry reports the same.
+ */
+export function executed(
+  ctx: ActionContext,
+  backup: Backup,
+  after: KubeObject,
+  summary: string,
+): ExecuteResult {
+  const pointers = Object.keys(backup.fields);
+  const written = readFields(after, pointers);
+  return {
+    written,
+    changes: pointers.map((path) => ({ path, before: backup.fields[path], after: written[path] })),
+    summary: ctx.dryRun ? `dry run, nothing persisted: would have ${summary}` : summary,
+  };
+}
+
+/** Rollback for actions that write fields: restore them where they still hold what was written. */
+export const restoreWritten: ActionModule['rollback'] = (ctx, backup, result) =>
+  restoreFields(ctx, backup, result.written);

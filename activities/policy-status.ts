@@ -1,0 +1,62 @@
+/**
+ * Writes what a remediation ended with where a person looks: the policy's status.lastOutcome
+ * and Kubernetes Events on the policy and on the target.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { apiVersion } from '../api/policy.ts';
+import type { Outcome, PolicyRef, TargetRef } from '../workflows/types.ts';
+import { recordEvent } from './kube/events.ts';
+import { kubeRequest, objectPath } from './kube/request.ts';
+
+const warningOutcomes: Outcome[] = ['Failed', 'RolledBack', 'Rejected', 'Skipped'];
+const targetApiVersion = (target: TargetRef) =>
+  target.kind === 'Deployment' || target.kind === 'StatefulSet' ? 'apps/v1' : 'v1';
+
+export const policyObjectRef = (policy: Pick<PolicyRef, 'kind' | 'namespace' | 'name'>) => ({
+  apiVersion,
+  kind: policy.kind,
+  namespace: policy.namespace,
+  name: policy.name,
+});
+
+export async function recordPolicyOutcome(
+  kubeconfig: KubeConfig,
+  input: { policy: PolicyRef; target: TargetRef; workflowId: string; outcome: Outcome; reason: string },
+  summary: string,
+): Promise<void> {
+  const target = `${input.target.kind}/${input.target.namespace ? `${input.target.namespace}/` : ''}${input.target.name}`;
+  const lastOutcome = {
+    workflowId: input.workflowId,
+    target,
+    outcome: input.outcome,
+    reason: input.reason,
+    finishedAt: new Date().toISOString(),
+  };
+  await kubeRequest(kubeconfig, {
+    method: 'PATCH',
+    path: `${objectPath(policyObjectRef(input.policy))}/status`,
+    body: { status: { lastOutcome } },
+    contentType: 'application/merge-patch+json',
+  });
+  const type = warningOutcomes.includes(input.outcome) ? 'Warning' : 'Normal';
+  const message = `${summary}: ${input.reason} (workflow ${input.workflowId})`;
+  await recordEvent(
+    kubeconfig,
+    { ...policyObjectRef(input.policy), uid: input.policy.uid },
+    type,
+    `Remediation${input.outcome}`,
+    message,
+  );
+  await recordEvent(
+    kubeconfig,
+    {
+      apiVersion: targetApiVersion(input.target),
+      kind: input.target.kind,
+      namespace: input.target.namespace,
+      name: input.target.name,
+    },
+    type,
+    `Remediation${input.outcome}`,
+    message,
+  );
+}

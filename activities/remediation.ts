@@ -1,0 +1,161 @@
+/**
+ * The remediation workflow's activities. Each is idempotent, so Temporal may retry it; failures
+ * that retrying cannot fix leave as non-retryable ApplicationFailures typed by ActionError.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Action, Condition } from '../api/policy.ts';
+import type { ConditionReading, Outcome, PolicyRef, TargetRef, Verdict } from '../workflows/types.ts';
+import { targetDisplay } from '../workflows/types.ts';
+import {
+  ActionError,
+  type ActionContext,
+  type Backup,
+  type ExecuteResult,
+  type RollbackResult,
+} from './actions/action.ts';
+import { actionModule } from './actions/index.ts';
+import { combined, describeReadings } from './conditions/compare.ts';
+import { readConditions, targetKey } from './conditions/readings.ts';
+import { readTargetState } from './conditions/targets.ts';
+import { KubeRequestError } from './kube/request.ts';
+import { recordPolicyOutcome } from './policy-status.ts';
+
+export interface ActivityDependencies {
+  kubeconfig: KubeConfig;
+  prometheusUrl: string | undefined;
+}
+
+export interface ActionInput {
+  policy: PolicyRef;
+  target: TargetRef;
+  action: Action;
+  dryRun: boolean;
+  serviceAccountName?: string;
+}
+
+export interface VerifyInput {
+  policy: PolicyRef;
+  target: TargetRef;
+  conditions: Condition[];
+  match: 'All' | 'Any';
+  onNoData: 'Fail' | 'Pass';
+}
+
+export interface OutcomeInput {
+  policy: PolicyRef;
+  target: TargetRef;
+  workflowId: string;
+  outcome: Outcome;
+  reason: string;
+}
+
+export function createRemediationActivities(deps: ActivityDependencies) {
+  const contextFor = (input: ActionInput): ActionContext => ({
+    kubeconfig: impersonating(deps.kubeconfig, input),
+    dryRun: input.dryRun,
+    heartbeat: (details?: unknown) => Context.current().heartbeat(details),
+  });
+  const moduleFor = (input: ActionInput) => {
+    const module = actionModule(input.action.type);
+    if (!module.kinds.includes(input.target.kind)) {
+      throw new ActionError('NotApplicable', `${input.action.type} cannot act on a ${input.target.kind}`);
+    }
+    return module;
+  };
+
+  return {
+    async backupTarget(input: ActionInput): Promise<Backup> {
+      return explained(() => moduleFor(input).backup(contextFor(input), input.target, input.action));
+    },
+
+    async executeAction(input: ActionInput & { backup: Backup }): Promise<ExecuteResult> {
+      return explained(() =>
+        moduleFor(input).execute(contextFor(input), input.target, input.action, input.backup),
+      );
+    },
+
+    async rollbackAction(
+      input: ActionInput & { backup: Backup; executed: ExecuteResult },
+    ): Promise<RollbackResult> {
+      return explained(() => moduleFor(input).rollback(contextFor(input), input.backup, input.executed));
+    },
+
+    /** Healthy when the conditions no longer hold; no data follows the policy's onNoData. */
+    async verifyTarget(input: VerifyInput): Promise<Verdict> {
+      const state = await explained(() => readTargetState(deps.kubeconfig, input.target));
+      const readings: ConditionReading[] =
+        (
+          await readConditions(input.conditions, [state], {
+            kubeconfig: deps.kubeconfig,
+            prometheusUrl: deps.prometheusUrl,
+            now: new Date(),
+          })
+        ).get(targetKey(input.target)) ?? [];
+      const missing = readings.filter((r) => r.value === null).map((r) => r.name);
+      if (missing.length > 0) {
+        const healthy = input.onNoData === 'Pass';
+        return {
+          healthy,
+          readings,
+          reason: `no data for ${missing.join(', ')}; onNoData is ${input.onNoData}`,
+        };
+      }
+      const stillHolds = combined(input.match, readings);
+      return {
+        healthy: !stillHolds,
+        readings,
+        reason: `${stillHolds ? 'conditions still hold' : 'conditions no longer hold'}: ${describeReadings(readings)}`,
+      };
+    },
+
+    async recordOutcome(input: OutcomeInput): Promise<void> {
+      await recordPolicyOutcome(deps.kubeconfig, input, `${targetDisplay(input.target)}: ${input.outcome}`);
+    },
+  };
+}
+
+export type RemediationActivities = ReturnType<typeof createRemediationActivities>;
+
+/** A policy that names a ServiceAccount acts as it, so the tenant's own RBAC bounds what it can do. */
+function impersonating(base: KubeConfig, input: ActionInput): KubeConfig {
+  if (!input.serviceAccountName) return base;
+  const namespace = input.policy.namespace ?? input.target.namespace;
+  const user = base.getCurrentUser();
+  const cluster = base.getCurrentCluster();
+  if (user === null || cluster === null || namespace === undefined) {
+    throw new ActionError(
+      'Invalid',
+      'cannot impersonate a ServiceAccount without a namespace and a current user',
+    );
+  }
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [cluster],
+    users: [{ ...user, impersonateUser: `system:serviceaccount:${namespace}:${input.serviceAccountName}` }],
+    contexts: [{ name: 'impersonating', cluster: cluster.name, user: user.name }],
+    currentContext: 'impersonating',
+  });
+  return config;
+}
+
+/** Turns failures retrying cannot fix into non-retryable ApplicationFailures of a known type. */
+async function explained<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ActionError) throw ApplicationFailure.nonRetryable(error.message, error.type);
+    const status = statusOf(error);
+    if (status === 404) throw ApplicationFailure.nonRetryable(messageOf(error), 'TargetGone');
+    if (status === 403) throw ApplicationFailure.nonRetryable(messageOf(error), 'Forbidden');
+    throw error;
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (error instanceof KubeRequestError) return error.status;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));

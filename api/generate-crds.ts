@@ -1,0 +1,39 @@
+/**
+ * Writes the CRDs of api/crd.ts as YAML into the Helm chart (`npm run generate`).
+ * test/unit/crds.test.ts fails when the committed files differ from what this renders.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { stringify } from 'yaml';
+import { customResourceDefinitions } from './crd.ts';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const crdDirectory = join(repoRoot, 'charts', 'kubemedic', 'crds');
+
+const header = '# Generated from api/policy.ts by npm run generate; do not edit.\n';
+
+export interface RenderedFile {
+  /** Absolute path. */
+  path: string;
+  content: string;
+}
+
+/** The CRD files as they must be on disk, one per CRD, named after the CRD. */
+export function renderCrdFiles(): RenderedFile[] {
+  return customResourceDefinitions().map((crd) => ({
+    path: join(crdDirectory, `${crd.metadata.name}.yaml`),
+    // lineWidth 0: no folding of long descriptions and CEL rules, so the text is stable.
+    content: header + stringify(crd, { lineWidth: 0 }),
+  }));
+}
+
+function main(): void {
+  mkdirSync(crdDirectory, { recursive: true });
+  for (const file of renderCrdFiles()) {
+    writeFileSync(file.path, file.content);
+    console.log(`wrote ${relative(repoRoot, file.path)}`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -1,0 +1,31 @@
+/**
+ * When a condition has held long enough to fire. Each (policy, target, condition) remembers
+ * since when it has held; a reading that does not hold forgets it. Nothing is persisted: after
+ * a watcher restart every condition starts holding anew, so a restart can delay a trigger but
+ * never make one fire before its `for` duration.
+ */
+import type { ConditionReading } from '../workflows/types.ts';
+
+export class HoldTracker {
+  private readonly since = new Map<string, number>();
+
+  /** Records the readings at `nowMs` and answers which conditions have held for their `for`. */
+  observe(key: string, readings: ConditionReading[], forMs: number[], nowMs: number): ConditionReading[] {
+    return readings.map((reading, i) => {
+      const id = `${key}#${reading.name}`;
+      if (!reading.holds) {
+        this.since.delete(id);
+        return reading;
+      }
+      const start = this.since.get(id) ?? nowMs;
+      this.since.set(id, start);
+      return { ...reading, holds: nowMs - start >= (forMs[i] ?? 0) };
+    });
+  }
+
+  /** Forgets targets that are gone, so the map does not grow without bound. */
+  retain(keys: Set<string>): void {
+    for (const id of this.since.keys())
+      if (!keys.has(id.slice(0, id.lastIndexOf('#')))) this.since.delete(id);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Turns a policy object from the API server into a checked policy, or into the reason it is
+ * invalid. The CRD's schema and CEL rules refuse most mistakes at admission; this catches what
+ * they cannot say (an action that cannot act on the target's kind) and anything written while
+ * the CRD was older. An invalid policy is reported in its status and skipped; it never stops
+ * the others.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { type PolicyKind, type PolicySpec, policyKinds } from '../api/policy.ts';
+import { actionModule } from '../activities/actions/index.ts';
+import type { PolicyRef } from '../workflows/types.ts';
+
+export interface PolicyObject extends KubernetesObject {
+  spec?: unknown;
+  status?: Record<string, unknown>;
+}
+
+export interface CheckedPolicy {
+  ref: PolicyRef;
+  spec: PolicySpec;
+}
+
+export type PolicyCheck =
+  { valid: true; policy: CheckedPolicy } | { valid: false; ref: PolicyRef; reason: string };
+
+export function checkPolicy(kind: PolicyKind, object: PolicyObject): PolicyCheck {
+  const ref: PolicyRef = {
+    kind,
+    namespace: object.metadata?.namespace,
+    name: object.metadata?.name ?? '',
+    uid: object.metadata?.uid ?? '',
+    generation: object.metadata?.generation ?? 0,
+  };
+  const parsed = policyKinds[kind].spec.safeParse(object.spec);
+  if (!parsed.success) {
+    const reason = parsed.error.issues
+      .map((issue) => `spec.${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    return { valid: false, ref, reason };
+  }
+  const spec = parsed.data as PolicySpec;
+  for (const [index, action] of spec.actions.entries()) {
+    const kinds = actionModule(action.type).kinds;
+    if (!kinds.includes(spec.target.kind)) {
+      return {
+        valid: false,
+        ref,
+        reason: `spec.actions.${index}: ${action.type} acts on ${kinds.join(' or ')}, not on the target kind ${spec.target.kind}`,
+      };
+    }
+  }
+  return { valid: true, policy: { ref, spec } };
+}

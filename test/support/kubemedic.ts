@@ -1,0 +1,134 @@
+/**
+ * KubeMedic itself on the local stack, for end-to-end tests: the CRDs installed, a real worker
+ * on a task queue of the test's own (its own "cluster" name), a real policy watcher, and a
+ * Temporal client. Everything stops when the test file ends.
+ */
+import {
+  ApiextensionsV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
+import { customResourceDefinitions, group, type PolicyKind, policyKinds, version } from '../../api/index.ts';
+import { environment } from '../../devstack/stack.ts';
+import { PolicyWatcher, taskQueueFor } from '../../policy-watcher/index.ts';
+import { createWorker } from '../../worker/worker.ts';
+import { ensureStack, eventually, kubeconfig } from './stack.ts';
+
+/** Installs (or updates) the generated CRDs with server-side apply and waits until both are Established. */
+export async function installCrds(config: KubeConfig = kubeconfig()): Promise<void> {
+  const extensions = config.makeApiClient(ApiextensionsV1Api);
+  for (const crd of customResourceDefinitions()) {
+    await extensions.patchCustomResourceDefinition(
+      { name: crd.metadata.name, body: crd, fieldManager: 'kubemedic-tests', force: true },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
+    await eventually(`CRD ${crd.metadata.name} Established`, async () => {
+      const current = await extensions.readCustomResourceDefinition({ name: crd.metadata.name });
+      return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+        ? true
+        : undefined;
+    });
+  }
+}
+
+export interface KubeMedic {
+  cluster: string;
+  client: Client;
+  worker: Worker;
+  /** Starts a policy watcher (several may run, as replicas); all stop with the test file. */
+  startWatcher(): Promise<PolicyWatcher>;
+  /** Stops the worker; `restartWorker` brings a new one up on the same task queue. */
+  stopWorker(): Promise<void>;
+  restartWorker(): Promise<void>;
+}
+
+/** Registers hooks that bring KubeMedic up for this test file and take it down afterwards. */
+export function useKubeMedic(): KubeMedic {
+  const connections: { close(): Promise<void> }[] = [];
+  const watchers: PolicyWatcher[] = [];
+  let running: Promise<void> | undefined;
+  const medic = { cluster: `test-${randomBytes(3).toString('hex')}` } as KubeMedic;
+
+  const startWorker = async () => {
+    const connection = await NativeConnection.connect({ address: environment().TEMPORAL_ADDRESS });
+    connections.push(connection);
+    medic.worker = await createWorker({
+      connection,
+      namespace: environment().TEMPORAL_NAMESPACE,
+      taskQueue: taskQueueFor(medic.cluster),
+      kubeconfig: kubeconfig(),
+      prometheusUrl: environment().PROMETHEUS_URL,
+      shutdownGraceTime: '2 seconds',
+    });
+    running = medic.worker.run();
+  };
+
+  before(async () => {
+    await ensureStack();
+    await installCrds();
+    const connection = await Connection.connect({ address: environment().TEMPORAL_ADDRESS });
+    connections.push(connection);
+    medic.client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
+    await startWorker();
+  });
+  medic.startWatcher = async () => {
+    const watcher = new PolicyWatcher({
+      kubeconfig: kubeconfig(),
+      client: medic.client,
+      cluster: medic.cluster,
+      prometheusUrl: environment().PROMETHEUS_URL,
+      tickMs: 200,
+      log: () => undefined,
+    });
+    await watcher.start();
+    watchers.push(watcher);
+    return watcher;
+  };
+  medic.stopWorker = async () => {
+    if (medic.worker.getState() === 'RUNNING') medic.worker.shutdown();
+    await running;
+  };
+  medic.restartWorker = startWorker;
+  after(async () => {
+    await Promise.all(watchers.map((w) => w.stop()));
+    await medic.stopWorker();
+    for (const connection of connections) await connection.close();
+  });
+  return medic;
+}
+
+/** Creates a policy of either kind; `spec` is written as given, so tests can send bad input too. */
+export async function createPolicy(
+  kind: PolicyKind,
+  metadata: { name: string; namespace?: string },
+  spec: unknown,
+) {
+  const api = kubeconfig().makeApiClient(CustomObjectsApi);
+  const { plural } = policyKinds[kind];
+  const body = { apiVersion: `${group}/${version}`, kind, metadata, spec };
+  return metadata.namespace
+    ? api.createNamespacedCustomObject({ group, version, plural, namespace: metadata.namespace, body })
+    : api.createClusterCustomObject({ group, version, plural, body });
+}
+
+export async function readPolicy(kind: PolicyKind, metadata: { name: string; namespace?: string }) {
+  const api = kubeconfig().makeApiClient(CustomObjectsApi);
+  const { plural } = policyKinds[kind];
+  return (
+    metadata.namespace
+      ? await api.getNamespacedCustomObject({
+          group,
+          version,
+          plural,
+          namespace: metadata.namespace,
+          name: metadata.name,
+        })
+      : await api.getClusterCustomObject({ group, version, plural, name: metadata.name })
+  ) as { status?: Record<string, unknown>; metadata: { uid: string; generation: number } };
+}

@@ -1,0 +1,37 @@
+/**
+ * Builds the KubeMedic worker: the remediation workflow and its activities on one task queue
+ * per cluster. Used by worker/main.ts and by tests that need a real worker.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { createRemediationActivities } from '../activities/index.ts';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  kubeconfig: KubeConfig;
+  prometheusUrl: string | undefined;
+  /** How long in-flight activities may finish on shutdown before they are cancelled. */
+  shutdownGraceTime?: string;
+}
+
+export function createWorker(options: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowsPath,
+    activities: createRemediationActivities({
+      kubeconfig: options.kubeconfig,
+      prometheusUrl: options.prometheusUrl,
+    }),
+    // The SDK default is 0: in-flight activities would be cancelled at once on SIGTERM.
+    shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',
+    // Bounded, so memory stays flat however many remediations run (sdk-typescript#2227).
+    maxCachedWorkflows: 200,
+  });
+}

@@ -1,0 +1,16 @@
+/**
+ * The remediation workflow's messages, defined once and shared with every client. Signals suit
+ * the Web UI and `temporal workflow signal`; the updates answer for certain (the CLI uses them)
+ * and their validators refuse a decision the run is not waiting for.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalDecision, MessageInput, RemediationStatus } from './types.ts';
+
+export const approveSignal = defineSignal<[MessageInput?]>('approve');
+export const rejectSignal = defineSignal<[MessageInput?]>('reject');
+export const cancelSignal = defineSignal<[MessageInput?]>('cancel');
+
+export const approveUpdate = defineUpdate<ApprovalDecision, [MessageInput?]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalDecision, [MessageInput?]>('reject');
+
+export const statusQuery = defineQuery<RemediationStatus>('status');

@@ -1,0 +1,285 @@
+/**
+ * One remediation of one target for one policy: gate → backup → execute → verify → (rollback
+ * and escalate) → optional timed revert → cool down. Every effect is an activity; this file is
+ * deterministic (no I/O, clocks or randomness) and its history is the audit trail.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ActivityFailure,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  log,
+} from '@temporalio/workflow';
+import type { Action } from '../api/policy.ts';
+import type { RemediationActivities } from '../activities/remediation.ts';
+import {
+  approveSignal,
+  approveUpdate,
+  cancelSignal,
+  rejectSignal,
+  rejectUpdate,
+  statusQuery,
+} from './messages.ts';
+import { searchAttributes } from './search-attributes.ts';
+import {
+  type ActivePhase,
+  type ApprovalDecision,
+  type MessageInput,
+  type Outcome,
+  type RemediationInput,
+  type RemediationResult,
+  type RemediationStatus,
+  type StepRecord,
+  targetDisplay,
+} from './types.ts';
+
+/** Failure types an action raises when retrying cannot help (see activities/actions/action.ts). */
+const nonRetryableErrorTypes = ['TargetGone', 'Forbidden', 'Invalid', 'NotApplicable', 'BackupTampered'];
+
+const retry = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  maximumAttempts: 10,
+  nonRetryableErrorTypes,
+};
+/** Drains and Jobs wait for the cluster; they heartbeat so a dead worker is noticed quickly. */
+const longRunningActions: Action['type'][] = ['DrainNode', 'RunJob'];
+const quickTimeouts = { startToCloseTimeout: '30 seconds' };
+const patientTimeouts = { startToCloseTimeout: '1 hour', heartbeatTimeout: '20 seconds' };
+
+const activities = proxyActivities<RemediationActivities>({ ...quickTimeouts, retry });
+
+/** Options for one action's activity, with the one-line summary the Web UI shows for it. */
+function optionsFor(action: Action, summary: string) {
+  return { ...(longRunningActions.includes(action.type) ? patientTimeouts : quickTimeouts), retry, summary };
+}
+
+class Ended extends Error {
+  constructor(
+    readonly outcome: Outcome,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export async function remediation(input: RemediationInput): Promise<RemediationResult> {
+  const { spec, target, policy } = input;
+  const status: RemediationStatus = { phase: 'Pending', target, policy, dryRun: spec.dryRun, steps: [] };
+  const where = targetDisplay(target);
+
+  const setPhase = (phase: ActivePhase | Outcome) => {
+    status.phase = phase;
+    upsertSearchAttributes([{ key: searchAttributes.phase, value: phase }]);
+  };
+  // The starter sets the static search attributes (cluster, policy, target); the run keeps phase and action current.
+
+  // Messages. A decision counts only while the run awaits approval; a later one is ignored by
+  // the signals and refused by the updates' validators.
+  const decide = (
+    decision: ApprovalDecision['decision'],
+    via: 'signal' | 'update',
+    message?: MessageInput,
+  ) => {
+    status.approval = { decision, via, by: message?.by ?? 'unknown', reason: message?.reason ?? '' };
+    return status.approval;
+  };
+  const awaitingApproval = (_message?: MessageInput) => {
+    if (status.phase !== 'AwaitingApproval' || status.approval !== undefined) {
+      throw new Error(`the run is not awaiting approval (phase ${status.phase})`);
+    }
+  };
+  setHandler(
+    approveSignal,
+    (m) => void (status.phase === 'AwaitingApproval' && !status.approval && decide('approved', 'signal', m)),
+  );
+  setHandler(
+    rejectSignal,
+    (m) => void (status.phase === 'AwaitingApproval' && !status.approval && decide('rejected', 'signal', m)),
+  );
+  setHandler(approveUpdate, (m) => decide('approved', 'update', m), { validator: awaitingApproval });
+  setHandler(rejectUpdate, (m) => decide('rejected', 'update', m), { validator: awaitingApproval });
+  setHandler(statusQuery, () => status);
+
+  const work = new CancellationScope();
+  let cancelledBy: MessageInput | undefined;
+  setHandler(cancelSignal, (m) => {
+    cancelledBy = m ?? {};
+    work.cancel();
+  });
+
+  let outcome: Outcome;
+  let reason: string;
+  try {
+    ({ outcome, reason } = await work.run(() => remediate()));
+  } catch (error) {
+    if (error instanceof Ended) {
+      ({ outcome, reason } = error);
+    } else if (isCancellation(error)) {
+      // Cancel at any moment undoes what was done, in a scope that cannot itself be cancelled.
+      await CancellationScope.nonCancellable(() => undoCurrentStep('rollback'));
+      outcome = 'Cancelled';
+      const undone = status.steps.at(-1)?.rollback;
+      reason =
+        `cancelled by ${cancelledBy?.by ?? 'a workflow cancellation'}${cancelledBy?.reason ? ` (${cancelledBy.reason})` : ''}` +
+        (undone ? `; rollback: ${undone.outcome}: ${undone.reason}` : '; nothing had been changed');
+    } else {
+      throw error;
+    }
+  }
+
+  setPhase(outcome);
+  status.outcome = outcome;
+  status.reason = reason;
+  await CancellationScope.nonCancellable(() =>
+    activities.recordOutcome({ policy, target, workflowId: workflowInfo().workflowId, outcome, reason }),
+  );
+  if (outcome !== 'Skipped' && outcome !== 'Rejected') {
+    // The run keeps its workflow ID through the cooldown, so new triggers for this target and
+    // policy are absorbed by USE_EXISTING instead of starting another remediation.
+    status.phase = 'CoolingDown';
+    upsertSearchAttributes([{ key: searchAttributes.phase, value: 'CoolingDown' }]);
+    await CancellationScope.nonCancellable(() => sleep(spec.cooldown));
+    setPhase(outcome);
+  }
+  return { ...status, outcome, reason };
+
+  async function remediate(): Promise<{ outcome: Outcome; reason: string }> {
+    await gate();
+    for (const [index, action] of spec.actions.entries()) {
+      const step: StepRecord = { index, action: action.type };
+      status.steps.push(step);
+      upsertSearchAttributes([{ key: searchAttributes.action, value: action.type }]);
+      const context = {
+        target,
+        action,
+        dryRun: spec.dryRun,
+        serviceAccountName: spec.serviceAccountName,
+        policy,
+      };
+
+      setPhase('BackingUp');
+      step.backup = await skipWhenGone(() =>
+        activities.backupTarget.executeWithOptions(
+          optionsFor(action, `back up ${where} for ${action.type}`),
+          [context],
+        ),
+      );
+      setPhase('Executing');
+      step.executed = await skipWhenGone(() =>
+        activities.executeAction.executeWithOptions(optionsFor(action, `${action.type} ${where}`), [
+          { ...context, backup: step.backup! },
+        ]),
+      );
+      if (spec.dryRun) {
+        return { outcome: 'Succeeded', reason: `dry run: ${step.executed.summary}; nothing was changed` };
+      }
+
+      setPhase('Verifying');
+      await sleep(spec.verification?.settle ?? '1m');
+      step.verdict = await activities.verifyTarget({
+        policy,
+        target,
+        conditions: spec.verification?.conditions ?? spec.conditions,
+        match: spec.match,
+        onNoData: spec.verification?.onNoData ?? 'Fail',
+      });
+      if (step.verdict.healthy) {
+        if (spec.revertAfter) await revertLater();
+        return { outcome: 'Succeeded', reason: `${step.executed.summary}; verified: ${step.verdict.reason}` };
+      }
+
+      const rollback = await undoCurrentStep('rollback');
+      if (rollback?.outcome === 'RollbackConflict') {
+        return {
+          outcome: 'Failed',
+          reason: `verification failed (${step.verdict.reason}); RollbackConflict: ${rollback.reason}`,
+        };
+      }
+      log.info('action failed verification; escalating', {
+        action: action.type,
+        reason: step.verdict.reason,
+      });
+    }
+    const last = status.steps.at(-1);
+    return {
+      outcome: 'RolledBack',
+      reason: `every action failed verification (last: ${last?.verdict?.reason}); each was rolled back`,
+    };
+  }
+
+  async function gate(): Promise<void> {
+    if (!spec.approval?.required) return;
+    setPhase('AwaitingApproval');
+    const decided = await condition(() => status.approval !== undefined, spec.approval.timeout);
+    if (!decided) {
+      const approve = spec.approval.onTimeout === 'Approve';
+      status.approval = {
+        decision: approve ? 'approved' : 'rejected',
+        by: 'deadline',
+        reason: `no decision within ${spec.approval.timeout}; onTimeout is ${spec.approval.onTimeout}`,
+        via: 'timeout',
+      };
+    }
+    if (status.approval?.decision === 'rejected') {
+      throw new Ended(
+        'Rejected',
+        `rejected by ${status.approval.by}${status.approval.reason ? `: ${status.approval.reason}` : ''}`,
+      );
+    }
+  }
+
+  /**
+   * Undoes the latest step if it changed anything: a `rollback` after failed verification or a
+   * cancel, a `revert` when a temporary action's time is up. Runs at most once per step.
+   */
+  async function undoCurrentStep(kind: 'rollback' | 'revert') {
+    const step = status.steps.at(-1);
+    if (!step?.backup || !step.executed || spec.dryRun) return undefined;
+    if (step.rollback || step.revert) return step.rollback ?? step.revert;
+    setPhase(kind === 'rollback' ? 'RollingBack' : 'Reverting');
+    const action = spec.actions[step.index]!;
+    step[kind] = await activities.rollbackAction.executeWithOptions(
+      optionsFor(action, `${kind} ${action.type} on ${where}`),
+      [
+        {
+          target,
+          action,
+          dryRun: spec.dryRun,
+          serviceAccountName: spec.serviceAccountName,
+          policy,
+          backup: step.backup,
+          executed: step.executed,
+        },
+      ],
+    );
+    return step[kind];
+  }
+
+  /** A temporary action: a durable timer, then the same guarded restore as a rollback. */
+  async function revertLater(): Promise<void> {
+    setPhase('Reverting');
+    await sleep(spec.revertAfter!.after);
+    await undoCurrentStep('revert');
+  }
+}
+
+/** A target that is gone ends the run as Skipped, with the reason. */
+async function skipWhenGone<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const cause = error instanceof ActivityFailure ? error.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type && nonRetryableErrorTypes.includes(cause.type)) {
+      throw new Ended(cause.type === 'TargetGone' ? 'Skipped' : 'Failed', `${cause.type}: ${cause.message}`);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * What the remediation workflow takes, reports and returns. Shared with the watcher, the
+ * worker's activities and the CLI; pure types and pure functions only (this runs in the
+ * workflow sandbox).
+ */
+import type { Action, PolicyKind, PolicySpec } from '../api/policy.ts';
+import type { Backup, ExecuteResult, RollbackResult, TargetRef } from '../activities/actions/action.ts';
+
+export type { TargetRef };
+
+export interface PolicyRef {
+  kind: PolicyKind;
+  /** Absent for a ClusterRemediationPolicy. */
+  namespace?: string;
+  name: string;
+  uid: string;
+  generation: number;
+}
+
+export interface ConditionReading {
+  name: string;
+  /** null when the source had no data for this target. */
+  value: number | null;
+  holds: boolean;
+}
+
+export interface RemediationInput {
+  cluster: string;
+  policy: PolicyRef;
+  /** The policy spec as it was when the trigger fired: a run is not changed by later edits. */
+  spec: PolicySpec;
+  target: TargetRef;
+  trigger: { observedAt: string; readings: ConditionReading[] };
+}
+
+export const phases = [
+  'Pending',
+  'AwaitingApproval',
+  'BackingUp',
+  'Executing',
+  'Verifying',
+  'RollingBack',
+  'Reverting',
+  'CoolingDown',
+] as const;
+export type ActivePhase = (typeof phases)[number];
+
+export const outcomes = ['Succeeded', 'Failed', 'RolledBack', 'Rejected', 'Cancelled', 'Skipped'] as const;
+export type Outcome = (typeof outcomes)[number];
+export type Phase = ActivePhase | Outcome;
+
+export interface Verdict {
+  healthy: boolean;
+  reason: string;
+  readings: ConditionReading[];
+}
+
+/** One rung of the escalation ladder, as it happened. */
+export interface StepRecord {
+  index: number;
+  action: Action['type'];
+  backup?: Backup;
+  executed?: ExecuteResult;
+  verdict?: Verdict;
+  rollback?: RollbackResult;
+  revert?: RollbackResult;
+}
+
+export interface ApprovalDecision {
+  decision: 'approved' | 'rejected';
+  by: string;
+  reason: string;
+  /** How the decision arrived: a message, or the deadline passing. */
+  via: 'signal' | 'update' | 'timeout';
+}
+
+export interface RemediationStatus {
+  phase: Phase;
+  target: TargetRef;
+  policy: PolicyRef;
+  dryRun: boolean;
+  approval?: ApprovalDecision;
+  steps: StepRecord[];
+  outcome?: Outcome;
+  /** Why the run ended as it did, in words a person can act on. */
+  reason?: string;
+}
+
+export type RemediationResult = RemediationStatus & { outcome: Outcome; reason: string };
+
+/** A message's sender and why. */
+export interface MessageInput {
+  by?: string;
+  reason?: string;
+}
+
+/** `<cluster>/<namespace or _cluster>/<kind>/<name>/<policy>`: one active run per target and policy. */
+export function remediationWorkflowId(
+  cluster: string,
+  target: TargetRef,
+  policy: Pick<PolicyRef, 'kind' | 'namespace' | 'name'>,
+): string {
+  const policyName = policy.kind === 'ClusterRemediationPolicy' ? `cluster:${policy.name}` : policy.name;
+  return ['remediation', cluster, target.namespace ?? '_cluster', target.kind, target.name, policyName].join(
+    '/',
+  );
+}
+
+export const targetDisplay = (target: TargetRef) =>
+  target.namespace ? `${target.kind} ${target.namespace}/${target.name}` : `${target.kind} ${target.name}`;
+
+/** How a policy is named in search attributes, status and messages: namespace/name, or name for a cluster policy. */
+export const policyLabel = (policy: Pick<PolicyRef, 'namespace' | 'name'>) =>
+  policy.namespace ? `${policy.namespace}/${policy.name}` : policy.name;
