@@ -10,7 +10,7 @@ export const approveSignal = defineSignal<[MessageInput?]>('approve');
 export const rejectSignal = defineSignal<[MessageInput?]>('reject');
 export const cancelSignal = defineSignal<[MessageInput?]>('cancel');
 
-export const approveUpdate = defineUpdate<ApprovalDecision, [MessageInput?]>('approve');
-export const rejectUpdate = defineUpdate<ApprovalDecision, [MessageInput?]>('reject');
+export const approveUpdate = defineUpdate<ApprovalDecision, [MessageInput]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalDecision, [MessageInput]>('reject');
 
 export const statusQuery = defineQuery<RemediationStatus>('status');

@@ -155,7 +155,7 @@ export const runJob: ActionModule = {
       },
       spec: block.template,
     };
-    const { job, reused } = await createOrReuse(ctx, body, ref, backup.hash);
+    const { reused } = await createOrReuse(ctx, body, ref, backup.hash);
     if (ctx.dryRun) {
       return {
         written: {},
@@ -174,8 +174,7 @@ export const runJob: ActionModule = {
       summary:
         `${reused ? 'found' : 'ran'} Job ${jobName(ref)} for ${describeTarget(target)}: complete, ` +
         `${finished.status?.succeeded ?? 0} succeeded` +
-        (reused ? '' : ` after ${seconds}s`) +
-        (job.metadata.uid !== finished.metadata.uid ? ' (recreated)' : ''),
+        (reused ? '' : ` after ${seconds}s`),
     };
   },
 

@@ -91,7 +91,7 @@ async function post(url: string, payload: WebhookPayload, idempotencyKey: string
         ? `no answer within ${timeoutMs} ms`
         : String(error);
     // A plain Error: the activity retries it.
-    throw new Error(`webhook ${payload.event} POST ${redact(url)} failed: ${cause}`);
+    throw new Error(`webhook ${payload.event} POST ${redact(url)} failed: ${cause}`, { cause: error });
   }
   const text = await response.text().catch(() => '');
   if (!response.ok) {

@@ -1,0 +1,131 @@
+/**
+ * Approval (approve by update, reject by signal, deadline), cancel in the middle, and a change
+ * made by someone else before a rollback — each on a real workflow, worker and API server. The
+ * runs are started the way the watcher starts them (startRemediation), without waiting for a
+ * condition, so each scenario controls its own timing.
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { AppsV1Api } from '@kubernetes/client-node';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkPolicy, startRemediation } from '../../policy-watcher/index.ts';
+import type { PolicyObject } from '../../policy-watcher/policies.ts';
+import { approveUpdate, cancelSignal, rejectSignal, statusQuery } from '../../workflows/messages.ts';
+import type { remediation } from '../../workflows/remediation.ts';
+import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
+import { saveHistory } from '../support/histories.ts';
+import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { createDeployment, readDeployment } from '../support/workloads.ts';
+
+const namespace = useTestNamespace('kma');
+const medic = useKubeMedic();
+
+/** Healthy once the Deployment is Available again (KWOK makes the new Pods Running). */
+const unavailable = { name: 'unavailable', source: 'Kubernetes', kubernetes: { state: 'DeploymentUnavailable' }, operator: '>=', threshold: 1 };
+/** Holds whatever happens, so verification always fails. */
+const alwaysHolds = { ...unavailable, name: 'always', operator: '>=', threshold: 0 };
+
+async function startRun(name: string, spec: Record<string, unknown>) {
+  await createDeployment(namespace.name, name, 2);
+  const metadata = { name, namespace: namespace.name };
+  await createPolicy('RemediationPolicy', metadata, {
+    target: { kind: 'Deployment', name },
+    conditions: [unavailable],
+    actions: [{ type: 'Scale', scale: { replicas: 3 } }],
+    verification: { settle: '1s' },
+    cooldown: '1s',
+    ...spec,
+  });
+  const check = checkPolicy('RemediationPolicy', (await readPolicy('RemediationPolicy', metadata)) as PolicyObject);
+  assert.ok(check.valid, check.valid ? '' : check.reason);
+  const target = { kind: 'Deployment' as const, namespace: namespace.name, name };
+  const workflowId = await startRemediation(medic.client, medic.cluster, check.policy, target, [], new Date());
+  return medic.client.workflow.getHandle<typeof remediation>(workflowId);
+}
+
+type Handle = Awaited<ReturnType<typeof startRun>>;
+const inPhase = (handle: Handle, phase: string) =>
+  eventually(`phase ${phase}`, async () => ((await handle.query(statusQuery)).phase === phase ? true : undefined));
+const replicasOf = async (name: string) => (await readDeployment(namespace.name, name)).spec?.replicas;
+
+describe('approval', () => {
+  const approval = (timeout: string) => ({ approval: { required: true, timeout, onTimeout: 'Reject' } });
+
+  it('acts once approved by update, and refuses a second decision', { timeout: 90_000 }, async () => {
+    // Given a run that awaits approval
+    const handle = await startRun('approve-me', approval('10m'));
+    await inPhase(handle, 'AwaitingApproval');
+    assert.equal(await replicasOf('approve-me'), 2, 'nothing changes before approval');
+    // When alice approves through the update
+    const decision = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', reason: 'looks right' }] });
+    // Then the update answers with the decision, and the run acts and succeeds
+    assert.deepEqual(decision, { decision: 'approved', by: 'alice', reason: 'looks right', via: 'update' });
+    // And a second decision is refused by the validator, with the reason
+    await assert.rejects(
+      handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] }),
+      (error: unknown) => error instanceof WorkflowUpdateFailedError && /not awaiting approval/.test(String(error.cause)),
+    );
+    const result = await handle.result();
+    assert.equal(result.outcome, 'Succeeded', result.reason);
+    assert.equal(await replicasOf('approve-me'), 3);
+    await saveHistory(medic.client, handle.workflowId, 'approved-by-update');
+  });
+
+  it('does nothing when rejected by signal', { timeout: 90_000 }, async () => {
+    const handle = await startRun('reject-me', approval('10m'));
+    await inPhase(handle, 'AwaitingApproval');
+    await handle.signal(rejectSignal, { by: 'carol', reason: 'not during the sale' });
+    const result = await handle.result();
+    assert.equal(result.outcome, 'Rejected');
+    assert.match(result.reason, /rejected by carol: not during the sale/);
+    assert.equal(await replicasOf('reject-me'), 2);
+    await saveHistory(medic.client, handle.workflowId, 'rejected-by-signal');
+  });
+
+  it('rejects when the deadline passes and onTimeout is Reject', { timeout: 90_000 }, async () => {
+    const handle = await startRun('nobody-answers', approval('2s'));
+    const result = await handle.result();
+    assert.equal(result.outcome, 'Rejected');
+    assert.match(result.reason, /no decision within 2s; onTimeout is Reject/);
+    assert.equal(await replicasOf('nobody-answers'), 2);
+    const policy = await readPolicy('RemediationPolicy', { name: 'nobody-answers', namespace: namespace.name });
+    assert.equal((policy.status?.lastOutcome as { outcome: string }).outcome, 'Rejected');
+  });
+});
+
+describe('cancel and conflicts', () => {
+  it('rolls back when cancelled in the middle of a run', { timeout: 90_000 }, async () => {
+    // Given a run that has scaled and is waiting to verify
+    const handle = await startRun('cancel-me', { verification: { settle: '10m' } });
+    await inPhase(handle, 'Verifying');
+    assert.equal(await replicasOf('cancel-me'), 3);
+    // When it is cancelled
+    await handle.signal(cancelSignal, { by: 'dave', reason: 'wrong target' });
+    // Then the rollback runs and the Deployment is as it was
+    const result = await handle.result();
+    assert.equal(result.outcome, 'Cancelled', result.reason);
+    assert.match(result.reason, /cancelled by dave \(wrong target\); rollback: RolledBack/);
+    assert.equal(await replicasOf('cancel-me'), 2);
+    await saveHistory(medic.client, handle.workflowId, 'cancelled-and-rolled-back');
+  });
+
+  it('keeps a change made by someone else after the action, and says so', { timeout: 90_000 }, async () => {
+    // Given a run whose verification will fail
+    const handle = await startRun('someone-else', {
+      conditions: [alwaysHolds],
+      verification: { settle: '4s' },
+    });
+    await inPhase(handle, 'Verifying');
+    // When a person sets the replicas to 7 before the rollback
+    await kubeconfig()
+      .makeApiClient(AppsV1Api)
+      .patchNamespacedDeploymentScale({ name: 'someone-else', namespace: namespace.name, body: [{ op: 'replace', path: '/spec/replicas', value: 7 }] });
+    // Then the rollback does not overwrite it, and the run says why
+    const result = await handle.result();
+    assert.equal(result.outcome, 'Failed');
+    assert.equal(result.steps[0]?.rollback?.outcome, 'RollbackConflict');
+    assert.match(result.reason, /RollbackConflict: someone changed the target .*\/spec\/replicas is 7, not the 3 KubeMedic wrote/);
+    assert.equal(await replicasOf('someone-else'), 7);
+    await saveHistory(medic.client, handle.workflowId, 'rollback-conflict');
+  });
+});
