@@ -64,7 +64,7 @@ describe('policy watchers', () => {
     assert.deepEqual(runs.map((r) => r.typedSearchAttributes.get(searchAttributes.targetName)).sort(), names);
     // And no further run starts while both watchers keep evaluating
     await sleep(3_000);
-    assert.equal((await medic.client.workflow.count({ query: `${searchAttributes.cluster.name} = "${medic.cluster}"` })).count, 3);
+    assert.equal((await medic.client.workflow.count(`${searchAttributes.cluster.name} = "${medic.cluster}"`)).count, 3);
     for (const name of names) assert.equal((await readDeployment(namespace.name, name)).spec?.replicas, 4);
   });
 
