@@ -21,7 +21,13 @@ const namespace = useTestNamespace('kma');
 const medic = useKubeMedic();
 
 /** Healthy once the Deployment is Available again (KWOK makes the new Pods Running). */
-const unavailable = { name: 'unavailable', source: 'Kubernetes', kubernetes: { state: 'DeploymentUnavailable' }, operator: '>=', threshold: 1 };
+const unavailable = {
+  name: 'unavailable',
+  source: 'Kubernetes',
+  kubernetes: { state: 'DeploymentUnavailable' },
+  operator: '>=',
+  threshold: 1,
+};
 /** Holds whatever happens, so verification always fails. */
 const alwaysHolds = { ...unavailable, name: 'always', operator: '>=', threshold: 0 };
 
@@ -36,16 +42,28 @@ async function startRun(name: string, spec: Record<string, unknown>) {
     cooldown: '1s',
     ...spec,
   });
-  const check = checkPolicy('RemediationPolicy', (await readPolicy('RemediationPolicy', metadata)) as PolicyObject);
+  const check = checkPolicy(
+    'RemediationPolicy',
+    (await readPolicy('RemediationPolicy', metadata)) as PolicyObject,
+  );
   assert.ok(check.valid, check.valid ? '' : check.reason);
   const target = { kind: 'Deployment' as const, namespace: namespace.name, name };
-  const workflowId = await startRemediation(medic.client, medic.cluster, check.policy, target, [], new Date());
+  const workflowId = await startRemediation(
+    medic.client,
+    medic.cluster,
+    check.policy,
+    target,
+    [],
+    new Date(),
+  );
   return medic.client.workflow.getHandle<typeof remediation>(workflowId);
 }
 
 type Handle = Awaited<ReturnType<typeof startRun>>;
 const inPhase = (handle: Handle, phase: string) =>
-  eventually(`phase ${phase}`, async () => ((await handle.query(statusQuery)).phase === phase ? true : undefined));
+  eventually(`phase ${phase}`, async () =>
+    (await handle.query(statusQuery)).phase === phase ? true : undefined,
+  );
 const replicasOf = async (name: string) => (await readDeployment(namespace.name, name)).spec?.replicas;
 
 describe('approval', () => {
@@ -57,13 +75,16 @@ describe('approval', () => {
     await inPhase(handle, 'AwaitingApproval');
     assert.equal(await replicasOf('approve-me'), 2, 'nothing changes before approval');
     // When alice approves through the update
-    const decision = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', reason: 'looks right' }] });
+    const decision = await handle.executeUpdate(approveUpdate, {
+      args: [{ by: 'alice', reason: 'looks right' }],
+    });
     // Then the update answers with the decision, and the run acts and succeeds
     assert.deepEqual(decision, { decision: 'approved', by: 'alice', reason: 'looks right', via: 'update' });
     // And a second decision is refused by the validator, with the reason
     await assert.rejects(
       handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] }),
-      (error: unknown) => error instanceof WorkflowUpdateFailedError && /not awaiting approval/.test(String(error.cause)),
+      (error: unknown) =>
+        error instanceof WorkflowUpdateFailedError && /not awaiting approval/.test(String(error.cause)),
     );
     const result = await handle.result();
     assert.equal(result.outcome, 'Succeeded', result.reason);
@@ -88,7 +109,10 @@ describe('approval', () => {
     assert.equal(result.outcome, 'Rejected');
     assert.match(result.reason, /no decision within 2s; onTimeout is Reject/);
     assert.equal(await replicasOf('nobody-answers'), 2);
-    const policy = await readPolicy('RemediationPolicy', { name: 'nobody-answers', namespace: namespace.name });
+    const policy = await readPolicy('RemediationPolicy', {
+      name: 'nobody-answers',
+      namespace: namespace.name,
+    });
     assert.equal((policy.status?.lastOutcome as { outcome: string }).outcome, 'Rejected');
   });
 });
@@ -119,12 +143,19 @@ describe('cancel and conflicts', () => {
     // When a person sets the replicas to 7 before the rollback
     await kubeconfig()
       .makeApiClient(AppsV1Api)
-      .patchNamespacedDeploymentScale({ name: 'someone-else', namespace: namespace.name, body: [{ op: 'replace', path: '/spec/replicas', value: 7 }] });
+      .patchNamespacedDeploymentScale({
+        name: 'someone-else',
+        namespace: namespace.name,
+        body: [{ op: 'replace', path: '/spec/replicas', value: 7 }],
+      });
     // Then the rollback does not overwrite it, and the run says why
     const result = await handle.result();
     assert.equal(result.outcome, 'Failed');
     assert.equal(result.steps[0]?.rollback?.outcome, 'RollbackConflict');
-    assert.match(result.reason, /RollbackConflict: someone changed the target .*\/spec\/replicas is 7, not the 3 KubeMedic wrote/);
+    assert.match(
+      result.reason,
+      /RollbackConflict: someone changed the target .*\/spec\/replicas is 7, not the 3 KubeMedic wrote/,
+    );
     assert.equal(await replicasOf('someone-else'), 7);
     await saveHistory(medic.client, handle.workflowId, 'rollback-conflict');
   });

@@ -32,9 +32,9 @@ import { drainNode, type DrainExecuteResult } from '../../activities/actions/dra
 import { managedLabel, runJob } from '../../activities/actions/run-job.ts';
 import { webhook } from '../../activities/actions/webhook.ts';
 import { readFields, readObject } from '../../activities/actions/fields.ts';
-import { kubeRequest } from '../../activities/kube/request.ts';
 import { kwokNodeAnnotation } from '../../devstack/servers.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { externalJobController, finishJob } from '../support/jobs.ts';
 
 const namespace = useTestNamespace('kma');
 
@@ -613,7 +613,7 @@ describe('RunJob', () => {
     type: 'RunJob',
     runJob: {
       template: {
-        ...(external ? { managedBy: 'kubemedic.io/test-driver' } : {}),
+        ...(external ? { managedBy: externalJobController } : {}),
         backoffLimit: 0,
         template: {
           spec: {
@@ -638,59 +638,6 @@ describe('RunJob', () => {
     eventually(`Job ${name} created`, async () =>
       (await managedJobs()).some((j) => j.metadata?.name === name) ? true : undefined,
     );
-
-  /**
-   * Writes the terminal status a Job controller would write, through the /status subresource.
-   * KWOK runs no containers; its default pod stages only fake a Job pod's success (Running →
-   * Succeeded, exit 0). To drive a Job to Failed, or to Complete on our word, the test must be
-   * the Job's controller: the Job names another one in `spec.managedBy`, so the built-in
-   * controller creates no pods and writes no status, and the test writes it, as an external
-   * controller (Kueue, say) would. The API server validates such a status strictly in 1.34
-   * (JobManagedBy, beta and on by default):
-   * - Complete=True needs SuccessCriteriaMet=True, a startTime, and a completionTime not
-   *   before the startTime;
-   * - Failed=True needs FailureTarget=True and a startTime, and must have no completionTime;
-   * - a finished Job must have active=0, no terminating and no uncounted pods, ready ≤ active;
-   * - a startTime, once set on an unsuspended Job, may not change; completionTime never.
-   */
-  async function finishJob(name: string, how: 'Complete' | 'Failed'): Promise<void> {
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const condition = (type: string, reason: string, message: string) => ({
-      type,
-      status: 'True',
-      reason,
-      message,
-      lastProbeTime: now,
-      lastTransitionTime: now,
-    });
-    const done = 'Reached expected number of succeeded pods';
-    const failed = 'Job has reached the specified backoff limit';
-    const status =
-      how === 'Complete'
-        ? {
-            conditions: [
-              condition('SuccessCriteriaMet', 'CompletionsReached', done),
-              condition('Complete', 'CompletionsReached', done),
-            ],
-            startTime: now,
-            completionTime: now,
-            succeeded: 1,
-          }
-        : {
-            conditions: [
-              condition('FailureTarget', 'BackoffLimitExceeded', failed),
-              condition('Failed', 'BackoffLimitExceeded', failed),
-            ],
-            startTime: now,
-            failed: 1,
-          };
-    await kubeRequest(kubeconfig(), {
-      method: 'PATCH',
-      path: `/apis/batch/v1/namespaces/${namespace.name}/jobs/${name}/status`,
-      body: { status: { ...status, active: 0, ready: 0 } },
-      contentType: 'application/merge-patch+json',
-    });
-  }
 
   it('creates one Job, waits until it completes, reuses it on a retry, and rollback deletes it', async () => {
     // Given a RunJob action and its backup, which names the Job
@@ -738,7 +685,7 @@ describe('RunJob', () => {
     const backup = await runJob.backup(context(), target, completing);
     const executing = runJob.execute(context(), target, completing, backup);
     await jobExists(backup.object.name);
-    await finishJob(backup.object.name, 'Complete');
+    await finishJob(namespace.name, backup.object.name, 'Complete');
     // Then execute succeeds
     assert.match((await executing).summary, /: complete, 1 succeeded/);
 
@@ -747,7 +694,7 @@ describe('RunJob', () => {
     const failingBackup = await runJob.backup(context(), target, failing);
     const failingExecute = runJob.execute(context(), target, failing, failingBackup);
     await jobExists(failingBackup.object.name);
-    await finishJob(failingBackup.object.name, 'Failed');
+    await finishJob(namespace.name, failingBackup.object.name, 'Failed');
     // Then execute throws with the Job's failure reason and message
     await assert.rejects(
       failingExecute,

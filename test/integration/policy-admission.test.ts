@@ -54,7 +54,12 @@ const namespacedSpec = (): JsonObject => ({
 const clusterSpec = (): JsonObject => ({
   target: { kind: 'Deployment', selector: { matchLabels: { app: 'web' } }, namespaces: [namespace.name] },
   conditions: [
-    { name: 'unavailable', source: 'Kubernetes', kubernetes: { state: 'DeploymentUnavailable' }, threshold: 0 },
+    {
+      name: 'unavailable',
+      source: 'Kubernetes',
+      kubernetes: { state: 'DeploymentUnavailable' },
+      threshold: 0,
+    },
   ],
   actions: [{ type: 'RolloutRestart' }],
   approval: { required: true },
@@ -110,7 +115,10 @@ async function installCrds(): Promise<void> {
     await eventually(`${crd.metadata.name} to be Established`, async () => {
       const live = await kubeRequest<{ status?: { conditions?: { type: string; status: string }[] } }>(
         kubeconfig(),
-        { method: 'GET', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}` },
+        {
+          method: 'GET',
+          path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+        },
       );
       return live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
         ? true
@@ -167,7 +175,8 @@ const refusals: Refusal[] = [
   {
     name: 'a namespaced policy targeting kind Node',
     patch: { target: { kind: 'Node' } },
-    expected: 'spec.target.kind: Unsupported value: "Node": supported values: "Deployment", "StatefulSet", "Pod"',
+    expected:
+      'spec.target.kind: Unsupported value: "Node": supported values: "Deployment", "StatefulSet", "Pod"',
   },
   {
     name: 'a cluster policy on kind Deployment without namespaces',

@@ -16,5 +16,8 @@ export async function saveHistory(client: Client, workflowId: string, name: stri
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   // historyToJSON writes the canonical proto JSON, the same form `temporal workflow show --output json` gives.
   const json = JSON.parse(historyToJSON(history)) as unknown;
-  writeFileSync(join(historiesDir, `${name}.json`), `${JSON.stringify({ workflowId, history: json }, null, 1)}\n`);
+  writeFileSync(
+    join(historiesDir, `${name}.json`),
+    `${JSON.stringify({ workflowId, history: json }, null, 1)}\n`,
+  );
 }

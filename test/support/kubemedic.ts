@@ -48,8 +48,12 @@ export interface KubeMedic {
   restartWorker(): Promise<void>;
 }
 
-/** Registers hooks that bring KubeMedic up for this test file and take it down afterwards. */
-export function useKubeMedic(): KubeMedic {
+/**
+ * Registers hooks that bring KubeMedic up for this test file and take it down afterwards.
+ * With `inProcessWorker: false` no worker runs in the test process (a test then runs worker
+ * processes of its own, as crash tests do).
+ */
+export function useKubeMedic({ inProcessWorker = true } = {}): KubeMedic {
   const connections: { close(): Promise<void> }[] = [];
   const watchers: PolicyWatcher[] = [];
   let running: Promise<void> | undefined;
@@ -75,7 +79,7 @@ export function useKubeMedic(): KubeMedic {
     const connection = await Connection.connect({ address: environment().TEMPORAL_ADDRESS });
     connections.push(connection);
     medic.client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
-    await startWorker();
+    if (inProcessWorker) await startWorker();
   });
   medic.startWatcher = async () => {
     const watcher = new PolicyWatcher({
@@ -91,7 +95,7 @@ export function useKubeMedic(): KubeMedic {
     return watcher;
   };
   medic.stopWorker = async () => {
-    if (medic.worker.getState() === 'RUNNING') medic.worker.shutdown();
+    if (medic.worker?.getState() === 'RUNNING') medic.worker.shutdown();
     await running;
   };
   medic.restartWorker = startWorker;

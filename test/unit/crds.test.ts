@@ -20,14 +20,20 @@ describe('the committed CRDs', () => {
       assert.ok(existsSync(file.path), `${where} is missing: ${regenerate}`);
       const committed = readFileSync(file.path, 'utf8');
       if (committed === file.content) return;
-      assert.fail(`${where} differs from api/policy.ts (${firstDifference(committed, file.content)}): ${regenerate}`);
+      assert.fail(
+        `${where} differs from api/policy.ts (${firstDifference(committed, file.content)}): ${regenerate}`,
+      );
     });
   }
 
   it('has no CRD file that the generator no longer writes', () => {
     const expected = renderCrdFiles().map((file) => basename(file.path));
     const present = readdirSync(crdDirectory).filter((name) => name.endsWith('.yaml'));
-    assert.deepEqual(present.sort(), expected.sort(), `stale CRD files in ${relative(repoRoot, crdDirectory)}: ${regenerate}`);
+    assert.deepEqual(
+      present.sort(),
+      expected.sort(),
+      `stale CRD files in ${relative(repoRoot, crdDirectory)}: ${regenerate}`,
+    );
   });
 });
 
