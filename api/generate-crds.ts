@@ -23,8 +23,9 @@ export interface RenderedFile {
 export function renderCrdFiles(): RenderedFile[] {
   return customResourceDefinitions().map((crd) => ({
     path: join(crdDirectory, `${crd.metadata.name}.yaml`),
-    // lineWidth 0: no folding of long descriptions and CEL rules, so the text is stable.
-    content: header + stringify(crd, { lineWidth: 0 }),
+    // lineWidth 0: no folding of long descriptions and CEL rules, so the text is stable;
+    // single quotes as prettier writes YAML here (the directory is in .prettierignore all the same).
+    content: header + stringify(crd, { lineWidth: 0, singleQuote: true }),
   }));
 }
 

@@ -127,14 +127,17 @@ async function installCrds(): Promise<void> {
   }
 }
 
-/** Creates a policy, retrying while the API server does not serve the new resource yet (404). */
-function createOnceServed(body: Policy): Promise<Policy> {
+/**
+ * Creates a policy, retrying only while the API server does not serve the new resource yet
+ * (404). Resolves to the stored policy, or to the error the API server answered with.
+ */
+function createOnceServed(body: Policy): Promise<{ created: Policy } | { refused: unknown }> {
   return eventually(`the API server to serve ${policyKinds[body.kind].plural}`, async () => {
     try {
-      return await createPolicy(body);
+      return { created: await createPolicy(body) };
     } catch (error) {
       if (error instanceof KubeRequestError && error.status === 404) return undefined;
-      throw error;
+      return { refused: error };
     }
   });
 }
@@ -252,7 +255,9 @@ describe('policy admission by the API server', () => {
       if (policyKinds[kind].scope === 'Cluster') clusterPolicies.push(body);
 
       // When it is created
-      const created = await createOnceServed(body);
+      const outcome = await createOnceServed(body);
+      if ('refused' in outcome) throw outcome.refused;
+      const { created } = outcome;
 
       // Then the API server stored it with the defaults of the schema
       assert.equal(created.spec.match, 'All');
@@ -274,23 +279,19 @@ describe('policy admission by the API server', () => {
         const body = policy(kind, `bad-${namespace.name}`, spec);
 
         // When it is created
-        const outcome = await createOnceServed(body).then(
-          async () => {
-            await deletePolicy(body);
-            return undefined;
-          },
-          (error: unknown) => error,
-        );
+        const outcome = await createOnceServed(body);
+        if ('created' in outcome) await deletePolicy(body);
 
         // Then the API server refuses it as Invalid (422), naming the broken rule
-        assert.ok(outcome !== undefined, `the API server accepted ${row.name}`);
-        assert.ok(outcome instanceof KubeRequestError, String(outcome));
-        t.diagnostic(outcome.message);
-        assert.equal(outcome.status, 422, outcome.message);
-        assert.equal(outcome.reason, 'Invalid');
+        assert.ok('refused' in outcome, `the API server accepted ${row.name}`);
+        const error = outcome.refused;
+        assert.ok(error instanceof KubeRequestError, String(error));
+        t.diagnostic(error.message);
+        assert.equal(error.status, 422, error.message);
+        assert.equal(error.reason, 'Invalid');
         assert.ok(
-          outcome.message.includes(row.expected),
-          `expected ${JSON.stringify(row.expected)} in: ${outcome.message}`,
+          error.message.includes(row.expected),
+          `expected ${JSON.stringify(row.expected)} in: ${error.message}`,
         );
       });
     }

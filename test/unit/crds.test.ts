@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { customResourceDefinitions, structuralSchema, type JSONSchemaProps } from '../../api/index.ts';
