@@ -17,7 +17,7 @@ import {
   type TargetRef,
 } from './action.ts';
 import { makeBackup, readFields, readObject, restoreFields } from './fields.ts';
-import { describeTarget, readTarget, resourceVersionOf } from './webhook.ts';
+import { describeRef, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
 
 const minReplicas = '/spec/minReplicas';
 const maxReplicas = '/spec/maxReplicas';
@@ -82,7 +82,7 @@ async function findHpa(ctx: ActionContext, target: TargetRef, name: string | und
       const ref = hpa.spec.scaleTargetRef;
       throw new ActionError(
         'NotApplicable',
-        `HorizontalPodAutoscaler ${namespace}/${name} scales ${ref.kind} ${ref.name}, not ${describeTarget(target)}`,
+        `HorizontalPodAutoscaler ${namespace}/${name} scales ${ref.kind} ${ref.name}, not ${describeRef(target)}`,
       );
     }
     return hpa;
@@ -96,12 +96,12 @@ async function findHpa(ctx: ActionContext, target: TargetRef, name: string | und
   if (only === undefined)
     throw new ActionError(
       'NotApplicable',
-      `no HorizontalPodAutoscaler in namespace ${namespace} scales ${describeTarget(target)}; AdjustHPA needs one`,
+      `no HorizontalPodAutoscaler in namespace ${namespace} scales ${describeRef(target)}; AdjustHPA needs one`,
     );
   if (matching.length > 1)
     throw new ActionError(
       'Invalid',
-      `${matching.length} HorizontalPodAutoscalers scale ${describeTarget(target)} ` +
+      `${matching.length} HorizontalPodAutoscalers scale ${describeRef(target)} ` +
         `(${matching.map((h) => h.metadata.name).join(', ')}); name one in adjustHPA.name`,
     );
   return only;
@@ -120,7 +120,7 @@ export const adjustHPA: ActionModule = {
         `AdjustHPA acts on Deployments and StatefulSets, not on a ${target.kind}`,
       );
     const pointers = pointersOf(action);
-    await readTarget(ctx, target);
+    await readTarget(ctx, targetObjectRef(target));
     const hpa = await findHpa(ctx, target, adjustBlock(action).name);
     return makeBackup({
       target,
@@ -184,7 +184,7 @@ export const adjustHPA: ActionModule = {
     return {
       written,
       changes,
-      summary: `${ctx.dryRun ? 'dry run: would set' : 'set'} HorizontalPodAutoscaler ${ref.name} ${described} (scales ${describeTarget(target)})`,
+      summary: `${ctx.dryRun ? 'dry run: would set' : 'set'} HorizontalPodAutoscaler ${ref.name} ${described} (scales ${describeRef(target)})`,
     };
   },
 

@@ -15,7 +15,7 @@ import {
   type TargetRef,
 } from './action.ts';
 import { makeBackup, readFields, restoreFields } from './fields.ts';
-import { readTarget, resourceVersionOf, targetObjectRef } from './webhook.ts';
+import { readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
 
 export const unschedulable = '/spec/unschedulable';
 
@@ -31,7 +31,7 @@ export async function backupUnschedulable(
   action: Action['type'],
 ): Promise<Backup> {
   requireNode(target, action);
-  const node = await readTarget(ctx, target);
+  const node = await readTarget(ctx, targetObjectRef(target));
   return makeBackup({
     target,
     action,

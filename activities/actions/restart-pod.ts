@@ -14,17 +14,8 @@ import {
   type TargetRef,
 } from './action.ts';
 import { readPointer } from './fields.ts';
-import {
-  describeRef,
-  executed,
-  type KubeObject,
-  kubeFailure,
-  podSelector,
-  readTarget,
-  snapshot,
-  targetObject,
-  workloadKinds,
-} from './workloads.ts';
+import { executed, podSelector, snapshot, targetObject, workloadKinds } from './workloads.ts';
+import { type KubeObject, describeRef, kubeFailure, readTarget } from './target.ts';
 
 const uidPointer = '/metadata/uid';
 const kinds = ['Pod', ...workloadKinds] as const;

@@ -10,17 +10,8 @@
 import { ActionError, type ActionContext, type ActionModule, type ObjectRef } from './action.ts';
 import { readPointer, sameValue } from './fields.ts';
 import { kubeRequest } from '../kube/request.ts';
-import {
-  backupWorkload,
-  describeRef,
-  executed,
-  type KubeObject,
-  kubeFailure,
-  patchJson,
-  podSelector,
-  readTarget,
-  restoreWritten,
-} from './workloads.ts';
+import { backupWorkload, executed, patchJson, podSelector, restoreWritten } from './workloads.ts';
+import { type KubeObject, describeRef, kubeFailure, readTarget } from './target.ts';
 
 const templatePointer = '/spec/template';
 const revisionPointer = '/metadata/annotations/deployment.kubernetes.io~1revision';

@@ -5,15 +5,8 @@
  */
 import type { ActionModule } from './action.ts';
 import { escapePointerToken, readPointer } from './fields.ts';
-import {
-  backupWorkload,
-  describeRef,
-  executed,
-  patchJson,
-  readTarget,
-  restoreWritten,
-  workloadKinds,
-} from './workloads.ts';
+import { backupWorkload, executed, patchJson, restoreWritten, workloadKinds } from './workloads.ts';
+import { describeRef, readTarget } from './target.ts';
 
 const annotation = 'kubectl.kubernetes.io/restartedAt';
 const annotationsPointer = '/spec/template/metadata/annotations';

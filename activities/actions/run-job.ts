@@ -21,7 +21,7 @@ import {
   type RollbackResult,
 } from './action.ts';
 import { makeBackup, verifyBackup } from './fields.ts';
-import { describeTarget, readTarget, resourceVersionOf } from './webhook.ts';
+import { describeRef, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
 
 export const managedLabel = 'kubemedic.io/managed';
 export const backupHashAnnotation = 'kubemedic.io/backup-hash';
@@ -126,9 +126,9 @@ export const runJob: ActionModule = {
     if (!target.namespace)
       throw new ActionError(
         'NotApplicable',
-        `RunJob runs in the target's namespace; ${describeTarget(target)} has none`,
+        `RunJob runs in the target's namespace; ${describeRef(target)} has none`,
       );
-    const object = await readTarget(ctx, target);
+    const object = await readTarget(ctx, targetObjectRef(target));
     // Named here, once per remediation, so every execute attempt of this run uses the same name
     // and a later remediation of the same target runs a Job of its own.
     const name = `kubemedic-${randomBytes(5).toString('hex')}`;
@@ -151,7 +151,7 @@ export const runJob: ActionModule = {
         name: ref.name,
         namespace: ref.namespace,
         labels: { [managedLabel]: 'true' },
-        annotations: { [backupHashAnnotation]: backup.hash, [targetAnnotation]: describeTarget(target) },
+        annotations: { [backupHashAnnotation]: backup.hash, [targetAnnotation]: describeRef(target) },
       },
       spec: block.template,
     };
@@ -162,7 +162,7 @@ export const runJob: ActionModule = {
         changes: [],
         summary: reused
           ? `dry run: Job ${jobName(ref)} already exists for this remediation`
-          : `dry run: would create Job ${jobName(ref)} for ${describeTarget(target)} and wait up to ${block.timeout}`,
+          : `dry run: would create Job ${jobName(ref)} for ${describeRef(target)} and wait up to ${block.timeout}`,
       };
     }
     const started = Date.now();
@@ -172,7 +172,7 @@ export const runJob: ActionModule = {
       written: {},
       changes: [],
       summary:
-        `${reused ? 'found' : 'ran'} Job ${jobName(ref)} for ${describeTarget(target)}: complete, ` +
+        `${reused ? 'found' : 'ran'} Job ${jobName(ref)} for ${describeRef(target)}: complete, ` +
         `${finished.status?.succeeded ?? 0} succeeded` +
         (reused ? '' : ` after ${seconds}s`),
     };

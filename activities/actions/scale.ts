@@ -4,16 +4,8 @@
  */
 import type { Action } from '../../api/policy.ts';
 import type { ActionModule } from './action.ts';
-import {
-  applySpec,
-  backupWorkload,
-  describeRef,
-  executed,
-  paramsOf,
-  readTarget,
-  restoreWritten,
-  workloadKinds,
-} from './workloads.ts';
+import { applySpec, backupWorkload, executed, paramsOf, restoreWritten, workloadKinds } from './workloads.ts';
+import { describeRef, readTarget } from './target.ts';
 
 const replicasPointer = '/spec/replicas';
 

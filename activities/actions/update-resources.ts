@@ -5,15 +5,8 @@
  */
 import { ActionError, type ActionModule } from './action.ts';
 import { readPointer } from './fields.ts';
-import {
-  backupWorkload,
-  describeRef,
-  executed,
-  paramsOf,
-  patchJson,
-  restoreWritten,
-  workloadKinds,
-} from './workloads.ts';
+import { backupWorkload, executed, paramsOf, patchJson, restoreWritten, workloadKinds } from './workloads.ts';
+import { describeRef } from './target.ts';
 
 type Quantities = Record<string, string>;
 interface Resources {

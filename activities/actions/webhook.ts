@@ -6,56 +6,17 @@
  */
 import type { Action } from '../../api/policy.ts';
 import { parseDuration } from '../duration.ts';
-import { KubeRequestError } from '../kube/request.ts';
 import {
   ActionError,
   type ActionContext,
   type ActionModule,
   type Backup,
   type ExecuteResult,
-  type ObjectRef,
   type RollbackResult,
   type TargetRef,
 } from './action.ts';
-import { makeBackup, readObject } from './fields.ts';
-
-// ── Target helpers shared by the action modules of this change (adjust-hpa, cordon-node,
-// ── drain-node, run-job). They belong next to readObject in fields.ts.
-
-const targetApiVersions: Record<TargetRef['kind'], string> = {
-  Deployment: 'apps/v1',
-  StatefulSet: 'apps/v1',
-  Pod: 'v1',
-  Node: 'v1',
-};
-
-export function targetObjectRef(target: TargetRef): ObjectRef {
-  return {
-    apiVersion: targetApiVersions[target.kind],
-    kind: target.kind,
-    ...(target.namespace ? { namespace: target.namespace } : {}),
-    name: target.name,
-  };
-}
-
-export const describeTarget = (target: TargetRef) =>
-  target.namespace ? `${target.kind} ${target.namespace}/${target.name}` : `${target.kind} ${target.name}`;
-
-/** The target as the API server has it; TargetGone when it no longer exists. */
-export async function readTarget(ctx: ActionContext, target: TargetRef): Promise<Record<string, unknown>> {
-  try {
-    return await readObject(ctx, targetObjectRef(target));
-  } catch (error) {
-    if (error instanceof KubeRequestError && error.status === 404)
-      throw new ActionError('TargetGone', `${describeTarget(target)} no longer exists`);
-    if (error instanceof KubeRequestError && error.status === 403)
-      throw new ActionError('Forbidden', `not allowed to read ${describeTarget(target)}: ${error.message}`);
-    throw error;
-  }
-}
-
-export const resourceVersionOf = (object: Record<string, unknown>): string =>
-  String((object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? '');
+import { makeBackup } from './fields.ts';
+import { describeRef, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
 
 // ── The Webhook action.
 
@@ -113,7 +74,7 @@ export const webhook: ActionModule = {
   kinds: ['Deployment', 'StatefulSet', 'Pod', 'Node'],
 
   async backup(ctx: ActionContext, target: TargetRef, _action: Action): Promise<Backup> {
-    const object = await readTarget(ctx, target);
+    const object = await readTarget(ctx, targetObjectRef(target));
     return makeBackup({
       target,
       action: 'Webhook',
@@ -131,7 +92,7 @@ export const webhook: ActionModule = {
       return {
         written: {},
         changes: [],
-        summary: `dry run: would POST the execute event for ${describeTarget(target)} to ${redact(block.url)}`,
+        summary: `dry run: would POST the execute event for ${describeRef(target)} to ${redact(block.url)}`,
         webhook: remembered,
       };
     }
@@ -144,7 +105,7 @@ export const webhook: ActionModule = {
     return {
       written: {},
       changes: [],
-      summary: `called webhook ${redact(block.url)} for ${describeTarget(target)} (HTTP ${status})`,
+      summary: `called webhook ${redact(block.url)} for ${describeRef(target)} (HTTP ${status})`,
       webhook: { ...remembered, status },
     };
   },

@@ -7,9 +7,9 @@
  * template, a resources block) because fields owned by other managers survive it; a JSON Patch
  * `add`/`replace` puts exactly the value at the pointer, and its `test` operations guard atomically.
  */
-import { ApiException, AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Action, ActionType, TargetKind } from '../../api/policy.ts';
-import { KubeRequestError, kubeRequest, objectPath } from '../kube/request.ts';
+import { kubeRequest, objectPath } from '../kube/request.ts';
 import {
   ActionError,
   fieldManager,
@@ -20,59 +20,17 @@ import {
   type ObjectRef,
   type TargetRef,
 } from './action.ts';
-import { makeBackup, readFields, readObject, readPointer, restoreFields } from './fields.ts';
-
-export type KubeObject = Record<string, unknown>;
+import { makeBackup, readFields, readPointer, restoreFields } from './fields.ts';
+import { type KubeObject, describeRef, kubeFailure, readTarget, targetObjectRef } from './target.ts';
 
 export const workloadKinds = ['Deployment', 'StatefulSet'] as const satisfies readonly TargetKind[];
-
-export const describeRef = (ref: { kind: string; namespace?: string; name: string }) =>
-  `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
 
 /** The target as an object reference, refusing kinds the action does not handle. */
 export function targetObject(type: ActionType, kinds: readonly TargetKind[], target: TargetRef): ObjectRef {
   if (!kinds.includes(target.kind))
     throw new ActionError('NotApplicable', `${type} acts on ${kinds.join(' or ')}, not on ${target.kind}`);
   if (!target.namespace) throw new ActionError('Invalid', `${describeRef(target)} has no namespace`);
-  const apiVersion = target.kind === 'Pod' ? 'v1' : 'apps/v1';
-  return { apiVersion, kind: target.kind, namespace: target.namespace, name: target.name };
-}
-
-/** Turns an API failure into the ActionError retrying cannot fix; anything else is returned as is. */
-export function kubeFailure(error: unknown, ref: ObjectRef): unknown {
-  const status =
-    error instanceof KubeRequestError ? error.status : error instanceof ApiException ? error.code : 0;
-  const what = describeRef(ref);
-  if (status === 404) return new ActionError('TargetGone', `${what} no longer exists`);
-  if (status === 403) return new ActionError('Forbidden', `${what}: ${apiMessage(error)}`);
-  if (status === 422) return new ActionError('Invalid', `${what}: ${apiMessage(error)}`);
-  return error;
-}
-
-/** The API server's own message; client-node 2 puts the Status as JSON text in `body`. */
-function apiMessage(error: unknown): string {
-  if (error instanceof ApiException) {
-    const body: unknown = typeof error.body === 'string' ? safeParse(error.body) : error.body;
-    const message = (body as { message?: unknown } | undefined)?.message;
-    return typeof message === 'string' ? message : `HTTP ${error.code}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { message: text };
-  }
-}
-
-export async function readTarget(ctx: ActionContext, ref: ObjectRef): Promise<KubeObject> {
-  try {
-    return await readObject(ctx, ref);
-  } catch (error) {
-    throw kubeFailure(error, ref);
-  }
+  return targetObjectRef(target);
 }
 
 /** A backup of `pointers` of an object already read. */
