@@ -6,7 +6,8 @@ import { kwokNodeAnnotation } from './servers.ts';
 export const fakeNodeCount = 3;
 export const fakeNodeNames = Array.from({ length: fakeNodeCount }, (_, i) => `kwok-node-${i}`);
 
-function fakeNode(name: string): V1Node {
+/** A Node that KWOK runs; tests add taints of their own to keep other tests' Pods off theirs. */
+export function fakeNode(name: string): V1Node {
   const resources = { cpu: '32', memory: '256Gi', pods: '110' };
   return {
     metadata: {

@@ -23,9 +23,15 @@ export class HoldTracker {
     });
   }
 
-  /** Forgets targets that are gone, so the map does not grow without bound. */
-  retain(keys: Set<string>): void {
-    for (const id of this.since.keys())
-      if (!keys.has(id.slice(0, id.lastIndexOf('#')))) this.since.delete(id);
+  /**
+   * Forgets targets that are gone, so the map does not grow without bound: every key that starts
+   * with `scope` and is not in `keys`. The watcher evaluates one policy at a time and passes that
+   * policy's prefix, so evaluating one policy never resets the clocks of another.
+   */
+  retain(keys: Set<string>, scope = ''): void {
+    for (const id of this.since.keys()) {
+      const key = id.slice(0, id.lastIndexOf('#'));
+      if (key.startsWith(scope) && !keys.has(key)) this.since.delete(id);
+    }
   }
 }

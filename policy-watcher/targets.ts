@@ -18,7 +18,7 @@ export function selectorMatches(
   if (selector === undefined) return false;
   const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
   const byExpressions = (selector.matchExpressions ?? []).every((e) => {
-    const has = e.key in labels;
+    const has = Object.hasOwn(labels, e.key); // not `in`: a label may be called `constructor`
     switch (e.operator) {
       case 'In':
         return has && (e.values ?? []).includes(labels[e.key]!);

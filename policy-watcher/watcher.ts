@@ -194,7 +194,7 @@ export class PolicyWatcher implements Caches {
       started += 1;
       this.log('conditions fired; remediation started or already running', { workflowId });
     }
-    this.holds.retain(keys);
+    this.holds.retain(keys, `${policyKey}/`);
     const active = await activeRemediations(this.options.client, this.options.cluster, policy.ref);
     return {
       ready: {

@@ -120,8 +120,12 @@ function kubernetesState(block: KubernetesBlock, target: TargetState, now: Date)
     case 'CrashLoopBackOff':
       return count((s) => s.state?.waiting?.reason === 'CrashLoopBackOff');
     case 'OOMKilled':
-      return count(
-        (s) => s.lastState?.terminated?.reason === 'OOMKilled' && within(s.lastState.terminated.finishedAt),
+      // The last termination of a restarted container, or the current one of a container that
+      // was not restarted (restartPolicy Never, or not yet); a container counts once.
+      return count((s) =>
+        [s.state?.terminated, s.lastState?.terminated].some(
+          (t) => t?.reason === 'OOMKilled' && within(t.finishedAt),
+        ),
       );
     case 'PodPending':
       return target.pods.filter((p) => p.status?.phase === 'Pending').length;
@@ -197,16 +201,26 @@ const quantitySuffixes: Record<string, number> = {
   M: 1e6,
   G: 1e9,
   T: 1e12,
+  P: 1e15,
+  E: 1e18,
   Ki: 1024,
   Mi: 1024 ** 2,
   Gi: 1024 ** 3,
   Ti: 1024 ** 4,
+  Pi: 1024 ** 5,
+  Ei: 1024 ** 6,
 };
 
-/** A Kubernetes resource quantity ("250m", "1.5Gi", "100Ki") as a plain number. */
+/** A Kubernetes resource quantity ("250m", "1.5Gi", "100Ki", "1e3") as a plain number. */
 export function parseQuantity(text: string): number {
-  const match = /^([0-9.]+)([a-zA-Z]*)$/.exec(text.trim());
-  const factor = match ? quantitySuffixes[match[2]!] : undefined;
-  if (!match || factor === undefined) throw new Error(`"${text}" is not a resource quantity`);
-  return Number(match[1]) * factor;
+  const match = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|([a-zA-Z]*))$/.exec(text.trim());
+  const [, number, exponent, suffix = ''] = match ?? [];
+  const factor =
+    exponent !== undefined
+      ? 10 ** Number(exponent)
+      : Object.hasOwn(quantitySuffixes, suffix)
+        ? quantitySuffixes[suffix]
+        : undefined;
+  if (match === null || factor === undefined) throw new Error(`"${text}" is not a resource quantity`);
+  return Number(number) * factor;
 }

@@ -24,7 +24,7 @@ import { after, before, describe, it } from 'node:test';
 import type { PolicyKind } from '../../api/policy.ts';
 import { readFields, readObject } from '../../activities/actions/fields.ts';
 import { managedLabel } from '../../activities/actions/run-job.ts';
-import { kwokNodeAnnotation } from '../../devstack/servers.ts';
+import { fakeNode } from '../../devstack/fake-nodes.ts';
 import { statusQuery } from '../../workflows/messages.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import { type RemediationResult, remediationWorkflowId, type TargetRef } from '../../workflows/types.ts';
@@ -69,15 +69,9 @@ after(async () => {
 });
 async function createNode(): Promise<string> {
   const name = `kmx-node-${randomBytes(3).toString('hex')}`;
-  const resources = { cpu: '8', memory: '32Gi', pods: '110' };
   const node: V1Node = {
-    metadata: {
-      name,
-      annotations: { [kwokNodeAnnotation]: 'fake' },
-      labels: { 'kubernetes.io/hostname': name },
-    },
+    ...fakeNode(name),
     spec: { taints: [{ key: 'kubemedic.io/test-node', value: name, effect: 'NoSchedule' }] },
-    status: { allocatable: resources, capacity: resources },
   };
   await core().createNode({ body: node });
   nodes.push(name);

@@ -8,11 +8,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { AppsV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkPolicy, startRemediation } from '../../policy-watcher/index.ts';
-import type { PolicyObject } from '../../policy-watcher/policies.ts';
 import { approveUpdate, cancelSignal, rejectSignal, statusQuery } from '../../workflows/messages.ts';
-import type { remediation } from '../../workflows/remediation.ts';
-import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
+import { createPolicy, readPolicy, useKubeMedic, startRunNow } from '../support/kubemedic.ts';
 import { saveHistory } from '../support/histories.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
@@ -42,21 +39,7 @@ async function startRun(name: string, spec: Record<string, unknown>) {
     cooldown: '1s',
     ...spec,
   });
-  const check = checkPolicy(
-    'RemediationPolicy',
-    (await readPolicy('RemediationPolicy', metadata)) as PolicyObject,
-  );
-  assert.ok(check.valid, check.valid ? '' : check.reason);
-  const target = { kind: 'Deployment' as const, namespace: namespace.name, name };
-  const workflowId = await startRemediation(
-    medic.client,
-    medic.cluster,
-    check.policy,
-    target,
-    [],
-    new Date(),
-  );
-  return medic.client.workflow.getHandle<typeof remediation>(workflowId);
+  return startRunNow(medic, metadata, { kind: 'Deployment', namespace: namespace.name, name });
 }
 
 type Handle = Awaited<ReturnType<typeof startRun>>;

@@ -10,11 +10,9 @@ import { after, it } from 'node:test';
 import { managedLabel } from '../../activities/actions/run-job.ts';
 import { repoRoot } from '../../devstack/config.ts';
 import { environment } from '../../devstack/stack.ts';
-import { checkPolicy, startRemediation } from '../../policy-watcher/index.ts';
-import type { PolicyObject } from '../../policy-watcher/policies.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import { externalJobController, finishJob } from '../support/jobs.ts';
-import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
+import { createPolicy, useKubeMedic, startRunNow } from '../support/kubemedic.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { createDeployment } from '../support/workloads.ts';
 
@@ -86,21 +84,12 @@ it(
       verification: { settle: '1s', conditions: [], onNoData: 'Pass' },
       cooldown: '1s',
     });
-    const check = checkPolicy(
-      'RemediationPolicy',
-      (await readPolicy('RemediationPolicy', metadata)) as PolicyObject,
-    );
-    assert.ok(check.valid);
     const first = spawnWorker();
-    const target = { kind: 'Deployment' as const, namespace: namespace.name, name: 'ledger' };
-    const workflowId = await startRemediation(
-      medic.client,
-      medic.cluster,
-      check.policy,
-      target,
-      [],
-      new Date(),
-    );
+    const { workflowId } = await startRunNow(medic, metadata, {
+      kind: 'Deployment',
+      namespace: namespace.name,
+      name: 'ledger',
+    });
 
     // When the worker is killed with SIGKILL while the action waits for its Job
     const [job] = await eventually('the Job to be created', async () =>

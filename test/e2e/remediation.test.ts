@@ -37,6 +37,13 @@ function scaleOnLoad(deployment: string) {
   };
 }
 
+const workflowIdFor = (deployment: string, policy: string) =>
+  remediationWorkflowId(
+    medic.cluster,
+    { kind: 'Deployment', namespace: namespace.name, name: deployment },
+    { kind: 'RemediationPolicy', namespace: namespace.name, name: policy },
+  );
+
 const load = (deployment: string, value: number) =>
   remoteWrite([{ labels: { __name__: 'kubemedic_e2e_load', namespace: namespace.name, deployment }, value }]);
 
@@ -61,15 +68,7 @@ describe('a remediation driven by a PromQL condition', () => {
         scaleOnLoad('web'),
       );
       await medic.startWatcher();
-      const workflowId = remediationWorkflowId(
-        medic.cluster,
-        { kind: 'Deployment', namespace: namespace.name, name: 'web' },
-        {
-          kind: 'RemediationPolicy',
-          namespace: namespace.name,
-          name: 'scale-web',
-        },
-      );
+      const workflowId = workflowIdFor('web', 'scale-web');
 
       // When the load goes above the threshold
       await load('web', 0.95);
@@ -101,15 +100,7 @@ describe('a remediation driven by a PromQL condition', () => {
       { name: 'scale-api', namespace: namespace.name },
       scaleOnLoad('api'),
     );
-    const workflowId = remediationWorkflowId(
-      medic.cluster,
-      { kind: 'Deployment', namespace: namespace.name, name: 'api' },
-      {
-        kind: 'RemediationPolicy',
-        namespace: namespace.name,
-        name: 'scale-api',
-      },
-    );
+    const workflowId = workflowIdFor('api', 'scale-api');
     const before = await readDeployment(namespace.name, 'api');
 
     // When the load goes high and stays high

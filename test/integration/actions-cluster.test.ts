@@ -20,30 +20,22 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Action } from '../../api/policy.ts';
-import {
-  ActionError,
-  type ActionContext,
-  type ObjectRef,
-  type TargetRef,
-} from '../../activities/actions/action.ts';
+import { ActionError, type ObjectRef, type TargetRef } from '../../activities/actions/action.ts';
 import { adjustHPA } from '../../activities/actions/adjust-hpa.ts';
 import { cordonNode } from '../../activities/actions/cordon-node.ts';
 import { drainNode, type DrainExecuteResult } from '../../activities/actions/drain-node.ts';
 import { managedLabel, runJob } from '../../activities/actions/run-job.ts';
 import { webhook } from '../../activities/actions/webhook.ts';
 import { readFields, readObject } from '../../activities/actions/fields.ts';
-import { kwokNodeAnnotation } from '../../devstack/servers.ts';
+import { fakeNode } from '../../devstack/fake-nodes.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { actionContext, createDeployment as createWorkload } from '../support/workloads.ts';
 import { externalJobController, finishJob } from '../support/jobs.ts';
 
 const namespace = useTestNamespace('kma');
 
 const heartbeats: unknown[] = [];
-const context = (dryRun = false): ActionContext => ({
-  kubeconfig: kubeconfig(),
-  dryRun,
-  heartbeat: (details) => heartbeats.push(details),
-});
+const context = (dryRun = false) => actionContext(dryRun, heartbeats);
 
 const unique = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -54,29 +46,11 @@ const isActionError = (type: ActionError['type'], message?: RegExp) => (error: u
   (message === undefined || message.test(error.message));
 
 /** A Deployment of `replicas` pods, optionally pinned to one node by its hostname label. */
-async function createDeployment(name: string, replicas = 1, node?: string): Promise<V1Deployment> {
-  const labels = { app: name };
-  return kubeconfig()
-    .makeApiClient(AppsV1Api)
-    .createNamespacedDeployment({
-      namespace: namespace.name,
-      body: {
-        metadata: { name },
-        spec: {
-          replicas,
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              ...(node
-                ? { nodeSelector: { 'kubernetes.io/hostname': node }, tolerations: [toleration(node)] }
-                : {}),
-              containers: [{ name, image: 'nginx:1.27' }],
-            },
-          },
-        },
-      },
-    });
+function createDeployment(name: string, replicas = 1, node?: string): Promise<V1Deployment> {
+  return createWorkload(namespace.name, name, replicas, {
+    ...(node ? { nodeSelector: { 'kubernetes.io/hostname': node }, tolerations: [toleration(node)] } : {}),
+    containers: [{ name, image: 'nginx:1.27' }],
+  });
 }
 
 /**
@@ -88,24 +62,8 @@ const toleration = (node: string) => ({ ...testTaint(node), operator: 'Equal' })
 
 /** A KWOK-managed Node of this test's own (the shape of devstack/fake-nodes.ts), tainted, Ready. */
 async function createFakeNode(name: string): Promise<void> {
-  const resources = { cpu: '32', memory: '256Gi', pods: '110' };
   const core = kubeconfig().makeApiClient(CoreV1Api);
-  await core.createNode({
-    body: {
-      metadata: {
-        name,
-        annotations: { [kwokNodeAnnotation]: 'fake' },
-        labels: {
-          type: 'kwok',
-          'kubernetes.io/hostname': name,
-          'kubernetes.io/os': 'linux',
-          'kubernetes.io/arch': 'amd64',
-        },
-      },
-      spec: { taints: [testTaint(name)] },
-      status: { allocatable: resources, capacity: resources },
-    },
-  });
+  await core.createNode({ body: { ...fakeNode(name), spec: { taints: [testTaint(name)] } } });
   await eventually(`node ${name} Ready`, async () => {
     const node = await core.readNode({ name });
     return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;

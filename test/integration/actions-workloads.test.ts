@@ -8,12 +8,7 @@ import { AppsV1Api, CoreV1Api, type V1Container, type V1Pod } from '@kubernetes/
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Action } from '../../api/policy.ts';
-import {
-  ActionError,
-  type ActionContext,
-  type Backup,
-  type TargetRef,
-} from '../../activities/actions/action.ts';
+import { ActionError, type Backup, type TargetRef } from '../../activities/actions/action.ts';
 import { readFields, readObject, readPointer } from '../../activities/actions/fields.ts';
 import { restartPod } from '../../activities/actions/restart-pod.ts';
 import { rollbackDeployment } from '../../activities/actions/rollback-deployment.ts';
@@ -21,14 +16,11 @@ import { rolloutRestart } from '../../activities/actions/rollout-restart.ts';
 import { scale } from '../../activities/actions/scale.ts';
 import { updateResources } from '../../activities/actions/update-resources.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { actionContext, createDeployment as createWorkload } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmt-actions');
 
-const context = (dryRun = false): ActionContext => ({
-  kubeconfig: kubeconfig(),
-  dryRun,
-  heartbeat: () => {},
-});
+const context = (dryRun = false) => actionContext(dryRun);
 const apps = () => kubeconfig().makeApiClient(AppsV1Api);
 const core = () => kubeconfig().makeApiClient(CoreV1Api);
 const target = (kind: TargetRef['kind'], name: string): TargetRef => ({
@@ -40,18 +32,7 @@ const target = (kind: TargetRef['kind'], name: string): TargetRef => ({
 const nginx = (image = 'nginx:1.27'): V1Container => ({ name: 'web', image });
 
 async function createDeployment(name: string, replicas: number, containers = [nginx()]): Promise<void> {
-  const labels = { app: name };
-  await apps().createNamespacedDeployment({
-    namespace: namespace.name,
-    body: {
-      metadata: { name },
-      spec: {
-        replicas,
-        selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { containers } },
-      },
-    },
-  });
+  await createWorkload(namespace.name, name, replicas, { containers });
   await runningPods(name, replicas);
 }
 

@@ -16,7 +16,10 @@ import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import { customResourceDefinitions, group, type PolicyKind, policyKinds, version } from '../../api/index.ts';
 import { environment } from '../../devstack/stack.ts';
-import { PolicyWatcher, taskQueueFor } from '../../policy-watcher/index.ts';
+import { checkPolicy, PolicyWatcher, startRemediation, taskQueueFor } from '../../policy-watcher/index.ts';
+import type { PolicyObject } from '../../policy-watcher/policies.ts';
+import type { remediation } from '../../workflows/remediation.ts';
+import type { TargetRef } from '../../workflows/types.ts';
 import { createWorker } from '../../worker/worker.ts';
 import { ensureStack, eventually, kubeconfig } from './stack.ts';
 
@@ -135,4 +138,29 @@ export async function readPolicy(kind: PolicyKind, metadata: { name: string; nam
         })
       : await api.getClusterCustomObject({ group, version, plural, name: metadata.name })
   ) as { status?: Record<string, unknown>; metadata: { uid: string; generation: number } };
+}
+
+/**
+ * Starts a run now, exactly as the watcher would when the policy's conditions fire, from the
+ * policy as the API server stored it (defaults applied). Returns a typed handle.
+ */
+export async function startRunNow(
+  medic: KubeMedic,
+  policy: { name: string; namespace: string },
+  target: TargetRef,
+) {
+  const check = checkPolicy(
+    'RemediationPolicy',
+    (await readPolicy('RemediationPolicy', policy)) as PolicyObject,
+  );
+  if (!check.valid) throw new Error(`policy ${policy.name} is invalid: ${check.reason}`);
+  const workflowId = await startRemediation(
+    medic.client,
+    medic.cluster,
+    check.policy,
+    target,
+    [],
+    new Date(),
+  );
+  return medic.client.workflow.getHandle<typeof remediation>(workflowId);
 }

@@ -1,11 +1,25 @@
 /** Small builders for the workloads end-to-end tests remediate. */
-import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type V1Deployment, type V1PodSpec } from '@kubernetes/client-node';
+import type { ActionContext } from '../../activities/actions/action.ts';
 import { eventually, kubeconfig } from './stack.ts';
 
+/** How an action module is called in tests: the admin kubeconfig, heartbeats recorded in `heartbeats`. */
+export function actionContext(dryRun = false, heartbeats: unknown[] = []): ActionContext {
+  return { kubeconfig: kubeconfig(), dryRun, heartbeat: (details) => heartbeats.push(details) };
+}
+
+const defaultPodSpec: V1PodSpec = {
+  containers: [
+    { name: 'app', image: 'example.com/app:1', resources: { requests: { cpu: '100m', memory: '64Mi' } } },
+  ],
+};
+
+/** A Deployment whose Pods carry `app: <name>`; `podSpec` replaces parts of the default Pod spec. */
 export async function createDeployment(
   namespace: string,
   name: string,
   replicas: number,
+  podSpec: Partial<V1PodSpec> = {},
 ): Promise<V1Deployment> {
   const labels = { app: name };
   return kubeconfig()
@@ -17,18 +31,7 @@ export async function createDeployment(
         spec: {
           replicas,
           selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              containers: [
-                {
-                  name: 'app',
-                  image: 'example.com/app:1',
-                  resources: { requests: { cpu: '100m', memory: '64Mi' } },
-                },
-              ],
-            },
-          },
+          template: { metadata: { labels }, spec: { ...defaultPodSpec, ...podSpec } },
         },
       },
     });
