@@ -12,8 +12,10 @@ import {
   type ActionContext,
   type Backup,
   type ExecuteResult,
+  type FieldSnapshot,
   type RollbackResult,
 } from './actions/action.ts';
+import { revertPartly } from './actions/gradual.ts';
 import { actionModule } from './actions/index.ts';
 import { combined, describeReadings } from './conditions/compare.ts';
 import { readConditions, targetKey } from './conditions/readings.ts';
@@ -79,6 +81,20 @@ export function createRemediationActivities(deps: ActivityDependencies) {
       input: ActionInput & { backup: Backup; executed: ExecuteResult },
     ): Promise<RollbackResult> {
       return explained(() => moduleFor(input).rollback(contextFor(input), input.backup, input.executed));
+    },
+
+    /** One step of a gradual revert: numeric fields move `fraction` of the way back. */
+    async revertPartly(
+      input: ActionInput & {
+        backup: Backup;
+        executed: ExecuteResult;
+        current: FieldSnapshot;
+        fraction: number;
+      },
+    ): Promise<RollbackResult & { written: FieldSnapshot }> {
+      return explained(() =>
+        revertPartly(contextFor(input), input.backup, input.executed.written, input.current, input.fraction),
+      );
     },
 
     /** Healthy when the conditions no longer hold; no data follows the policy's onNoData. */

@@ -285,6 +285,7 @@ const specFields = {
         .max(10)
         .default(3)
         .meta({ description: 'Gradual: revert in this many steps.' }),
+      interval: duration('Gradual: wait this long between steps.').default('1m'),
     })
     .optional(),
   cooldown: duration('After a remediation, ignore new triggers for the target this long.').default('10m'),

@@ -157,13 +157,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       const step: StepRecord = { index, action: action.type };
       status.steps.push(step);
       upsertSearchAttributes([{ key: searchAttributes.action, value: action.type }]);
-      const context = {
-        target,
-        action,
-        dryRun: spec.dryRun,
-        serviceAccountName: spec.serviceAccountName,
-        policy,
-      };
+      const context = actionInput(action);
 
       setPhase('BackingUp');
       step.backup = await skipWhenGone(() =>
@@ -246,28 +240,50 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     if (step.rollback || step.revert) return step.rollback ?? step.revert;
     setPhase(kind === 'rollback' ? 'RollingBack' : 'Reverting');
     const action = spec.actions[step.index]!;
+    // After gradual steps the fields hold the last step's values, not what execute wrote.
+    const executed = { ...step.executed, written: step.revertedTo ?? step.executed.written };
     step[kind] = await activities.rollbackAction.executeWithOptions(
       optionsFor(action, `${kind} ${action.type} on ${where}`),
-      [
-        {
-          target,
-          action,
-          dryRun: spec.dryRun,
-          serviceAccountName: spec.serviceAccountName,
-          policy,
-          backup: step.backup,
-          executed: step.executed,
-        },
-      ],
+      [{ ...actionInput(action), backup: step.backup, executed }],
     );
     return step[kind];
   }
 
-  /** A temporary action: a durable timer, then the same guarded restore as a rollback. */
+  /**
+   * A temporary action: a durable timer, then the same guarded restore as a rollback — at once,
+   * or for Gradual in steps (numeric fields walk back; the last step restores everything).
+   */
   async function revertLater(): Promise<void> {
+    const { after, mode, steps, interval } = spec.revertAfter!;
     setPhase('Reverting');
-    await sleep(spec.revertAfter!.after);
+    await sleep(after);
+    const step = status.steps.at(-1)!;
+    const action = spec.actions[step.index]!;
+    for (let i = 1; mode === 'Gradual' && i < steps; i++) {
+      const partly = await activities.revertPartly.executeWithOptions(
+        optionsFor(action, `revert ${action.type} on ${where}: step ${i} of ${steps}`),
+        [
+          {
+            ...actionInput(action),
+            backup: step.backup!,
+            executed: step.executed!,
+            current: step.revertedTo ?? step.executed!.written,
+            fraction: i / steps,
+          },
+        ],
+      );
+      if (partly.outcome === 'RollbackConflict') {
+        step.revert = partly;
+        return;
+      }
+      step.revertedTo = partly.written;
+      await sleep(interval);
+    }
     await undoCurrentStep('revert');
+  }
+
+  function actionInput(action: Action) {
+    return { target, action, dryRun: spec.dryRun, serviceAccountName: spec.serviceAccountName, policy };
   }
 }
 

@@ -64,6 +64,8 @@ export interface StepRecord {
   verdict?: Verdict;
   rollback?: RollbackResult;
   revert?: RollbackResult;
+  /** During a gradual revert: what the fields hold after the last step. */
+  revertedTo?: Record<string, unknown>;
 }
 
 export interface ApprovalDecision {

@@ -213,7 +213,9 @@ const quantitySuffixes: Record<string, number> = {
 
 /** A Kubernetes resource quantity ("250m", "1.5Gi", "100Ki", "1e3") as a plain number. */
 export function parseQuantity(text: string): number {
-  const match = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|([a-zA-Z]*))$/.exec(text.trim());
+  const match = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|([a-zA-Z]*))$/.exec(
+    text.trim(),
+  );
   const [, number, exponent, suffix = ''] = match ?? [];
   const factor =
     exponent !== undefined
