@@ -2,6 +2,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { binary, buildCache, paths, ports } from './config.ts';
+import { installCrds } from './crds.ts';
 import { ensureFakeNodes } from './fake-nodes.ts';
 import { ensurePki } from './pki.ts';
 import { logFile, portIsFree, runningPid, startProcess, stopProcess, waitFor } from './processes.ts';
@@ -42,6 +43,7 @@ export async function up(log: (line: string) => void = console.log): Promise<voi
     await Promise.all(wave.map((server) => waitFor(server.name, server.healthy, healthTimeoutMs)));
   }
   await ensureFakeNodes(loadKubeconfig());
+  await installCrds(loadKubeconfig());
   writeEnvFile();
   log(`devstack up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }

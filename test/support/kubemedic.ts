@@ -14,7 +14,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
-import { customResourceDefinitions, group, type PolicyKind, policyKinds, version } from '../../api/index.ts';
+import { group, type PolicyKind, policyKinds, version } from '../../api/index.ts';
+import { installCrds } from '../../devstack/crds.ts';
 import { environment } from '../../devstack/stack.ts';
 import { checkPolicy, PolicyWatcher, startRemediation, taskQueueFor } from '../../policy-watcher/index.ts';
 import type { PolicyObject } from '../../policy-watcher/policies.ts';
@@ -22,23 +23,6 @@ import type { remediation } from '../../workflows/remediation.ts';
 import type { TargetRef } from '../../workflows/types.ts';
 import { createWorker } from '../../worker/worker.ts';
 import { ensureStack, eventually, kubeconfig } from './stack.ts';
-
-/** Installs (or updates) the generated CRDs with server-side apply and waits until both are Established. */
-export async function installCrds(config: KubeConfig = kubeconfig()): Promise<void> {
-  const extensions = config.makeApiClient(ApiextensionsV1Api);
-  for (const crd of customResourceDefinitions()) {
-    await extensions.patchCustomResourceDefinition(
-      { name: crd.metadata.name, body: crd, fieldManager: 'kubemedic-tests', force: true },
-      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-    );
-    await eventually(`CRD ${crd.metadata.name} Established`, async () => {
-      const current = await extensions.readCustomResourceDefinition({ name: crd.metadata.name });
-      return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
-        ? true
-        : undefined;
-    });
-  }
-}
 
 export interface KubeMedic {
   cluster: string;
@@ -78,7 +62,7 @@ export function useKubeMedic({ inProcessWorker = true } = {}): KubeMedic {
 
   before(async () => {
     await ensureStack();
-    await installCrds();
+    await installCrds(kubeconfig());
     const connection = await Connection.connect({ address: environment().TEMPORAL_ADDRESS });
     connections.push(connection);
     medic.client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });

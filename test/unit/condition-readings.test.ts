@@ -250,9 +250,10 @@ describe('a reading without data', () => {
     const aDeployment = deploymentTarget({ metadata: { name: 'web' } });
     const cases: [Condition, TargetState][] = [
       // DeploymentUnavailable means nothing for a Pod, NodeNotReady nothing for a Deployment
-      ...(['>', '>=', '<', '<=', '==', '!='] as const).map(
-        (op): [Condition, TargetState] => [kube('DeploymentUnavailable', op, 0), aPod],
-      ),
+      ...(['>', '>=', '<', '<=', '==', '!='] as const).map((op): [Condition, TargetState] => [
+        kube('DeploymentUnavailable', op, 0),
+        aPod,
+      ]),
       [kube('NodeNotReady', '!=', 1), aDeployment],
       [kube('NodeNotReady', '<', 1), aDeployment],
     ];
@@ -338,12 +339,28 @@ describe('parseQuantity', () => {
     ];
     for (const [text, expected] of table) {
       const value = parseQuantity(text);
-      assert.ok(Math.abs(value - expected) <= Math.abs(expected) * 1e-12, `${text} = ${value}, not ${expected}`);
+      assert.ok(
+        Math.abs(value - expected) <= Math.abs(expected) * 1e-12,
+        `${text} = ${value}, not ${expected}`,
+      );
     }
   });
 
   it('refuses what is not a quantity, never answering NaN', () => {
-    for (const bad of ['', 'abc', '1.2.3', '.', '1x', '1KB', '1ki', '1e', 'Gi', '1 Gi', '1constructor', '--1']) {
+    for (const bad of [
+      '',
+      'abc',
+      '1.2.3',
+      '.',
+      '1x',
+      '1KB',
+      '1ki',
+      '1e',
+      'Gi',
+      '1 Gi',
+      '1constructor',
+      '--1',
+    ]) {
       assert.throws(() => parseQuantity(bad), /is not a resource quantity/, JSON.stringify(bad));
     }
   });

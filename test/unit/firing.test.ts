@@ -51,7 +51,11 @@ describe('HoldTracker', () => {
     fires(tracker, 'p/web', true, 20, 15);
     assert.equal(fires(tracker, 'p/web', false, 20, 16), false, 'stops holding');
     assert.equal(fires(tracker, 'p/web', true, 20, 17), false, 'holds again: a new clock');
-    assert.equal(fires(tracker, 'p/web', true, 20, 25), false, '25s after the first hold, 8s after the new one');
+    assert.equal(
+      fires(tracker, 'p/web', true, 20, 25),
+      false,
+      '25s after the first hold, 8s after the new one',
+    );
     assert.equal(fires(tracker, 'p/web', true, 20, 36.999), false);
     assert.equal(fires(tracker, 'p/web', true, 20, 37), true);
   });
@@ -71,7 +75,12 @@ describe('HoldTracker', () => {
     const tracker = new HoldTracker();
     const observe = (key: string, seconds: number, holds: [boolean, boolean]) =>
       tracker
-        .observe(key, [reading('crash', holds[0]), reading('pending', holds[1])], [10_000, 30_000], at(seconds))
+        .observe(
+          key,
+          [reading('crash', holds[0]), reading('pending', holds[1])],
+          [10_000, 30_000],
+          at(seconds),
+        )
         .map((r) => r.holds);
     assert.deepEqual(observe('p/web', 0, [true, true]), [false, false]);
     assert.deepEqual(observe('p/api', 5, [true, false]), [false, false]);

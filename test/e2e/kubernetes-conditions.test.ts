@@ -1,0 +1,319 @@
+/**
+ * Kubernetes-state conditions end to end on the real stack: the real watcher reads Pod and
+ * Deployment state from its informers, holds each condition for its `for`, and starts the real
+ * workflow on a real worker, which acts and verifies against the API server.
+ *
+ * Crash-looping Pods are faked: KWOK does not restart containers, so the Pods carry
+ * `kwok.x-k8s.io/status: custom` (KWOK then leaves them alone) and the test writes their status
+ * as a kubelet would. KWOK also leaves their deletion alone: a deleted one stays Terminating
+ * until someone finalizes it, so the test plays the kubelet there too — it marks the container
+ * terminated once the Pod is deleted, and removes the Pod with gracePeriodSeconds 0 afterwards
+ * (what a kubelet does once its containers have stopped).
+ */
+import { CoreV1Api, CustomObjectsApi, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
+import { type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fakeNodeNames } from '../../devstack/fake-nodes.ts';
+import { kwokCustomStatusAnnotation } from '../../devstack/servers.ts';
+import { group, policyKinds, version } from '../../api/policy.ts';
+import { statusQuery } from '../../workflows/messages.ts';
+import type { remediation } from '../../workflows/remediation.ts';
+import { type RemediationInput, remediationWorkflowId, type TargetRef } from '../../workflows/types.ts';
+import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
+import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { createDeployment, readDeployment } from '../support/workloads.ts';
+
+const namespace = useTestNamespace('kmk');
+const medic = useKubeMedic();
+const core = () => kubeconfig().makeApiClient(CoreV1Api);
+
+// Custom-status Pods are never finalized by KWOK: remove what a failed test leaves, or the
+// namespace would stay Terminating.
+after(async () => {
+  if (!namespace.name) return;
+  const pods = await core().listNamespacedPod({ namespace: namespace.name });
+  for (const pod of pods.items) await forceDelete(pod.metadata!.name!).catch(() => undefined);
+});
+
+const forceDelete = (name: string) =>
+  core().deleteNamespacedPod({ name, namespace: namespace.name, gracePeriodSeconds: 0 });
+
+const readPod = (name: string) => core().readNamespacedPod({ name, namespace: namespace.name });
+
+/** A standalone Pod on a KWOK node whose status only the test writes. */
+async function createCustomStatusPod(name: string): Promise<V1Pod> {
+  return core().createNamespacedPod({
+    namespace: namespace.name,
+    body: {
+      metadata: { name, labels: { app: name }, annotations: { [kwokCustomStatusAnnotation]: 'custom' } },
+      spec: { nodeName: fakeNodeNames[0], containers: [{ name: 'app', image: 'example.com/app:1' }] },
+    },
+  });
+}
+
+const containerStatus = (state: V1ContainerStatus['state']): V1ContainerStatus => ({
+  name: 'app',
+  image: 'example.com/app:1',
+  imageID: '',
+  ready: false,
+  started: false,
+  restartCount: 5,
+  lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: new Date() } },
+  state,
+});
+
+async function writePodStatus(name: string, phase: string, state: V1ContainerStatus['state']) {
+  await core().patchNamespacedPodStatus({
+    name,
+    namespace: namespace.name,
+    body: [
+      { op: 'add', path: '/status/phase', value: phase },
+      { op: 'add', path: '/status/containerStatuses', value: [containerStatus(state)] },
+    ],
+  });
+}
+
+/** Puts the Pod's container in CrashLoopBackOff; answers when, measured just before the write. */
+async function crashLoop(name: string): Promise<number> {
+  const at = Date.now();
+  await writePodStatus(name, 'Running', {
+    waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container' },
+  });
+  return at;
+}
+
+/**
+ * The kubelet's part once RestartPod has deleted the Pod: the container is stopped (so it is no
+ * longer in CrashLoopBackOff). The Pod object stays, Terminating, until `forceDelete`.
+ */
+async function stopContainersWhenDeleted(name: string, uid: string): Promise<void> {
+  await eventually(`${name} deleted by RestartPod`, async () => {
+    const pod = await readPod(name);
+    assert.equal(pod.metadata?.uid, uid, 'the same Pod, not a replacement');
+    return pod.metadata?.deletionTimestamp ? true : undefined;
+  });
+  await writePodStatus(name, 'Failed', {
+    terminated: { exitCode: 137, reason: 'Error', finishedAt: new Date() },
+  });
+}
+
+const crashLoopPolicy = (pod: string, forDuration: string) => ({
+  target: { kind: 'Pod', name: pod },
+  evaluationInterval: '1s',
+  conditions: [
+    {
+      name: 'crashing',
+      source: 'Kubernetes',
+      kubernetes: { state: 'CrashLoopBackOff' },
+      operator: '>=',
+      threshold: 1,
+      for: forDuration,
+    },
+  ],
+  actions: [{ type: 'RestartPod' }],
+  // Verification re-reads the trigger condition on the (Terminating) Pod after the settle.
+  verification: { settle: '5s' },
+  cooldown: '1s',
+});
+
+const workflowIdFor = (target: TargetRef, policy: string) =>
+  remediationWorkflowId(medic.cluster, target, {
+    kind: 'RemediationPolicy',
+    namespace: namespace.name,
+    name: policy,
+  });
+
+/** The run's first execution once it exists, or undefined. */
+async function firstRun(workflowId: string) {
+  try {
+    const description = await medic.client.workflow.getHandle(workflowId).describe();
+    return { runId: description.runId, startTime: description.startTime };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/** Waits for the watcher to start the run; returns a handle on that very execution. */
+async function runStartedBy(workflowId: string, timeoutMs = 60_000) {
+  const run = await eventually(`the watcher to start ${workflowId}`, () => firstRun(workflowId), timeoutMs);
+  return { ...run, handle: medic.client.workflow.getHandle<typeof remediation>(workflowId, run.runId) };
+}
+
+/** The trigger the watcher gave the run, from its first history event. */
+async function triggerOf(handle: WorkflowHandle) {
+  const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+  const payload = started?.input?.payloads?.[0];
+  assert.ok(payload, 'the run was started with an input');
+  return defaultPayloadConverter.fromPayload<RemediationInput>(payload).trigger;
+}
+
+const deletePolicy = (name: string) =>
+  kubeconfig().makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+    group,
+    version,
+    plural: policyKinds.RemediationPolicy.plural,
+    namespace: namespace.name,
+    name,
+  });
+
+const policyOutcome = async (name: string) =>
+  (
+    (await readPolicy('RemediationPolicy', { name, namespace: namespace.name })).status?.lastOutcome as
+      { outcome: string } | undefined
+  )?.outcome;
+
+describe('a Pod in CrashLoopBackOff', () => {
+  it(
+    'is restarted by the watcher once it has crash-looped for `for`, and verified',
+    { timeout: 120_000 },
+    async () => {
+      // Given a Pod on a KWOK node under a policy that restarts it after 2s of CrashLoopBackOff
+      const pod = await createCustomStatusPod('crashy');
+      await createPolicy(
+        'RemediationPolicy',
+        { name: 'restart-crashy', namespace: namespace.name },
+        crashLoopPolicy('crashy', '2s'),
+      );
+      await medic.startWatcher();
+      const target: TargetRef = { kind: 'Pod', namespace: namespace.name, name: 'crashy' };
+      const workflowId = workflowIdFor(target, 'restart-crashy');
+
+      // When its container goes into CrashLoopBackOff
+      const crashedAt = await crashLoop('crashy');
+
+      // Then, no sooner than 2s later, the watcher starts a run with the reading that fired
+      const run = await runStartedBy(workflowId);
+      assert.ok(
+        run.startTime.getTime() >= crashedAt + 2_000,
+        `the run started ${run.startTime.getTime() - crashedAt}ms after the crash loop began, before its for of 2s`,
+      );
+      assert.deepEqual((await triggerOf(run.handle)).readings, [{ name: 'crashing', value: 1, holds: true }]);
+
+      // And RestartPod deletes that Pod; its container stops, as a kubelet would report
+      await stopContainersWhenDeleted('crashy', pod.metadata!.uid!);
+
+      // And verification finds it no longer crash-looping: the run succeeds
+      const result = await run.handle.result();
+      assert.equal(result.outcome, 'Succeeded', result.reason);
+      assert.match(
+        result.reason,
+        new RegExp(
+          `^deleted Pod ${namespace.name}/crashy \\(uid ${pod.metadata!.uid}\\).*; verified: conditions no longer hold: crashing=0$`,
+        ),
+      );
+      assert.deepEqual(result.steps[0]?.verdict?.readings, [{ name: 'crashing', value: 0, holds: false }]);
+      assert.equal(await policyOutcome('restart-crashy'), 'Succeeded');
+
+      // And the Pod, finalized as its kubelet would, is gone
+      await forceDelete('crashy');
+      await eventually('crashy gone', async () =>
+        (await core().listNamespacedPod({ namespace: namespace.name, fieldSelector: 'metadata.name=crashy' }))
+          .items.length === 0
+          ? true
+          : undefined,
+      );
+    },
+  );
+
+  it('is not restarted before the condition has held for its whole `for`', { timeout: 120_000 }, async () => {
+    // Given a Pod under a policy with a `for` of 20s, and the watcher evaluating it
+    const pod = await createCustomStatusPod('slow-crash');
+    await createPolicy(
+      'RemediationPolicy',
+      { name: 'restart-slow-crash', namespace: namespace.name },
+      crashLoopPolicy('slow-crash', '20s'),
+    );
+    await eventually('the policy to be evaluated', async () => {
+      const status = (
+        await readPolicy('RemediationPolicy', { name: 'restart-slow-crash', namespace: namespace.name })
+      ).status;
+      return status?.matchedTargets === 1 ? true : undefined;
+    });
+    const target: TargetRef = { kind: 'Pod', namespace: namespace.name, name: 'slow-crash' };
+    const workflowId = workflowIdFor(target, 'restart-slow-crash');
+
+    // When its container goes into CrashLoopBackOff
+    const crashedAt = await crashLoop('slow-crash');
+
+    // Then 5s later (several evaluations at 1s) there is still no run, and the Pod is untouched
+    await sleep(Math.max(0, crashedAt + 5_000 - Date.now()));
+    assert.equal(await firstRun(workflowId), undefined, 'no run 5s into a for of 20s');
+    assert.equal((await readPod('slow-crash')).metadata?.deletionTimestamp, undefined);
+
+    // And a run starts once 20s have passed, not before
+    const run = await runStartedBy(workflowId);
+    assert.ok(
+      run.startTime.getTime() >= crashedAt + 20_000,
+      `the run started ${run.startTime.getTime() - crashedAt}ms after the crash loop began, before its for of 20s`,
+    );
+    await stopContainersWhenDeleted('slow-crash', pod.metadata!.uid!);
+    const result = await run.handle.result();
+    assert.equal(result.outcome, 'Succeeded', result.reason);
+    await forceDelete('slow-crash');
+  });
+});
+
+describe('a Deployment whose Pods cannot be scheduled', () => {
+  it(
+    'is scaled by the watcher, and rolled back when its Pods stay Pending',
+    { timeout: 120_000 },
+    async () => {
+      // Given a Deployment of 2 whose Pods select a node label no node has, so they stay Pending
+      await createDeployment(namespace.name, 'unplaceable', 2, {
+        nodeSelector: { 'kubemedic.io/e2e-no-such-node': namespace.name },
+      });
+      const target: TargetRef = { kind: 'Deployment', namespace: namespace.name, name: 'unplaceable' };
+      const workflowId = workflowIdFor(target, 'scale-unplaceable');
+
+      // When a policy scales it to 3 while any of its Pods is Pending for 1s
+      await createPolicy(
+        'RemediationPolicy',
+        { name: 'scale-unplaceable', namespace: namespace.name },
+        {
+          target: { kind: 'Deployment', name: 'unplaceable' },
+          evaluationInterval: '1s',
+          conditions: [
+            {
+              name: 'pending',
+              source: 'Kubernetes',
+              kubernetes: { state: 'PodPending' },
+              operator: '>=',
+              threshold: 1,
+              for: '1s',
+            },
+          ],
+          actions: [{ type: 'Scale', scale: { replicas: 3 } }],
+          verification: { settle: '2s' },
+          cooldown: '3s',
+        },
+      );
+
+      // Then the watcher starts a run for the Pending Pods
+      const run = await runStartedBy(workflowId);
+      const [trigger] = (await triggerOf(run.handle)).readings;
+      assert.equal(trigger?.name, 'pending');
+      assert.ok(trigger.holds && trigger.value !== null && trigger.value >= 1, JSON.stringify(trigger));
+
+      // And the run scales to 3, finds all 3 Pods still Pending, and restores exactly 2. (Once it
+      // cools down the Pods still Pending would fire again: the policy goes before that.)
+      await eventually('the run to cool down', async () =>
+        (await run.handle.query(statusQuery)).phase === 'CoolingDown' ? true : undefined,
+      );
+      assert.equal(await policyOutcome('scale-unplaceable'), 'RolledBack');
+      await deletePolicy('scale-unplaceable');
+      const result = await run.handle.result();
+      assert.equal(result.outcome, 'RolledBack', result.reason);
+      const [step] = result.steps;
+      assert.equal(step?.action, 'Scale');
+      assert.deepEqual(step?.backup?.fields, { '/spec/replicas': 2 });
+      assert.match(step?.executed?.summary ?? '', /2 to 3/);
+      assert.deepEqual(step?.verdict?.readings, [{ name: 'pending', value: 3, holds: true }]);
+      assert.equal(step?.rollback?.outcome, 'RolledBack', step?.rollback?.reason);
+      assert.equal((await readDeployment(namespace.name, 'unplaceable')).spec?.replicas, 2);
+    },
+  );
+});
