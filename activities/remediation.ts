@@ -99,7 +99,19 @@ export function createRemediationActivities(deps: ActivityDependencies) {
 
     /** Healthy when the conditions no longer hold; no data follows the policy's onNoData. */
     async verifyTarget(input: VerifyInput): Promise<Verdict> {
-      const state = await explained(() => readTargetState(deps.kubeconfig, input.target));
+      const state = await readTargetState(deps.kubeconfig, input.target).catch((error: unknown) => {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      });
+      if (state === undefined) {
+        // A target the action removed (a restarted standalone Pod) gives no data to verify.
+        const healthy = input.onNoData === 'Pass';
+        return {
+          healthy,
+          readings: [],
+          reason: `the target is gone after the action; onNoData is ${input.onNoData}`,
+        };
+      }
       const readings: ConditionReading[] =
         (
           await readConditions(input.conditions, [state], {

@@ -1,7 +1,8 @@
 /**
  * The policy watcher process. Configuration from the environment (the chart sets it):
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBEMEDIC_CLUSTER, KUBECONFIG (in-cluster when unset),
- * PROMETHEUS_URL. Any number of replicas may run at once.
+ * PROMETHEUS_URL, KUBEMEDIC_POLICY_SELECTOR (evaluate only policies with these labels).
+ * Any number of replicas may run at once.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';

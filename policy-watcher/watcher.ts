@@ -33,6 +33,11 @@ export interface WatcherOptions {
   log?: (message: string, fields?: Record<string, unknown>) => void;
   /** How often due policies are looked for; each policy still waits its evaluationInterval. */
   tickMs?: number;
+  /**
+   * Only policies whose labels match this equality-based selector ("team=shop,tier=web") are
+   * evaluated: several watcher groups can shard the policies of one cluster.
+   */
+  policySelector?: string;
 }
 
 type CachedKind = 'Deployment' | 'StatefulSet' | 'Pod' | 'Node' | 'Namespace' | PolicyKind;
@@ -111,6 +116,7 @@ export class PolicyWatcher implements Caches {
     const now = Date.now();
     for (const kind of Object.keys(policyKinds) as PolicyKind[]) {
       for (const object of this.list(kind) as PolicyObject[]) {
+        if (!this.selected(object)) continue;
         const key = `${kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name}`;
         const interval = intervalOf(object);
         if (this.evaluating.has(key) || now - (this.lastEvaluated.get(key) ?? 0) < interval) continue;
@@ -121,6 +127,15 @@ export class PolicyWatcher implements Caches {
           .finally(() => this.evaluating.delete(key));
       }
     }
+  }
+
+  private selected(object: PolicyObject): boolean {
+    const wanted = (this.options.policySelector ?? '').split(',').filter((term) => term.trim() !== '');
+    const labels = object.metadata?.labels ?? {};
+    return wanted.every((term) => {
+      const [key = '', value = ''] = term.split('=').map((part) => part.trim());
+      return labels[key] === value;
+    });
   }
 
   /** Evaluates one policy now. Errors are reported in its status; they never reach other policies. */

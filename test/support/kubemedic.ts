@@ -3,13 +3,7 @@
  * on a task queue of the test's own (its own "cluster" name), a real policy watcher, and a
  * Temporal client. Everything stops when the test file ends.
  */
-import {
-  ApiextensionsV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +16,7 @@ import type { PolicyObject } from '../../policy-watcher/policies.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import type { TargetRef } from '../../workflows/types.ts';
 import { createWorker } from '../../worker/worker.ts';
-import { ensureStack, eventually, kubeconfig } from './stack.ts';
+import { ensureStack, kubeconfig } from './stack.ts';
 
 export interface KubeMedic {
   cluster: string;
@@ -45,6 +39,7 @@ export function useKubeMedic({ inProcessWorker = true } = {}): KubeMedic {
   const watchers: PolicyWatcher[] = [];
   let running: Promise<void> | undefined;
   const medic = { cluster: `test-${randomBytes(3).toString('hex')}` } as KubeMedic;
+  testRun = medic.cluster;
 
   const startWorker = async () => {
     const connection = await NativeConnection.connect({ address: environment().TEMPORAL_ADDRESS });
@@ -75,6 +70,9 @@ export function useKubeMedic({ inProcessWorker = true } = {}): KubeMedic {
       cluster: medic.cluster,
       prometheusUrl: environment().PROMETHEUS_URL,
       tickMs: 200,
+      // Only this file's policies: files run one after another, but a watcher must never act
+      // on another file's targets with this file's worker.
+      policySelector: `${testRunLabel}=${medic.cluster}`,
       log: () => undefined,
     });
     await watcher.start();
@@ -94,6 +92,20 @@ export function useKubeMedic({ inProcessWorker = true } = {}): KubeMedic {
   return medic;
 }
 
+/** Policies carry the test file's run, so its watchers evaluate only its own. */
+const testRunLabel = 'kubemedic.io/test-run';
+let testRun = 'none';
+
+/** Cluster policies outlive the test namespace, so the file that made them deletes them. */
+const clusterPolicies: string[] = [];
+after(async () => {
+  const api = kubeconfig().makeApiClient(CustomObjectsApi);
+  const { plural } = policyKinds.ClusterRemediationPolicy;
+  for (const name of clusterPolicies) {
+    await api.deleteClusterCustomObject({ group, version, plural, name }).catch(() => undefined);
+  }
+});
+
 /** Creates a policy of either kind; `spec` is written as given, so tests can send bad input too. */
 export async function createPolicy(
   kind: PolicyKind,
@@ -102,10 +114,13 @@ export async function createPolicy(
 ) {
   const api = kubeconfig().makeApiClient(CustomObjectsApi);
   const { plural } = policyKinds[kind];
-  const body = { apiVersion: `${group}/${version}`, kind, metadata, spec };
-  return metadata.namespace
-    ? api.createNamespacedCustomObject({ group, version, plural, namespace: metadata.namespace, body })
-    : api.createClusterCustomObject({ group, version, plural, body });
+  const labels = { [testRunLabel]: testRun };
+  const body = { apiVersion: `${group}/${version}`, kind, metadata: { ...metadata, labels }, spec };
+  if (metadata.namespace) {
+    return api.createNamespacedCustomObject({ group, version, plural, namespace: metadata.namespace, body });
+  }
+  clusterPolicies.push(metadata.name);
+  return api.createClusterCustomObject({ group, version, plural, body });
 }
 
 export async function readPolicy(kind: PolicyKind, metadata: { name: string; namespace?: string }) {
