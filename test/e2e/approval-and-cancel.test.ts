@@ -8,7 +8,13 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { AppsV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { approveUpdate, cancelSignal, rejectSignal, statusQuery } from '../../workflows/messages.ts';
+import {
+  approveSignal,
+  approveUpdate,
+  cancelSignal,
+  rejectSignal,
+  statusQuery,
+} from '../../workflows/messages.ts';
 import { createPolicy, readPolicy, useKubeMedic, startRunNow } from '../support/kubemedic.ts';
 import { saveHistory } from '../support/histories.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
@@ -49,9 +55,9 @@ const inPhase = (handle: Handle, phase: string) =>
   );
 const replicasOf = async (name: string) => (await readDeployment(namespace.name, name)).spec?.replicas;
 
-describe('approval', () => {
-  const approval = (timeout: string) => ({ approval: { required: true, timeout, onTimeout: 'Reject' } });
+const approval = (timeout: string) => ({ approval: { required: true, timeout, onTimeout: 'Reject' } });
 
+describe('approval', () => {
   it('acts once approved by update, and refuses a second decision', { timeout: 90_000 }, async () => {
     // Given a run that awaits approval
     const handle = await startRun('approve-me', approval('10m'));
@@ -100,7 +106,26 @@ describe('approval', () => {
   });
 });
 
-describe('cancel and conflicts', () => {
+describe('cancel, conflicts and a vanished target', () => {
+  it(
+    'ends as Skipped, with the reason, when the target is gone before the backup',
+    { timeout: 90_000 },
+    async () => {
+      // Given a run that awaits approval
+      const handle = await startRun('short-lived', approval('10m'));
+      await inPhase(handle, 'AwaitingApproval');
+      // When its Deployment is deleted and the run is then approved
+      await kubeconfig()
+        .makeApiClient(AppsV1Api)
+        .deleteNamespacedDeployment({ name: 'short-lived', namespace: namespace.name });
+      await handle.signal(approveSignal, { by: 'erin' });
+      // Then it ends Skipped, saying the target is gone
+      const result = await handle.result();
+      assert.equal(result.outcome, 'Skipped');
+      assert.match(result.reason, /^TargetGone: Deployment .*short-lived no longer exists/);
+    },
+  );
+
   it('rolls back when cancelled in the middle of a run', { timeout: 90_000 }, async () => {
     // Given a run that has scaled and is waiting to verify
     const handle = await startRun('cancel-me', { verification: { settle: '10m' } });
