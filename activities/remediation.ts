@@ -4,9 +4,12 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { Action, Condition } from '../api/policy.ts';
+import type { Action, Condition, PolicySpec } from '../api/policy.ts';
+import { globalGovernorId, type Limits, policyGovernorId } from '../workflows/governor.ts';
+import type { Governor } from '../workflows/permits.ts';
 import type { ConditionReading, Outcome, PolicyRef, TargetRef, Verdict } from '../workflows/types.ts';
-import { targetDisplay } from '../workflows/types.ts';
+import { policyLabel, targetDisplay } from '../workflows/types.ts';
+import { parseDuration } from './duration.ts';
 import {
   ActionError,
   type ActionContext,
@@ -26,6 +29,8 @@ import { recordPolicyOutcome } from './policy-status.ts';
 export interface ActivityDependencies {
   kubeconfig: KubeConfig;
   prometheusUrl: string | undefined;
+  /** What the cluster's governor enforces across every policy. */
+  globalLimits?: Limits;
 }
 
 export interface ActionInput {
@@ -135,6 +140,40 @@ export function createRemediationActivities(deps: ActivityDependencies) {
         readings,
         reason: `${stillHolds ? 'conditions still hold' : 'conditions no longer hold'}: ${describeReadings(readings)}`,
       };
+    },
+
+    /**
+     * Makes sure the policy's governor and the cluster's governor run (start with USE_EXISTING,
+     * on this worker's task queue) and says which limits each enforces for this run.
+     */
+    async ensureGovernors(input: {
+      cluster: string;
+      policy: PolicyRef;
+      limits?: PolicySpec['limits'];
+    }): Promise<Governor[]> {
+      const { client, info } = Context.current();
+      const governors: Governor[] = [
+        {
+          id: policyGovernorId(input.cluster, policyLabel(input.policy)),
+          limits: {
+            maxConcurrent: input.limits?.maxConcurrent,
+            maxPerHour: input.limits?.maxPerHour,
+            maxAttemptsPerTarget: input.limits?.maxAttemptsPerTarget,
+            attemptsWindowMs: parseDuration(input.limits?.attemptsWindow ?? '1h'),
+          },
+        },
+        { id: globalGovernorId(input.cluster), limits: deps.globalLimits ?? {} },
+      ];
+      for (const governor of governors) {
+        await client.workflow.start('governor', {
+          workflowId: governor.id,
+          taskQueue: info.taskQueue,
+          args: [],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          staticSummary: `KubeMedic safety governor ${governor.id}`,
+        });
+      }
+      return governors;
     },
 
     async recordOutcome(input: OutcomeInput): Promise<void> {

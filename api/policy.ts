@@ -289,6 +289,30 @@ const specFields = {
     })
     .optional(),
   cooldown: duration('After a remediation, ignore new triggers for the target this long.').default('10m'),
+  limits: z
+    .object({
+      maxConcurrent: z
+        .number()
+        .int()
+        .min(1)
+        .optional()
+        .meta({ description: 'Runs of this policy acting at once.' }),
+      maxPerHour: z
+        .number()
+        .int()
+        .min(1)
+        .optional()
+        .meta({ description: 'Permits granted in any sliding hour.' }),
+      maxAttemptsPerTarget: z
+        .number()
+        .int()
+        .min(1)
+        .optional()
+        .meta({ description: 'Then the target is left to a person (needs-attention).' }),
+      attemptsWindow: duration('The window of maxAttemptsPerTarget.').default('1h'),
+    })
+    .optional()
+    .meta({ description: 'Limits the policy governor enforces across all its runs.' }),
 };
 
 const noDuplicateConditionNames = cel(

@@ -1,7 +1,8 @@
 /**
  * The worker process. Configuration comes from the environment (the chart sets it):
- * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBEMEDIC_TASK_QUEUE (one per cluster), KUBECONFIG
- * (in-cluster when unset), PROMETHEUS_URL. SIGTERM and SIGINT shut it down gracefully.
+ * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBEMEDIC_CLUSTER (its task queue is kubemedic-<cluster>),
+ * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, and the cluster-wide limits
+ * KUBEMEDIC_MAX_CONCURRENT and KUBEMEDIC_MAX_PER_HOUR. SIGTERM and SIGINT shut it down gracefully.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { NativeConnection } from '@temporalio/worker';
@@ -19,7 +20,20 @@ const worker = await createWorker({
   taskQueue: taskQueueFor(process.env.KUBEMEDIC_CLUSTER),
   kubeconfig,
   prometheusUrl: process.env.PROMETHEUS_URL,
+  globalLimits: {
+    maxConcurrent: optionalNumber('KUBEMEDIC_MAX_CONCURRENT'),
+    maxPerHour: optionalNumber('KUBEMEDIC_MAX_PER_HOUR'),
+  },
 });
 // The SDK installs SIGTERM/SIGINT handlers that call worker.shutdown(); run() resolves when drained.
 await worker.run();
 await connection.close();
+
+function optionalNumber(variable: string): number | undefined {
+  const value = process.env[variable];
+  if (value === undefined || value === '') return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1)
+    throw new Error(`${variable}=${value} is not a positive integer`);
+  return number;
+}

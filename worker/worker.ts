@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createRemediationActivities } from '../activities/index.ts';
+import type { Limits } from '../workflows/governor.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -15,6 +16,8 @@ export interface WorkerOptions {
   taskQueue: string;
   kubeconfig: KubeConfig;
   prometheusUrl: string | undefined;
+  /** Limits the cluster's governor enforces across every policy. */
+  globalLimits?: Limits;
   /** How long in-flight activities may finish on shutdown before they are cancelled. */
   shutdownGraceTime?: string;
 }
@@ -28,6 +31,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     activities: createRemediationActivities({
       kubeconfig: options.kubeconfig,
       prometheusUrl: options.prometheusUrl,
+      globalLimits: options.globalLimits,
     }),
     // The SDK default is 0: in-flight activities would be cancelled at once on SIGTERM.
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',

@@ -15,6 +15,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   log,
+  patched,
 } from '@temporalio/workflow';
 import type { Action } from '../api/policy.ts';
 import type { RemediationActivities } from '../activities/remediation.ts';
@@ -26,6 +27,7 @@ import {
   rejectUpdate,
   statusQuery,
 } from './messages.ts';
+import { Permits } from './permits.ts';
 import { searchAttributes } from './search-attributes.ts';
 import {
   type ActivePhase,
@@ -108,6 +110,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   setHandler(rejectUpdate, (m) => decide('rejected', 'update', m), { validator: awaitingApproval });
   setHandler(statusQuery, () => status);
 
+  const permits = new Permits();
   const work = new CancellationScope();
   let cancelledBy: MessageInput | undefined;
   setHandler(cancelSignal, (m) => {
@@ -135,13 +138,16 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     }
   }
 
+  await CancellationScope.nonCancellable(() => permits.releaseAll());
   setPhase(outcome);
   status.outcome = outcome;
   status.reason = reason;
   await CancellationScope.nonCancellable(() =>
     activities.recordOutcome({ policy, target, workflowId: workflowInfo().workflowId, outcome, reason }),
   );
-  if (outcome !== 'Skipped' && outcome !== 'Rejected') {
+  // Every outcome cools down since the governor: a refused or rejected trigger must not come
+  // straight back as a new run. Older runs replay with the old rule.
+  if (patched('cool-down-after-every-outcome') || (outcome !== 'Skipped' && outcome !== 'Rejected')) {
     // The run keeps its workflow ID through the cooldown, so new triggers for this target and
     // policy are absorbed by USE_EXISTING instead of starting another remediation.
     status.phase = 'CoolingDown';
@@ -153,6 +159,16 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
 
   async function remediate(): Promise<{ outcome: Outcome; reason: string }> {
     await gate();
+    // Added after the first histories were recorded: older runs replay without asking.
+    if (patched('safety-governor')) {
+      const governors = await activities.ensureGovernors({
+        cluster: input.cluster,
+        policy,
+        limits: spec.limits,
+      });
+      const refused = await permits.acquire(governors, targetDisplay(target));
+      if (refused) throw new Ended('Skipped', `${refused.code}: ${refused.reason}`);
+    }
     for (const [index, action] of spec.actions.entries()) {
       const step: StepRecord = { index, action: action.type };
       status.steps.push(step);

@@ -1,0 +1,193 @@
+/**
+ * The safety governor: a long-lived workflow (one per cluster, one per policy) that hands out
+ * permits to act. Because one workflow decides every request in order, its limits hold exactly
+ * however many watcher replicas start runs and whichever processes crash.
+ *
+ * - max concurrent: a request beyond the limit waits in a FIFO queue for a slot;
+ * - max per hour (sliding window) and attempts per target per window: refused at once;
+ * - pause: every request is refused until resume; runs already holding a permit go on.
+ *
+ * Requests and answers are signals between workflows, so no activity waits on the governor.
+ * The state is carried across continue-as-new, so the history never grows without bound.
+ */
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { workflowTime } from './workflow-time.ts';
+
+export interface Limits {
+  maxConcurrent?: number;
+  maxPerHour?: number;
+  maxAttemptsPerTarget?: number;
+  /** Window of maxAttemptsPerTarget, in milliseconds. */
+  attemptsWindowMs?: number;
+}
+
+export interface PermitRequest {
+  workflowId: string;
+  targetKey: string;
+  limits: Limits;
+}
+
+export type PermitCode = 'granted' | 'rate-limited' | 'paused' | 'needs-attention';
+
+export interface PermitAnswer {
+  governor: string;
+  granted: boolean;
+  code: PermitCode;
+  reason: string;
+}
+
+export interface GovernorState {
+  active: string[];
+  queue: PermitRequest[];
+  /** Grant times (workflow time, ms) within the last hour. */
+  granted: number[];
+  /** Grant times by target, within each target's attempts window. */
+  attempts: Record<string, number[]>;
+  paused?: { by: string; reason: string };
+}
+
+export interface GovernorStatus {
+  active: string[];
+  queued: number;
+  grantedLastHour: number;
+  paused?: GovernorState['paused'];
+}
+
+export const requestPermitSignal = defineSignal<[PermitRequest]>('requestPermit');
+export const releasePermitSignal = defineSignal<[{ workflowId: string }]>('releasePermit');
+export const pauseSignal = defineSignal<[{ by?: string; reason?: string }]>('pause');
+export const resumeSignal = defineSignal<[{ by?: string }]>('resume');
+/** Sent by the governor to the requesting run. */
+export const permitSignal = defineSignal<[PermitAnswer]>('permit');
+export const governorStatusQuery = defineQuery<GovernorStatus>('governorStatus');
+
+const hourMs = 3_600_000;
+/** Continue-as-new after this many decisions even if the server does not suggest it sooner. */
+const defaultDecisionsPerRun = 500;
+
+export const globalGovernorId = (cluster: string) => `governor/${cluster}/cluster`;
+export const policyGovernorId = (cluster: string, policy: string) => `governor/${cluster}/policy/${policy}`;
+
+export async function governor(
+  initial?: GovernorState,
+  decisionsPerRun = defaultDecisionsPerRun,
+): Promise<void> {
+  const state: GovernorState = initial ?? { active: [], queue: [], granted: [], attempts: {} };
+  const self = workflowInfo().workflowId;
+  let decisions = 0;
+
+  setHandler(requestPermitSignal, (request) => {
+    if (!state.queue.some((r) => r.workflowId === request.workflowId)) state.queue.push(request);
+  });
+  setHandler(releasePermitSignal, ({ workflowId }) => {
+    state.active = state.active.filter((id) => id !== workflowId);
+  });
+  setHandler(pauseSignal, ({ by, reason }) => {
+    state.paused = { by: by ?? 'unknown', reason: reason ?? '' };
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = undefined;
+  });
+  setHandler(governorStatusQuery, () => ({
+    active: [...state.active],
+    queued: state.queue.length,
+    grantedLastHour: state.granted.filter((t) => t > workflowTime() - hourMs).length,
+    paused: state.paused,
+  }));
+
+  for (;;) {
+    await condition(
+      () => decidable() || workflowInfo().continueAsNewSuggested || decisions >= decisionsPerRun,
+    );
+    while (decidable() && decisions < decisionsPerRun) {
+      const request = state.queue.shift()!;
+      const answer = decide(request);
+      decisions += 1;
+      // The run may be gone (terminated); its answer then has nobody to go to.
+      await getExternalWorkflowHandle(request.workflowId)
+        .signal(permitSignal, answer)
+        .catch(() => {
+          if (answer.granted) state.active = state.active.filter((id) => id !== request.workflowId);
+        });
+    }
+    if (workflowInfo().continueAsNewSuggested || decisions >= decisionsPerRun) {
+      await continueAsNew<typeof governor>(pruned(state), decisionsPerRun);
+    }
+  }
+
+  /** The head of the queue can be answered now: refused, or granted within the concurrency limit. */
+  function decidable(): boolean {
+    const head = state.queue[0];
+    if (head === undefined) return false;
+    if (state.active.includes(head.workflowId) || refusal(head) !== undefined) return true;
+    return head.limits.maxConcurrent === undefined || state.active.length < head.limits.maxConcurrent;
+  }
+
+  function refusal(request: PermitRequest): Omit<PermitAnswer, 'governor' | 'granted'> | undefined {
+    const now = workflowTime();
+    const { maxPerHour, maxAttemptsPerTarget, attemptsWindowMs = hourMs } = request.limits;
+    if (state.paused) {
+      return {
+        code: 'paused',
+        reason: `paused by ${state.paused.by}${state.paused.reason ? `: ${state.paused.reason}` : ''}`,
+      };
+    }
+    const lastHour = state.granted.filter((t) => t > now - hourMs).length;
+    if (maxPerHour !== undefined && lastHour >= maxPerHour) {
+      return {
+        code: 'rate-limited',
+        reason: `${lastHour} remediations in the last hour; the limit is ${maxPerHour}`,
+      };
+    }
+    const attempts = (state.attempts[request.targetKey] ?? []).filter(
+      (t) => t > now - attemptsWindowMs,
+    ).length;
+    if (maxAttemptsPerTarget !== undefined && attempts >= maxAttemptsPerTarget) {
+      return {
+        code: 'needs-attention',
+        reason: `${attempts} attempts on this target within the window; the limit is ${maxAttemptsPerTarget}: a person should look`,
+      };
+    }
+    return undefined;
+  }
+
+  function decide(request: PermitRequest): PermitAnswer {
+    if (state.active.includes(request.workflowId)) {
+      return { governor: self, granted: true, code: 'granted', reason: 'already holds a permit' };
+    }
+    const refused = refusal(request);
+    if (refused) return { governor: self, granted: false, ...refused };
+    const now = workflowTime();
+    state.active.push(request.workflowId);
+    state.granted.push(now);
+    state.attempts[request.targetKey] = [...(state.attempts[request.targetKey] ?? []), now];
+    return {
+      governor: self,
+      granted: true,
+      code: 'granted',
+      reason: `${state.active.length} active after this grant`,
+    };
+  }
+}
+
+/** Drops what no limit can look at any more, so the carried state stays small. */
+function pruned(state: GovernorState): GovernorState {
+  const horizon = workflowTime() - 24 * hourMs;
+  return {
+    ...state,
+    granted: state.granted.filter((t) => t > workflowTime() - hourMs),
+    attempts: Object.fromEntries(
+      Object.entries(state.attempts)
+        .map(([key, times]) => [key, times.filter((t) => t > horizon)] as const)
+        .filter(([, times]) => times.length > 0),
+    ),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The remediation run's side of the governor protocol: ask each governor in turn, wait for its
+ * answer (a signal back), and release every permit held when the run ends.
+ */
+import { condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  type Limits,
+  type PermitAnswer,
+  permitSignal,
+  releasePermitSignal,
+  requestPermitSignal,
+} from './governor.ts';
+
+export interface Governor {
+  id: string;
+  limits: Limits;
+}
+
+export class Permits {
+  private readonly answers = new Map<string, PermitAnswer>();
+  private readonly held: string[] = [];
+
+  constructor() {
+    setHandler(permitSignal, (answer) => void this.answers.set(answer.governor, answer));
+  }
+
+  /** Asks the governors in order; returns the first refusal, or undefined when all granted. */
+  async acquire(governors: Governor[], targetKey: string): Promise<PermitAnswer | undefined> {
+    const workflowId = workflowInfo().workflowId;
+    for (const governor of governors) {
+      await getExternalWorkflowHandle(governor.id).signal(requestPermitSignal, {
+        workflowId,
+        targetKey,
+        limits: governor.limits,
+      });
+      await condition(() => this.answers.has(governor.id));
+      const answer = this.answers.get(governor.id)!;
+      if (!answer.granted) return answer;
+      this.held.push(governor.id);
+    }
+    return undefined;
+  }
+
+  async releaseAll(): Promise<void> {
+    const workflowId = workflowInfo().workflowId;
+    for (const id of this.held.splice(0)) {
+      await getExternalWorkflowHandle(id).signal(releasePermitSignal, { workflowId });
+    }
+  }
+}
