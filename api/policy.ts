@@ -313,6 +313,28 @@ const specFields = {
     })
     .optional()
     .meta({ description: 'Limits the policy governor enforces across all its runs.' }),
+  blastRadius: z
+    .object({
+      maxUnhealthy: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .meta({ description: 'Remediate none when more targets fire.' }),
+      maxUnhealthyPercent: z
+        .number()
+        .int()
+        .min(0)
+        .max(100)
+        .optional()
+        .meta({ description: 'Remediate none when a larger share of the targets fire.' }),
+      stormCooldown: duration('After such a storm, start nothing for this long.').default('10m'),
+    })
+    .optional()
+    .meta({
+      description:
+        "Like Cluster API's MachineHealthCheck unhealthyLessThanOrEqualTo: a storm is a person's job.",
+    }),
 };
 
 const noDuplicateConditionNames = cel(
