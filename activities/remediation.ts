@@ -10,6 +10,7 @@ import type { Governor } from '../workflows/permits.ts';
 import type { ConditionReading, Outcome, PolicyRef, TargetRef, Verdict } from '../workflows/types.ts';
 import { policyLabel, targetDisplay } from '../workflows/types.ts';
 import { parseDuration } from './duration.ts';
+import { defaultProtectedNamespaces, refuseUnsafeTarget } from './safety.ts';
 import {
   ActionError,
   type ActionContext,
@@ -31,6 +32,8 @@ export interface ActivityDependencies {
   prometheusUrl: string | undefined;
   /** What the cluster's governor enforces across every policy. */
   globalLimits?: Limits;
+  /** Namespaces never touched, besides kube-system, kube-public and kube-node-lease. */
+  protectedNamespaces?: string[];
 }
 
 export interface ActionInput {
@@ -58,6 +61,9 @@ export interface OutcomeInput {
 }
 
 export function createRemediationActivities(deps: ActivityDependencies) {
+  const protectedNamespaces = [...defaultProtectedNamespaces, ...(deps.protectedNamespaces ?? [])];
+  const refuseUnsafe = (input: ActionInput) =>
+    refuseUnsafeTarget(deps.kubeconfig, input.policy, input.target, protectedNamespaces);
   const contextFor = (input: ActionInput): ActionContext => ({
     kubeconfig: impersonating(deps.kubeconfig, input),
     dryRun: input.dryRun,
@@ -73,13 +79,17 @@ export function createRemediationActivities(deps: ActivityDependencies) {
 
   return {
     async backupTarget(input: ActionInput): Promise<Backup> {
-      return explained(() => moduleFor(input).backup(contextFor(input), input.target, input.action));
+      return explained(async () => {
+        await refuseUnsafe(input);
+        return moduleFor(input).backup(contextFor(input), input.target, input.action);
+      });
     },
 
     async executeAction(input: ActionInput & { backup: Backup }): Promise<ExecuteResult> {
-      return explained(() =>
-        moduleFor(input).execute(contextFor(input), input.target, input.action, input.backup),
-      );
+      return explained(async () => {
+        await refuseUnsafe(input);
+        return moduleFor(input).execute(contextFor(input), input.target, input.action, input.backup);
+      });
     },
 
     async rollbackAction(

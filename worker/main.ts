@@ -2,7 +2,8 @@
  * The worker process. Configuration comes from the environment (the chart sets it):
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBEMEDIC_CLUSTER (its task queue is kubemedic-<cluster>),
  * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, and the cluster-wide limits
- * KUBEMEDIC_MAX_CONCURRENT and KUBEMEDIC_MAX_PER_HOUR. SIGTERM and SIGINT shut it down gracefully.
+ * KUBEMEDIC_MAX_CONCURRENT and KUBEMEDIC_MAX_PER_HOUR, KUBEMEDIC_PROTECTED_NAMESPACES (comma-separated).
+ * SIGTERM and SIGINT shut it down gracefully.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { NativeConnection } from '@temporalio/worker';
@@ -24,6 +25,7 @@ const worker = await createWorker({
     maxConcurrent: optionalNumber('KUBEMEDIC_MAX_CONCURRENT'),
     maxPerHour: optionalNumber('KUBEMEDIC_MAX_PER_HOUR'),
   },
+  protectedNamespaces: (process.env.KUBEMEDIC_PROTECTED_NAMESPACES ?? '').split(',').filter((n) => n !== ''),
 });
 // The SDK installs SIGTERM/SIGINT handlers that call worker.shutdown(); run() resolves when drained.
 await worker.run();

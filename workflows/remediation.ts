@@ -42,7 +42,16 @@ import {
 } from './types.ts';
 
 /** Failure types an action raises when retrying cannot help (see activities/actions/action.ts). */
-const nonRetryableErrorTypes = ['TargetGone', 'Forbidden', 'Invalid', 'NotApplicable', 'BackupTampered'];
+const nonRetryableErrorTypes = [
+  'TargetGone',
+  'Forbidden',
+  'Invalid',
+  'NotApplicable',
+  'BackupTampered',
+  'Protected',
+];
+/** Refusals that mean "not ours to touch" end a run as Skipped; the others as Failed. */
+const skippingErrorTypes = ['TargetGone', 'Protected'];
 
 const retry = {
   initialInterval: '1 second',
@@ -310,7 +319,10 @@ async function skipWhenGone<T>(run: () => Promise<T>): Promise<T> {
   } catch (error) {
     const cause = error instanceof ActivityFailure ? error.cause : undefined;
     if (cause instanceof ApplicationFailure && cause.type && nonRetryableErrorTypes.includes(cause.type)) {
-      throw new Ended(cause.type === 'TargetGone' ? 'Skipped' : 'Failed', `${cause.type}: ${cause.message}`);
+      throw new Ended(
+        skippingErrorTypes.includes(cause.type) ? 'Skipped' : 'Failed',
+        `${cause.type}: ${cause.message}`,
+      );
     }
     throw error;
   }

@@ -93,7 +93,7 @@ export interface ActionModule {
  */
 export class ActionError extends Error {
   constructor(
-    readonly type: 'TargetGone' | 'Forbidden' | 'Invalid' | 'NotApplicable' | 'BackupTampered',
+    readonly type: 'TargetGone' | 'Forbidden' | 'Invalid' | 'NotApplicable' | 'BackupTampered' | 'Protected',
     message: string,
   ) {
     super(message);

@@ -1,0 +1,240 @@
+/**
+ * What KubeMedic must never touch, checked before every backup and execute: protected
+ * namespaces and objects, another tenant's namespace, and what the policy's own ServiceAccount
+ * may not do.
+ */
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { group, version } from '../../api/policy.ts';
+import { checkPolicy, startRemediation } from '../../policy-watcher/index.ts';
+import type { PolicyObject } from '../../policy-watcher/policies.ts';
+import type { remediation } from '../../workflows/remediation.ts';
+import type { TargetRef } from '../../workflows/types.ts';
+import { createPolicy, readPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
+import { kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { createDeployment, readDeployment } from '../support/workloads.ts';
+
+const namespace = useTestNamespace('kmp');
+const medic = useKubeMedic();
+const core = () => kubeconfig().makeApiClient(CoreV1Api);
+const apps = () => kubeconfig().makeApiClient(AppsV1Api);
+
+const scaleTo3 = {
+  conditions: [{ name: 'pending', source: 'Kubernetes', kubernetes: { state: 'PodPending' }, threshold: 5 }],
+  actions: [{ type: 'Scale', scale: { replicas: 3 } }],
+  verification: { settle: '1s', conditions: [], onNoData: 'Pass' },
+  cooldown: '1s',
+};
+
+/** Starts a run of a cluster policy for `target`, as the watcher would. */
+async function runClusterPolicy(name: string, target: TargetRef) {
+  await createPolicy(
+    'ClusterRemediationPolicy',
+    { name },
+    {
+      target: { kind: target.kind, name: target.name, namespaces: [target.namespace] },
+      ...scaleTo3,
+    },
+  );
+  const check = checkPolicy(
+    'ClusterRemediationPolicy',
+    (await readPolicy('ClusterRemediationPolicy', { name })) as PolicyObject,
+  );
+  assert.ok(check.valid);
+  const workflowId = await startRemediation(
+    medic.client,
+    medic.cluster,
+    check.policy,
+    target,
+    [],
+    new Date(),
+  );
+  return medic.client.workflow.getHandle<typeof remediation>(workflowId).result();
+}
+
+describe('protected resources', () => {
+  const systemDeployment = `kmp-${randomBytes(3).toString('hex')}`;
+  after(() =>
+    apps()
+      .deleteNamespacedDeployment({ namespace: 'kube-system', name: systemDeployment })
+      .catch(() => undefined),
+  );
+
+  it(
+    'changes nothing in kube-system, even for a cluster policy aimed there',
+    { timeout: 60_000 },
+    async () => {
+      // Given a Deployment in kube-system and a cluster policy aimed at it
+      await createDeployment('kube-system', systemDeployment, 1);
+      // When a run starts for it
+      const result = await runClusterPolicy(`${systemDeployment}-policy`, {
+        kind: 'Deployment',
+        namespace: 'kube-system',
+        name: systemDeployment,
+      });
+      // Then it is Skipped as protected, and the Deployment is untouched
+      assert.equal(result.outcome, 'Skipped');
+      assert.match(
+        result.reason,
+        /^Protected: Deployment kube-system\/.* is in the protected namespace kube-system$/,
+      );
+      assert.equal((await readDeployment('kube-system', systemDeployment)).spec?.replicas, 1);
+    },
+  );
+
+  it(
+    'changes nothing labelled kubemedic.io/protected=true, on the object or its namespace',
+    { timeout: 60_000 },
+    async () => {
+      // Given a protected Deployment in an ordinary namespace
+      await createDeployment(namespace.name, 'precious', 1);
+      await apps().patchNamespacedDeployment({
+        namespace: namespace.name,
+        name: 'precious',
+        body: [{ op: 'add', path: '/metadata/labels/kubemedic.io~1protected', value: 'true' }],
+      });
+      const target = { kind: 'Deployment' as const, namespace: namespace.name, name: 'precious' };
+      await createPolicy(
+        'RemediationPolicy',
+        { name: 'precious', namespace: namespace.name },
+        { target: { kind: 'Deployment', name: 'precious' }, ...scaleTo3 },
+      );
+      const onObject = await (
+        await startRunNow(medic, { name: 'precious', namespace: namespace.name }, target)
+      ).result();
+      assert.equal(onObject.outcome, 'Skipped');
+      assert.match(onObject.reason, /is labelled kubemedic\.io\/protected=true/);
+
+      // And a whole namespace labelled protected
+      const guarded = `kmp-guarded-${randomBytes(3).toString('hex')}`;
+      await core().createNamespace({
+        body: { metadata: { name: guarded, labels: { 'kubemedic.io/protected': 'true' } } },
+      });
+      try {
+        await createDeployment(guarded, 'inside', 1);
+        const inNamespace = await runClusterPolicy(guarded, {
+          kind: 'Deployment',
+          namespace: guarded,
+          name: 'inside',
+        });
+        assert.equal(inNamespace.outcome, 'Skipped');
+        assert.match(
+          inNamespace.reason,
+          new RegExp(`namespace ${guarded} is labelled kubemedic.io/protected=true`),
+        );
+        assert.equal((await readDeployment(guarded, 'inside')).spec?.replicas, 1);
+      } finally {
+        await core().deleteNamespace({ name: guarded });
+      }
+      assert.equal((await readDeployment(namespace.name, 'precious')).spec?.replicas, 1);
+    },
+  );
+});
+
+describe('tenancy', () => {
+  it("refuses a namespaced policy's run on another namespace at execute", { timeout: 60_000 }, async () => {
+    // Given tenant A's policy and tenant B's Deployment
+    const other = `kmp-b-${randomBytes(3).toString('hex')}`;
+    await core().createNamespace({ body: { metadata: { name: other } } });
+    try {
+      await createDeployment(other, 'theirs', 1);
+      const metadata = { name: 'mine', namespace: namespace.name };
+      await createPolicy('RemediationPolicy', metadata, {
+        target: { kind: 'Deployment', name: 'theirs' },
+        ...scaleTo3,
+      });
+      // When a run is started for B's Deployment anyway (a forged start; the watcher never does this)
+      const result = await (
+        await startRunNow(medic, metadata, { kind: 'Deployment', namespace: other, name: 'theirs' })
+      ).result();
+      // Then it is refused, saying why, and B's Deployment is untouched
+      assert.equal(result.outcome, 'Failed');
+      assert.match(
+        result.reason,
+        new RegExp(
+          `^Forbidden: RemediationPolicy ${namespace.name}/mine may act only in namespace ${namespace.name}`,
+        ),
+      );
+      assert.equal((await readDeployment(other, 'theirs')).spec?.replicas, 1);
+    } finally {
+      await core().deleteNamespace({ name: other });
+    }
+  });
+
+  it('refuses a target namespace in a namespaced policy at admission (strict field validation)', async () => {
+    const body = {
+      apiVersion: `${group}/${version}`,
+      kind: 'RemediationPolicy',
+      metadata: { name: 'elsewhere', namespace: namespace.name },
+      spec: { target: { kind: 'Deployment', name: 'x', namespace: 'kube-system' }, ...scaleTo3 },
+    };
+    await assert.rejects(
+      kubeconfig()
+        .makeApiClient(CustomObjectsApi)
+        .createNamespacedCustomObject({
+          group,
+          version,
+          namespace: namespace.name,
+          plural: 'remediationpolicies',
+          body,
+          fieldValidation: 'Strict',
+        }),
+      (error: unknown) =>
+        /unknown field \\?"spec\.target\.namespace\\?"/.test(
+          String((error as { body?: unknown }).body ?? error),
+        ),
+    );
+  });
+
+  it(
+    "acts as the policy's ServiceAccount: what it may not do is Forbidden, explained, and nothing changes",
+    { timeout: 60_000 },
+    async () => {
+      // Given a ServiceAccount that may read Deployments but not change them
+      await core().createNamespacedServiceAccount({
+        namespace: namespace.name,
+        body: { metadata: { name: 'reader' } },
+      });
+      const rbac = kubeconfig().makeApiClient(RbacAuthorizationV1Api);
+      await rbac.createNamespacedRole({
+        namespace: namespace.name,
+        body: {
+          metadata: { name: 'read-deployments' },
+          rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] }],
+        },
+      });
+      await rbac.createNamespacedRoleBinding({
+        namespace: namespace.name,
+        body: {
+          metadata: { name: 'reader-reads' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-deployments' },
+          subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: namespace.name }],
+        },
+      });
+      await createDeployment(namespace.name, 'guarded-by-rbac', 1);
+      const metadata = { name: 'as-reader', namespace: namespace.name };
+      await createPolicy('RemediationPolicy', metadata, {
+        target: { kind: 'Deployment', name: 'guarded-by-rbac' },
+        serviceAccountName: 'reader',
+        ...scaleTo3,
+      });
+      // When a run scales it
+      const result = await (
+        await startRunNow(medic, metadata, {
+          kind: 'Deployment',
+          namespace: namespace.name,
+          name: 'guarded-by-rbac',
+        })
+      ).result();
+      // Then the API server refused the ServiceAccount, the run says so, and nothing changed
+      assert.equal(result.outcome, 'Failed');
+      assert.match(
+        result.reason,
+        /^Forbidden: .*system:serviceaccount:kmp-[0-9a-f]+:reader.* cannot patch resource "deployments"/,
+      );
+      assert.equal((await readDeployment(namespace.name, 'guarded-by-rbac')).spec?.replicas, 1);
+    },
+  );
+});
