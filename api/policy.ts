@@ -176,6 +176,12 @@ export const action = z
         replicas: z.number().int().min(1).optional(),
         factor: z.number().gt(0).optional(),
         maxReplicas: z.number().int().min(1).optional().meta({ description: 'Never scale above this.' }),
+        maxFactor: z
+          .number()
+          .gt(1)
+          .max(10)
+          .default(2)
+          .meta({ description: 'Never scale up by more than this factor of the current count in one run.' }),
       })
       .optional()
       .meta(

@@ -2,7 +2,12 @@
  * The policy watcher: informers on the policies and on every kind they can target; each policy
  * is evaluated on its own interval from those caches (one query per condition, never one per
  * target), fired targets get a remediation workflow, and the policy status says what happened.
- * Stateless apart from the `for` clocks: run as many replicas as you like, no leader election.
+ * Stateless apart from the `for` clocks and the storm cooldowns (both in memory only): run as
+ * many replicas as you like, no leader election.
+ *
+ * Blast radius (policy-watcher/blast-radius.ts): when more targets of a policy fire at once than
+ * `spec.blastRadius` allows, none is remediated, and nothing starts for the policy until its
+ * `stormCooldown` has passed since the storm was last seen.
  */
 import {
   AppsV1Api,
@@ -19,6 +24,8 @@ import type { Client } from '@temporalio/client';
 import { group, type PolicyKind, type PolicyStatus, policyKinds, version } from '../api/policy.ts';
 import { combined, parseDuration, readConditions, recordEvent, targetKey } from '../activities/index.ts';
 import { policyObjectRef } from '../activities/policy-status.ts';
+import { type ConditionReading, policyLabel, type TargetRef } from '../workflows/types.ts';
+import { type BlastRadiusDecision, decideBlastRadius } from './blast-radius.ts';
 import { HoldTracker } from './firing.ts';
 import { checkPolicy, type CheckedPolicy, type PolicyObject } from './policies.ts';
 import { startRemediation } from './starter.ts';
@@ -53,6 +60,17 @@ export class PolicyWatcher implements Caches {
   private readonly evaluating = new Set<string>();
   /** uid/generation of invalid policies already announced with an Event. */
   private readonly announcedInvalid = new Set<string>();
+  /**
+   * Storms per policy uid: when the last one was last seen, and whether its Warning Event went
+   * out. Memory only, like the `for` clocks, and on purpose not shared: a watcher restart forgets
+   * a storm cooldown, and several replicas each hold their own, each replica detecting the storm
+   * itself from the same readings. While the storm lasts, a restarted replica sees it again on its
+   * first evaluation (its `for` clocks start anew for every target at once, so none fires before
+   * the count does) and starts nothing. Forgetting can only make a watcher start remediations
+   * sooner after a restart if the storm is already over: the cooldown that should still hold
+   * then, does not.
+   */
+  private readonly storms = new Map<string, { lastSeenMs: number; announced: boolean }>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly log: NonNullable<WatcherOptions['log']>;
@@ -114,9 +132,11 @@ export class PolicyWatcher implements Caches {
 
   private tick(): void {
     const now = Date.now();
+    const uids = new Set<string>();
     for (const kind of Object.keys(policyKinds) as PolicyKind[]) {
       for (const object of this.list(kind) as PolicyObject[]) {
         if (!this.selected(object)) continue;
+        uids.add(object.metadata?.uid ?? '');
         const key = `${kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name}`;
         const interval = intervalOf(object);
         if (this.evaluating.has(key) || now - (this.lastEvaluated.get(key) ?? 0) < interval) continue;
@@ -127,6 +147,8 @@ export class PolicyWatcher implements Caches {
           .finally(() => this.evaluating.delete(key));
       }
     }
+    // Storms of policies that are gone (or no longer selected) are forgotten with them.
+    for (const uid of this.storms.keys()) if (!uids.has(uid)) this.storms.delete(uid);
   }
 
   private selected(object: PolicyObject): boolean {
@@ -192,35 +214,86 @@ export class PolicyWatcher implements Caches {
     const forMs = spec.conditions.map((c) => parseDuration(c.for));
     const policyKey = `${policy.ref.uid}`;
     const keys = new Set<string>();
-    let started = 0;
+    const unhealthy: { target: TargetRef; readings: ConditionReading[] }[] = [];
     for (const target of targets) {
       const key = `${policyKey}/${targetKey(target.ref)}`;
       keys.add(key);
       const fired = this.holds.observe(key, readings.get(targetKey(target.ref)) ?? [], forMs, now.getTime());
-      if (!combined(spec.match, fired)) continue;
-      const workflowId = await startRemediation(
-        this.options.client,
-        this.options.cluster,
-        policy,
-        target.ref,
-        fired,
-        now,
-      );
-      started += 1;
-      this.log('conditions fired; remediation started or already running', { workflowId });
+      if (combined(spec.match, fired)) unhealthy.push({ target: target.ref, readings: fired });
     }
     this.holds.retain(keys, `${policyKey}/`);
+
+    // Counted over the whole evaluation before anything starts: a storm starts nothing at all.
+    const storm = this.storms.get(policy.ref.uid);
+    const decision = decideBlastRadius({
+      unhealthy: unhealthy.length,
+      matched: targets.length,
+      blastRadius: undefined,
+      lastStormMs: storm?.lastSeenMs,
+      nowMs: now.getTime(),
+    });
+    let started = 0;
+    if (decision.verdict === 'Remediate') {
+      this.storms.delete(policy.ref.uid);
+      for (const { target, readings: fired } of unhealthy) {
+        const workflowId = await startRemediation(
+          this.options.client,
+          this.options.cluster,
+          policy,
+          target,
+          fired,
+          now,
+        );
+        started += 1;
+        this.log('conditions fired; remediation started or already running', { workflowId });
+      }
+    } else if (decision.verdict === 'BlastRadius') {
+      await this.stormSeen(policy, decision, now);
+    }
+
     const active = await activeRemediations(this.options.client, this.options.cluster, policy.ref);
-    return {
-      ready: {
-        status: 'True',
-        reason: 'Evaluated',
-        message: `${targets.length} target(s) matched; conditions fired for ${started}; ${active.length} remediation(s) active`,
-      },
-      matchedTargets: targets.length,
-      activeRemediations: active,
-      evaluatedAt: now,
-    };
+    const ready: Evaluation['ready'] =
+      decision.verdict === 'Remediate'
+        ? {
+            status: 'True',
+            reason: 'Evaluated',
+            message: `${targets.length} target(s) matched; conditions fired for ${started}; ${active.length} remediation(s) active`,
+          }
+        : { status: 'False', reason: decision.verdict, message: decision.message };
+    return { ready, matchedTargets: targets.length, activeRemediations: active, evaluatedAt: now };
+  }
+
+  /**
+   * Remembers that a storm is seen now, and records the Warning Event once per storm: when a new
+   * storm begins, or on a later evaluation if recording it failed.
+   */
+  private async stormSeen(
+    policy: CheckedPolicy,
+    decision: Extract<BlastRadiusDecision, { verdict: 'BlastRadius' }>,
+    now: Date,
+  ): Promise<void> {
+    const uid = policy.ref.uid;
+    const announced = !decision.newStorm && (this.storms.get(uid)?.announced ?? false);
+    const storm = { lastSeenMs: now.getTime(), announced };
+    this.storms.set(uid, storm);
+    if (announced) return;
+    this.log('blast radius exceeded; remediating none', {
+      policy: policyLabel(policy.ref),
+      reason: decision.message,
+    });
+    try {
+      await recordEvent(
+        this.options.kubeconfig,
+        { ...policyObjectRef(policy.ref), uid },
+        'Warning',
+        'BlastRadiusExceeded',
+        decision.event,
+      );
+      storm.announced = true;
+    } catch (error) {
+      // The status says it all the same; the Event is tried again on the next evaluation.
+      this.log('could not record the BlastRadiusExceeded event', { error: String(error) });
+    }
   }
 
   private async announceInvalid(ref: CheckedPolicy['ref'], reason: string): Promise<void> {

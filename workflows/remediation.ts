@@ -49,9 +49,10 @@ const nonRetryableErrorTypes = [
   'NotApplicable',
   'BackupTampered',
   'Protected',
+  'Quota',
 ];
 /** Refusals that mean "not ours to touch" end a run as Skipped; the others as Failed. */
-const skippingErrorTypes = ['TargetGone', 'Protected'];
+const skippingErrorTypes = ['TargetGone', 'Protected', 'Quota'];
 
 const retry = {
   initialInterval: '1 second',

@@ -93,7 +93,8 @@ export interface ActionModule {
  */
 export class ActionError extends Error {
   constructor(
-    readonly type: 'TargetGone' | 'Forbidden' | 'Invalid' | 'NotApplicable' | 'BackupTampered' | 'Protected',
+    readonly type:
+      'TargetGone' | 'Forbidden' | 'Invalid' | 'NotApplicable' | 'BackupTampered' | 'Protected' | 'Quota',
     message: string,
   ) {
     super(message);

@@ -5,6 +5,7 @@
 import type { Action } from '../../api/policy.ts';
 import type { ActionModule } from './action.ts';
 import { applySpec, backupWorkload, executed, paramsOf, restoreWritten, workloadKinds } from './workloads.ts';
+import { guardScaleUp } from './scale-guards.ts';
 import { describeRef, readTarget } from './target.ts';
 
 const replicasPointer = '/spec/replicas';
@@ -24,12 +25,16 @@ export const scale: ActionModule = {
   async execute(ctx, _target, action, backup) {
     const params = paramsOf(action, 'scale');
     const from = Number(backup.fields[replicasPointer] ?? 1);
-    const to = desiredReplicas(from, params);
-    await readTarget(ctx, backup.object); // an apply to a missing object would try to create it
+    const desired = desiredReplicas(from, params);
+    // Reading first also matters because an apply to a missing object would try to create it.
+    const workload = await readTarget(ctx, backup.object);
+    const guarded = await guardScaleUp(ctx, backup.object, workload, from, desired, params.maxFactor ?? 2);
+    const to = guarded.to;
     const after = await applySpec(ctx, backup.object, { replicas: to });
     const notes = [
       params.factor !== undefined && `factor ${params.factor}`,
-      wantedReplicas(from, params) > to && `capped at maxReplicas ${to}`,
+      wantedReplicas(from, params) > desired && `capped at maxReplicas ${desired}`,
+      ...guarded.notes,
     ].filter(Boolean);
     const how = notes.length > 0 ? ` (${notes.join(', ')})` : '';
     return executed(

@@ -52,7 +52,7 @@ describe('temporary actions', () => {
   it('reverts gradually in steps when asked to', { timeout: 90_000 }, async () => {
     // Given a run that scales 2 → 8 and walks back in 3 steps, 2 s apart
     const handle = await run('ramp', 2, {
-      actions: [{ type: 'Scale', scale: { replicas: 8 } }],
+      actions: [{ type: 'Scale', scale: { replicas: 8, maxFactor: 4 } }],
       revertAfter: { after: '1s', mode: 'Gradual', steps: 3, interval: '2s' },
     });
     // When the revert runs, the replicas pass through the steps
@@ -78,7 +78,7 @@ describe('dry run', () => {
   it('reports what would change and changes nothing', { timeout: 60_000 }, async () => {
     const handle = await run('careful', 2, {
       dryRun: true,
-      actions: [{ type: 'Scale', scale: { factor: 3 } }],
+      actions: [{ type: 'Scale', scale: { factor: 3, maxFactor: 3 } }],
     });
     const result = await handle.result();
     assert.equal(result.outcome, 'Succeeded');

@@ -78,7 +78,7 @@ const isActionError = (type: ActionError['type'], text: string) => (error: unkno
   error instanceof ActionError && error.type === type && error.message.includes(text);
 
 describe('Scale', () => {
-  const double: Action = { type: 'Scale', scale: { factor: 2 } };
+  const double: Action = { type: 'Scale', scale: { factor: 2, maxFactor: 2 } };
 
   it('doubles a Deployment, stays doubled when executed twice, and rolls back to the backup', async () => {
     // Given a Deployment of 2 Running replicas and a backup of it
@@ -120,7 +120,7 @@ describe('Scale', () => {
   it('does not roll back over a change someone made after it: RollbackConflict, their 7 stays', async () => {
     // Given a Deployment scaled from 1 to 3 by KubeMedic
     await createDeployment('scale-conflict', 1);
-    const action: Action = { type: 'Scale', scale: { replicas: 3 } };
+    const action: Action = { type: 'Scale', scale: { replicas: 3, maxFactor: 10 } };
     const backup = await scale.backup(context(), target('Deployment', 'scale-conflict'), action);
     const result = await scale.execute(context(), target('Deployment', 'scale-conflict'), action, backup);
     assert.equal(await replicasOf('Deployment', 'scale-conflict'), 3);
@@ -163,7 +163,7 @@ describe('Scale', () => {
     // Given a StatefulSet of 1 replica
     await createStatefulSet('scale-db', 1);
     const db = target('StatefulSet', 'scale-db');
-    const action: Action = { type: 'Scale', scale: { replicas: 5, maxReplicas: 3 } };
+    const action: Action = { type: 'Scale', scale: { replicas: 5, maxReplicas: 3, maxFactor: 10 } };
     const backup = await scale.backup(context(), db, action);
 
     // When Scale to 5 with maxReplicas 3 executes
