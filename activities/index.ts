@@ -5,3 +5,4 @@ export { combined, describeReadings } from './conditions/compare.ts';
 export { labelSelectorText } from './conditions/targets.ts';
 export { recordEvent } from './kube/events.ts';
 export { parseDuration } from './duration.ts';
+export { metricsRegistry } from './metrics.ts';

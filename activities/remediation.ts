@@ -10,6 +10,7 @@ import type { Governor } from '../workflows/permits.ts';
 import type { ConditionReading, Outcome, PolicyRef, TargetRef, Verdict } from '../workflows/types.ts';
 import { policyLabel, targetDisplay } from '../workflows/types.ts';
 import { parseDuration } from './duration.ts';
+import { countOutcome } from './metrics.ts';
 import { defaultProtectedNamespaces, refuseUnsafeTarget } from './safety.ts';
 import {
   ActionError,
@@ -20,6 +21,7 @@ import {
   type RollbackResult,
 } from './actions/action.ts';
 import { revertPartly } from './actions/gradual.ts';
+import { apiMessage } from './actions/target.ts';
 import { actionModule } from './actions/index.ts';
 import { combined, describeReadings } from './conditions/compare.ts';
 import { readConditions, targetKey } from './conditions/readings.ts';
@@ -58,6 +60,8 @@ export interface OutcomeInput {
   workflowId: string;
   outcome: Outcome;
   reason: string;
+  /** The ladder's first action, for the metric label. */
+  action?: string;
 }
 
 export function createRemediationActivities(deps: ActivityDependencies) {
@@ -66,6 +70,7 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     refuseUnsafeTarget(deps.kubeconfig, input.policy, input.target, protectedNamespaces);
   const contextFor = (input: ActionInput): ActionContext => ({
     kubeconfig: impersonating(deps.kubeconfig, input),
+    ownKubeconfig: deps.kubeconfig,
     dryRun: input.dryRun,
     heartbeat: (details?: unknown) => Context.current().heartbeat(details),
   });
@@ -188,6 +193,8 @@ export function createRemediationActivities(deps: ActivityDependencies) {
 
     async recordOutcome(input: OutcomeInput): Promise<void> {
       await recordPolicyOutcome(deps.kubeconfig, input, `${targetDisplay(input.target)}: ${input.outcome}`);
+      // Counted last, so a retry after a failed write above does not count the run twice.
+      countOutcome(policyLabel(input.policy), input.action ?? 'unknown', input.outcome, input.reason);
     },
   };
 }
@@ -235,4 +242,4 @@ function statusOf(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const messageOf = apiMessage;

@@ -45,10 +45,7 @@ export async function refuseUnsafeTarget(
       throw new ActionError('Protected', `namespace ${target.namespace} is labelled ${protectedLabel}=true`);
     }
   }
-  const object = await readObject(
-    { kubeconfig, dryRun: false, heartbeat: () => undefined },
-    targetObjectRef(target),
-  );
+  const object = await readObject({ kubeconfig }, targetObjectRef(target));
   if (labelsOf(object)[protectedLabel] === 'true') {
     throw new ActionError('Protected', `${what} is labelled ${protectedLabel}=true`);
   }

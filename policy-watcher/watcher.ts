@@ -228,7 +228,7 @@ export class PolicyWatcher implements Caches {
     const decision = decideBlastRadius({
       unhealthy: unhealthy.length,
       matched: targets.length,
-      blastRadius: undefined,
+      blastRadius: spec.blastRadius,
       lastStormMs: storm?.lastSeenMs,
       nowMs: now.getTime(),
     });

@@ -2,12 +2,14 @@
  * The worker process. Configuration comes from the environment (the chart sets it):
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBEMEDIC_CLUSTER (its task queue is kubemedic-<cluster>),
  * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, and the cluster-wide limits
- * KUBEMEDIC_MAX_CONCURRENT and KUBEMEDIC_MAX_PER_HOUR, KUBEMEDIC_PROTECTED_NAMESPACES (comma-separated).
+ * KUBEMEDIC_MAX_CONCURRENT and KUBEMEDIC_MAX_PER_HOUR, KUBEMEDIC_PROTECTED_NAMESPACES (comma-separated);
+ * /metrics and /healthz on KUBEMEDIC_METRICS_PORT (9464).
  * SIGTERM and SIGINT shut it down gracefully.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { NativeConnection } from '@temporalio/worker';
 import { taskQueueFor } from '../policy-watcher/index.ts';
+import { serveMetrics } from './metrics-server.ts';
 import { createWorker } from './worker.ts';
 
 const kubeconfig = new KubeConfig();
@@ -28,7 +30,12 @@ const worker = await createWorker({
   protectedNamespaces: (process.env.KUBEMEDIC_PROTECTED_NAMESPACES ?? '').split(',').filter((n) => n !== ''),
 });
 // The SDK installs SIGTERM/SIGINT handlers that call worker.shutdown(); run() resolves when drained.
+const metrics = serveMetrics(
+  Number(process.env.KUBEMEDIC_METRICS_PORT ?? 9464),
+  () => worker.getState() === 'RUNNING',
+);
 await worker.run();
+metrics.close();
 await connection.close();
 
 function optionalNumber(variable: string): number | undefined {

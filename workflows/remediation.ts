@@ -153,7 +153,14 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   status.outcome = outcome;
   status.reason = reason;
   await CancellationScope.nonCancellable(() =>
-    activities.recordOutcome({ policy, target, workflowId: workflowInfo().workflowId, outcome, reason }),
+    activities.recordOutcome({
+      policy,
+      target,
+      workflowId: workflowInfo().workflowId,
+      outcome,
+      reason,
+      action: spec.actions[0]?.type,
+    }),
   );
   // Every outcome cools down since the governor: a refused or rejected trigger must not come
   // straight back as a new run. Older runs replay with the old rule.

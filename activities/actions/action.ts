@@ -26,6 +26,11 @@ export const fieldManager = 'kubemedic';
 export interface ActionContext {
   /** Already impersonating the policy's ServiceAccount when it names one. */
   kubeconfig: KubeConfig;
+  /**
+   * KubeMedic's own identity, for the safety reads (HPA bounds, quota headroom) that a
+   * tenant's narrower RBAC must not be able to switch off.
+   */
+  ownKubeconfig: KubeConfig;
   dryRun: boolean;
   /** Called during long waits (drain, job) so Temporal knows the activity is alive. */
   heartbeat: (details?: unknown) => void;

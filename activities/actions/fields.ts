@@ -54,7 +54,10 @@ export function verifyBackup(backup: Backup): boolean {
   return backup.hash === backupHash(backup.object, backup.fields);
 }
 
-export async function readObject(ctx: ActionContext, ref: ObjectRef): Promise<Record<string, unknown>> {
+export async function readObject(
+  ctx: Pick<ActionContext, 'kubeconfig'>,
+  ref: ObjectRef,
+): Promise<Record<string, unknown>> {
   return kubeRequest(ctx.kubeconfig, { method: 'GET', path: objectPath(ref) });
 }
 

@@ -40,7 +40,7 @@ export async function guardScaleUp(
 }
 
 async function hpaMaxReplicas(ctx: ActionContext, ref: ObjectRef): Promise<number | undefined> {
-  const hpas = await ctx.kubeconfig
+  const hpas = await ctx.ownKubeconfig
     .makeApiClient(AutoscalingV2Api)
     .listNamespacedHorizontalPodAutoscaler({ namespace: ref.namespace! });
   const scaling = hpas.items.find(
@@ -68,7 +68,7 @@ async function refuseBeyondQuota(
   workload: KubeObject,
   extraPods: number,
 ) {
-  const quotas = await ctx.kubeconfig
+  const quotas = await ctx.ownKubeconfig
     .makeApiClient(CoreV1Api)
     .listNamespacedResourceQuota({ namespace: ref.namespace! });
   for (const quota of quotas.items) {

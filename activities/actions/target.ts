@@ -40,7 +40,7 @@ export function kubeFailure(error: unknown, ref: ObjectRef): unknown {
 }
 
 /** The API server's own message; client-node 2 puts the Status as JSON text in `body`. */
-function apiMessage(error: unknown): string {
+export function apiMessage(error: unknown): string {
   if (error instanceof ApiException) {
     const body: unknown = typeof error.body === 'string' ? safeParse(error.body) : error.body;
     const message = (body as { message?: unknown } | undefined)?.message;

@@ -409,10 +409,7 @@ describe('every action, through a policy, a workflow and a rollback', () => {
         } else {
           const { backup, rollback } = second.result.steps[0]!;
           assert.equal(rollback?.outcome, 'RolledBack', rollback?.reason);
-          const now = await readObject(
-            { kubeconfig: kubeconfig(), dryRun: false, heartbeat: () => undefined },
-            backup!.object,
-          );
+          const now = await readObject({ kubeconfig: kubeconfig() }, backup!.object);
           assert.deepEqual(readFields(now, Object.keys(backup!.fields)), backup!.fields);
         }
         await signal(target, 0);

@@ -7,6 +7,7 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { skipsTotal } from '../../activities/metrics.ts';
 import { taskQueueFor } from '../../policy-watcher/index.ts';
 import {
   globalGovernorId,
@@ -94,6 +95,13 @@ describe('the safety governor', () => {
       assert.equal(skipped.length, 40);
       for (const run of skipped)
         assert.match(run.reason ?? '', /^rate-limited: 10 remediations in the last hour; the limit is 10$/);
+      const skipCounts = (await skipsTotal.get()).values.filter(
+        (v) => v.labels.policy === `${namespace.name}/storm`,
+      );
+      assert.deepEqual(
+        skipCounts.map((v) => [v.labels.reason, v.value]),
+        [['rate-limited', 40]],
+      );
       const deployments = await kubeconfig()
         .makeApiClient(AppsV1Api)
         .listNamespacedDeployment({ namespace: namespace.name });
@@ -154,13 +162,11 @@ describe('the safety governor', () => {
       });
       // When it decides 10 requests (from runs that no longer exist: their answers go nowhere)
       for (let i = 0; i < 10; i++) {
-        await medic.client.workflow
-          .getHandle(id)
-          .signal(requestPermitSignal, {
-            workflowId: `gone-${i}`,
-            targetKey: `t${i}`,
-            limits: { maxPerHour: 100 },
-          });
+        await medic.client.workflow.getHandle(id).signal(requestPermitSignal, {
+          workflowId: `gone-${i}`,
+          targetKey: `t${i}`,
+          limits: { maxPerHour: 100 },
+        });
       }
       // Then it has continued as new several times, and the last run still knows every grant
       const latest = await eventually('the grants to be carried over', async () => {

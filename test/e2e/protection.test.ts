@@ -7,6 +7,7 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from '
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
+import { skipsTotal } from '../../activities/metrics.ts';
 import { group, version } from '../../api/policy.ts';
 import { checkPolicy, startRemediation } from '../../policy-watcher/index.ts';
 import type { PolicyObject } from '../../policy-watcher/policies.ts';
@@ -81,6 +82,12 @@ describe('protected resources', () => {
         /^Protected: Deployment kube-system\/.* is in the protected namespace kube-system$/,
       );
       assert.equal((await readDeployment('kube-system', systemDeployment)).spec?.replicas, 1);
+      // And the skip is counted by reason
+      const skips = await skipsTotal.get();
+      assert.ok(
+        skips.values.some((v) => v.labels.reason === 'Protected' && v.value >= 1),
+        JSON.stringify(skips.values),
+      );
     },
   );
 
@@ -171,16 +178,14 @@ describe('tenancy', () => {
       spec: { target: { kind: 'Deployment', name: 'x', namespace: 'kube-system' }, ...scaleTo3 },
     };
     await assert.rejects(
-      kubeconfig()
-        .makeApiClient(CustomObjectsApi)
-        .createNamespacedCustomObject({
-          group,
-          version,
-          namespace: namespace.name,
-          plural: 'remediationpolicies',
-          body,
-          fieldValidation: 'Strict',
-        }),
+      kubeconfig().makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+        group,
+        version,
+        namespace: namespace.name,
+        plural: 'remediationpolicies',
+        body,
+        fieldValidation: 'Strict',
+      }),
       (error: unknown) =>
         /unknown field \\?"spec\.target\.namespace\\?"/.test(
           String((error as { body?: unknown }).body ?? error),

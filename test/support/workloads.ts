@@ -5,7 +5,12 @@ import { eventually, kubeconfig } from './stack.ts';
 
 /** How an action module is called in tests: the admin kubeconfig, heartbeats recorded in `heartbeats`. */
 export function actionContext(dryRun = false, heartbeats: unknown[] = []): ActionContext {
-  return { kubeconfig: kubeconfig(), dryRun, heartbeat: (details) => heartbeats.push(details) };
+  return {
+    kubeconfig: kubeconfig(),
+    ownKubeconfig: kubeconfig(),
+    dryRun,
+    heartbeat: (details) => heartbeats.push(details),
+  };
 }
 
 const defaultPodSpec: V1PodSpec = {
