@@ -15,7 +15,13 @@ import {
   rejectSignal,
   statusQuery,
 } from '../../workflows/messages.ts';
-import { createPolicy, readPolicy, useKubeMedic, startRunNow } from '../support/kubemedic.ts';
+import {
+  createPolicy,
+  deploymentUnavailable,
+  readPolicy,
+  startRunNow,
+  useKubeMedic,
+} from '../support/kubemedic.ts';
 import { saveHistory } from '../support/histories.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
@@ -24,15 +30,9 @@ const namespace = useTestNamespace('kma');
 const medic = useKubeMedic();
 
 /** Healthy once the Deployment is Available again (KWOK makes the new Pods Running). */
-const unavailable = {
-  name: 'unavailable',
-  source: 'Kubernetes',
-  kubernetes: { state: 'DeploymentUnavailable' },
-  operator: '>=',
-  threshold: 1,
-};
+const unavailable = deploymentUnavailable('unavailable', 1);
 /** Holds whatever happens, so verification always fails. */
-const alwaysHolds = { ...unavailable, name: 'always', operator: '>=', threshold: 0 };
+const alwaysHolds = deploymentUnavailable('always', 0);
 
 async function startRun(name: string, spec: Record<string, unknown>) {
   await createDeployment(namespace.name, name, 2);

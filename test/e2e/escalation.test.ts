@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { searchAttributes } from '../../workflows/search-attributes.ts';
-import { createPolicy, readPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
+import {
+  createPolicy,
+  deploymentUnavailable,
+  readPolicy,
+  startRunNow,
+  useKubeMedic,
+} from '../support/kubemedic.ts';
 import { eventually, useTestNamespace } from '../support/stack.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
 
@@ -14,13 +20,7 @@ const namespace = useTestNamespace('kml');
 const medic = useKubeMedic();
 
 /** Holds whatever happens (0 ≥ 0), so every verification fails. */
-const alwaysHolds = {
-  name: 'always',
-  source: 'Kubernetes',
-  kubernetes: { state: 'DeploymentUnavailable' },
-  operator: '>=',
-  threshold: 0,
-};
+const alwaysHolds = deploymentUnavailable('always', 0);
 
 describe('the escalation ladder', () => {
   it('rolls back each action that fails verification and tries the next', { timeout: 90_000 }, async () => {

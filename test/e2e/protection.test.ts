@@ -9,11 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { skipsTotal } from '../../activities/metrics.ts';
 import { group, version } from '../../api/policy.ts';
-import { checkPolicy, startRemediation } from '../../policy-watcher/index.ts';
-import type { PolicyObject } from '../../policy-watcher/policies.ts';
-import type { remediation } from '../../workflows/remediation.ts';
 import type { TargetRef } from '../../workflows/types.ts';
-import { createPolicy, readPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
+import { createPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
 
@@ -39,20 +36,7 @@ async function runClusterPolicy(name: string, target: TargetRef) {
       ...scaleTo3,
     },
   );
-  const check = checkPolicy(
-    'ClusterRemediationPolicy',
-    (await readPolicy('ClusterRemediationPolicy', { name })) as PolicyObject,
-  );
-  assert.ok(check.valid);
-  const workflowId = await startRemediation(
-    medic.client,
-    medic.cluster,
-    check.policy,
-    target,
-    [],
-    new Date(),
-  );
-  return medic.client.workflow.getHandle<typeof remediation>(workflowId).result();
+  return (await startRunNow(medic, { name }, target)).result();
 }
 
 describe('protected resources', () => {

@@ -4,20 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
+import { createPolicy, deploymentUnavailable, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
 import { useTestNamespace } from '../support/stack.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmr');
 const medic = useKubeMedic();
 
-const available = {
-  name: 'unavailable',
-  source: 'Kubernetes',
-  kubernetes: { state: 'DeploymentUnavailable' },
-  operator: '>=',
-  threshold: 1,
-};
+const available = deploymentUnavailable('unavailable', 1);
 
 async function run(name: string, replicas: number, spec: Record<string, unknown>) {
   await createDeployment(namespace.name, name, replicas);

@@ -145,13 +145,11 @@ export async function readPolicy(kind: PolicyKind, metadata: { name: string; nam
  */
 export async function startRunNow(
   medic: KubeMedic,
-  policy: { name: string; namespace: string },
+  policy: { name: string; namespace?: string },
   target: TargetRef,
 ) {
-  const check = checkPolicy(
-    'RemediationPolicy',
-    (await readPolicy('RemediationPolicy', policy)) as PolicyObject,
-  );
+  const kind = policy.namespace ? 'RemediationPolicy' : 'ClusterRemediationPolicy';
+  const check = checkPolicy(kind, (await readPolicy(kind, policy)) as PolicyObject);
   if (!check.valid) throw new Error(`policy ${policy.name} is invalid: ${check.reason}`);
   const workflowId = await startRemediation(
     medic.client,
@@ -163,3 +161,16 @@ export async function startRunNow(
   );
   return medic.client.workflow.getHandle<typeof remediation>(workflowId);
 }
+
+/**
+ * A condition on Deployment availability: with threshold 1 it holds while the Deployment is
+ * unavailable (so verification passes once KWOK runs its Pods); with threshold 0 it always
+ * holds (so verification always fails).
+ */
+export const deploymentUnavailable = (name: string, threshold: 0 | 1) => ({
+  name,
+  source: 'Kubernetes',
+  kubernetes: { state: 'DeploymentUnavailable' },
+  operator: '>=',
+  threshold,
+});
