@@ -11,8 +11,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { PolicyRef, TargetRef } from '../workflows/types.ts';
 import { ActionError } from './actions/action.ts';
-import { describeRef, targetObjectRef } from './actions/target.ts';
-import { readObject } from './actions/fields.ts';
+import { describeRef, readTarget, targetObjectRef } from './actions/target.ts';
 
 export const defaultProtectedNamespaces = ['kube-system', 'kube-public', 'kube-node-lease'];
 export const protectedLabel = 'kubemedic.io/protected';
@@ -45,7 +44,7 @@ export async function refuseUnsafeTarget(
       throw new ActionError('Protected', `namespace ${target.namespace} is labelled ${protectedLabel}=true`);
     }
   }
-  const object = await readObject({ kubeconfig }, targetObjectRef(target));
+  const object = await readTarget({ kubeconfig }, targetObjectRef(target));
   if (labelsOf(object)[protectedLabel] === 'true') {
     throw new ActionError('Protected', `${what} is labelled ${protectedLabel}=true`);
   }

@@ -58,7 +58,10 @@ function safeParse(text: string): unknown {
 }
 
 /** The object as the API server has it; TargetGone when it no longer exists. */
-export async function readTarget(ctx: ActionContext, ref: ObjectRef): Promise<KubeObject> {
+export async function readTarget(
+  ctx: Pick<ActionContext, 'kubeconfig'>,
+  ref: ObjectRef,
+): Promise<KubeObject> {
   try {
     return await readObject(ctx, ref);
   } catch (error) {

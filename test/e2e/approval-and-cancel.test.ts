@@ -24,7 +24,7 @@ import {
 } from '../support/kubemedic.ts';
 import { saveHistory } from '../support/histories.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
-import { createDeployment, readDeployment } from '../support/workloads.ts';
+import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kma');
 const medic = useKubeMedic();
@@ -35,7 +35,7 @@ const unavailable = deploymentUnavailable('unavailable', 1);
 const alwaysHolds = deploymentUnavailable('always', 0);
 
 async function startRun(name: string, spec: Record<string, unknown>) {
-  await createDeployment(namespace.name, name, 2);
+  await createAvailableDeployment(namespace.name, name, 2);
   const metadata = { name, namespace: namespace.name };
   await createPolicy('RemediationPolicy', metadata, {
     target: { kind: 'Deployment', name },

@@ -4,42 +4,16 @@
  */
 import { BatchV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { after, it } from 'node:test';
+import { it } from 'node:test';
 import { managedLabel } from '../../activities/actions/run-job.ts';
-import { repoRoot } from '../../devstack/config.ts';
-import { environment } from '../../devstack/stack.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import { externalJobController, finishJob } from '../support/jobs.ts';
-import { createPolicy, useKubeMedic, startRunNow } from '../support/kubemedic.ts';
+import { createPolicy, spawnWorkerProcess, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { createDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmc');
 const medic = useKubeMedic({ inProcessWorker: false });
-const workers: ChildProcess[] = [];
-after(() => workers.forEach((worker) => worker.kill('SIGKILL')));
-
-/** The worker exactly as it runs in production: worker/main.ts in a process of its own. */
-function spawnWorker(): ChildProcess {
-  // One process (node with the tsx loader), not the tsx CLI, which would run node as a child
-  // that SIGKILL of the parent leaves alive.
-  const worker = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'worker/main.ts')], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      KUBECONFIG: environment().KUBECONFIG,
-      TEMPORAL_ADDRESS: environment().TEMPORAL_ADDRESS,
-      KUBEMEDIC_CLUSTER: medic.cluster,
-      PROMETHEUS_URL: environment().PROMETHEUS_URL,
-    },
-    stdio: 'ignore',
-  });
-  workers.push(worker);
-  return worker;
-}
-
 const managedJobs = async () =>
   (
     await kubeconfig()
@@ -84,7 +58,7 @@ it(
       verification: { settle: '1s', conditions: [], onNoData: 'Pass' },
       cooldown: '1s',
     });
-    const first = spawnWorker();
+    const first = spawnWorkerProcess(medic.cluster);
     const { workflowId } = await startRunNow(medic, metadata, {
       kind: 'Deployment',
       namespace: namespace.name,
@@ -97,7 +71,7 @@ it(
     );
     first.kill('SIGKILL');
     // And a new worker process starts, and the Job then completes
-    spawnWorker();
+    spawnWorkerProcess(medic.cluster);
     await finishJob(namespace.name, job!.metadata!.name!, 'Complete');
 
     // Then the run completes on the new worker

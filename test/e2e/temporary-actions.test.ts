@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createPolicy, deploymentUnavailable, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
 import { useTestNamespace } from '../support/stack.ts';
-import { createDeployment, readDeployment } from '../support/workloads.ts';
+import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmr');
 const medic = useKubeMedic();
@@ -14,7 +14,7 @@ const medic = useKubeMedic();
 const available = deploymentUnavailable('unavailable', 1);
 
 async function run(name: string, replicas: number, spec: Record<string, unknown>) {
-  await createDeployment(namespace.name, name, replicas);
+  await createAvailableDeployment(namespace.name, name, replicas);
   const metadata = { name, namespace: namespace.name };
   await createPolicy('RemediationPolicy', metadata, {
     target: { kind: 'Deployment', name },

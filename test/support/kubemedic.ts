@@ -6,9 +6,12 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { group, type PolicyKind, policyKinds, version } from '../../api/index.ts';
+import { repoRoot } from '../../devstack/config.ts';
 import { installCrds } from '../../devstack/crds.ts';
 import { environment } from '../../devstack/stack.ts';
 import { checkPolicy, PolicyWatcher, startRemediation, taskQueueFor } from '../../policy-watcher/index.ts';
@@ -174,3 +177,28 @@ export const deploymentUnavailable = (name: string, threshold: 0 | 1) => ({
   operator: '>=',
   threshold,
 });
+
+const workerProcesses: ChildProcess[] = [];
+after(() => workerProcesses.forEach((worker) => worker.kill('SIGKILL')));
+
+/**
+ * The worker exactly as it runs in production: worker/main.ts in a process of its own, for the
+ * tests that kill it. One process (node with the tsx loader), not the tsx CLI, which would run
+ * node as a child that SIGKILL of the parent leaves alive.
+ */
+export function spawnWorkerProcess(cluster: string): ChildProcess {
+  const worker = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'worker/main.ts')], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      KUBECONFIG: environment().KUBECONFIG,
+      TEMPORAL_ADDRESS: environment().TEMPORAL_ADDRESS,
+      KUBEMEDIC_CLUSTER: cluster,
+      PROMETHEUS_URL: environment().PROMETHEUS_URL,
+      KUBEMEDIC_METRICS_PORT: '0',
+    },
+    stdio: 'ignore',
+  });
+  workerProcesses.push(worker);
+  return worker;
+}

@@ -54,3 +54,17 @@ export async function waitForRunningPods(namespace: string, app: string, count: 
     return running.length === count ? true : undefined;
   });
 }
+
+/** A Deployment (as createDeployment) that the controllers and KWOK have made Available. */
+export async function createAvailableDeployment(
+  namespace: string,
+  name: string,
+  replicas: number,
+): Promise<void> {
+  await createDeployment(namespace, name, replicas);
+  await eventually(`Deployment ${name} Available`, async () => {
+    const deployment = await readDeployment(namespace, name);
+    const available = deployment.status?.conditions?.find((c) => c.type === 'Available');
+    return available?.status === 'True' && deployment.status?.readyReplicas === replicas ? true : undefined;
+  });
+}
