@@ -27,64 +27,86 @@ function openssl(...args: string[]): void {
   execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function signedCertificate(cert: string, key: string, subject: string, extensions: string): void {
-  if (existsSync(cert) && existsSync(key)) return;
-  const csr = `${cert}.csr`;
-  const extFile = `${cert}.ext`;
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
+
+/** A self-signed CA certificate and its key. */
+export function createCa(ca: KeyPair, commonName: string, days: number): void {
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    String(days),
+    '-subj',
+    `/CN=${commonName}`,
+    '-keyout',
+    ca.key,
+    '-out',
+    ca.cert,
+  );
+}
+
+/** A key and a certificate for `subject`, signed by `ca`, with the given X.509 v3 extensions. */
+export function signCertificate(
+  ca: KeyPair,
+  pair: KeyPair,
+  subject: string,
+  extensions: string,
+  days: number,
+): void {
+  const csr = `${pair.cert}.csr`;
+  const extFile = `${pair.cert}.ext`;
   writeFileSync(extFile, extensions);
-  openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-subj', subject, '-out', csr);
+  openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', pair.key, '-subj', subject, '-out', csr);
   openssl(
     'x509',
     '-req',
     '-in',
     csr,
     '-CA',
-    pki.caCert,
+    ca.cert,
     '-CAkey',
-    pki.caKey,
+    ca.key,
     '-CAcreateserial',
     '-days',
-    '3650',
+    String(days),
     '-extfile',
     extFile,
     '-out',
-    cert,
+    pair.cert,
   );
+}
+
+const devstackCa = { cert: pki.caCert, key: pki.caKey };
+
+/** Signs a devstack certificate unless it exists already. */
+function ensureSigned(cert: string, key: string, subject: string, extensions: string): void {
+  if (!existsSync(cert) || !existsSync(key))
+    signCertificate(devstackCa, { cert, key }, subject, extensions, 3650);
 }
 
 export function ensurePki(): void {
   mkdirSync(paths.pki, { recursive: true });
-  if (!existsSync(pki.caCert)) {
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '3650',
-      '-subj',
-      '/CN=kubemedic-devstack-ca',
-      '-keyout',
-      pki.caKey,
-      '-out',
-      pki.caCert,
-    );
-  }
-  signedCertificate(
+  if (!existsSync(pki.caCert)) createCa(devstackCa, 'kubemedic-devstack-ca', 3650);
+  ensureSigned(
     pki.servingCert,
     pki.servingKey,
     '/CN=kube-apiserver',
     'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n' +
       'extendedKeyUsage=serverAuth\n',
   );
-  signedCertificate(
+  ensureSigned(
     pki.adminCert,
     pki.adminKey,
     '/O=system:masters/CN=kubemedic-admin',
     'extendedKeyUsage=clientAuth\n',
   );
-  signedCertificate(
+  ensureSigned(
     pki.frontProxyCert,
     pki.frontProxyKey,
     '/CN=front-proxy-client',

@@ -22,8 +22,7 @@
  * the user the API server authenticated arrives in the request header (X-Remote-User).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +30,7 @@ import { after, before } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCa, signCertificate } from '../../devstack/pki.ts';
 import { KubeRequestError, kubeRequest } from '../../activities/kube/request.ts';
 import { ensureStack, eventually, kubeconfig } from './stack.ts';
 
@@ -75,58 +75,16 @@ const paths = {
 
 /** A CA and a serving certificate for the Service's DNS name (and 127.0.0.1), in a temp dir. */
 function servingCertificate(dir: string): { ca: string; cert: string; key: string } {
-  const openssl = (...args: string[]) =>
-    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const file = (name: string) => join(dir, name);
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=kubemedic-test-metrics-ca',
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.crt'),
-  );
+  const ca = { cert: file('ca.crt'), key: file('ca.key') };
+  createCa(ca, 'kubemedic-test-metrics-ca', 1);
   const dnsName = `${serviceName}.${serviceNamespace}.svc`;
-  writeFileSync(
-    file('serving.ext'),
-    `subjectAltName=DNS:${dnsName},IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
-  );
-  openssl(
-    'req',
-    '-new',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
+  signCertificate(
+    ca,
+    { cert: file('serving.crt'), key: file('serving.key') },
     `/CN=${dnsName}`,
-    '-keyout',
-    file('serving.key'),
-    '-out',
-    file('serving.csr'),
-  );
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    file('serving.csr'),
-    '-CA',
-    file('ca.crt'),
-    '-CAkey',
-    file('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    file('serving.ext'),
-    '-out',
-    file('serving.crt'),
+    `subjectAltName=DNS:${dnsName},IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
+    1,
   );
   return {
     ca: readFileSync(file('ca.crt'), 'utf8'),
