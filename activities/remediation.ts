@@ -5,7 +5,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Action, Condition, PolicySpec } from '../api/policy.ts';
-import { globalGovernorId, type Limits, policyGovernorId } from '../workflows/governor.ts';
+import {
+  globalGovernorId,
+  type Limits,
+  namespaceGovernorId,
+  policyGovernorId,
+} from '../workflows/governor.ts';
 import type { Governor } from '../workflows/permits.ts';
 import type { ConditionReading, Outcome, PolicyRef, TargetRef, Verdict } from '../workflows/types.ts';
 import { policyLabel, targetDisplay } from '../workflows/types.ts';
@@ -34,6 +39,8 @@ export interface ActivityDependencies {
   prometheusUrl: string | undefined;
   /** What the cluster's governor enforces across every policy. */
   globalLimits?: Limits;
+  /** Runs acting at once in one namespace, across every policy. */
+  maxConcurrentPerNamespace?: number;
   /** Namespaces never touched, besides kube-system, kube-public and kube-node-lease. */
   protectedNamespaces?: string[];
 }
@@ -165,6 +172,8 @@ export function createRemediationActivities(deps: ActivityDependencies) {
       cluster: string;
       policy: PolicyRef;
       limits?: PolicySpec['limits'];
+      /** The target's namespace; its governor is asked when a per-namespace limit is set. */
+      namespace?: string;
     }): Promise<Governor[]> {
       const { client, info } = Context.current();
       const governors: Governor[] = [
@@ -177,6 +186,14 @@ export function createRemediationActivities(deps: ActivityDependencies) {
             attemptsWindowMs: parseDuration(input.limits?.attemptsWindow ?? '1h'),
           },
         },
+        ...(input.namespace !== undefined && deps.maxConcurrentPerNamespace !== undefined
+          ? [
+              {
+                id: namespaceGovernorId(input.cluster, input.namespace),
+                limits: { maxConcurrent: deps.maxConcurrentPerNamespace },
+              },
+            ]
+          : []),
         { id: globalGovernorId(input.cluster), limits: deps.globalLimits ?? {} },
       ];
       for (const governor of governors) {

@@ -2,7 +2,7 @@
  * The worker process. Configuration comes from the environment (the chart sets it):
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBEMEDIC_CLUSTER (its task queue is kubemedic-<cluster>),
  * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, and the cluster-wide limits
- * KUBEMEDIC_MAX_CONCURRENT and KUBEMEDIC_MAX_PER_HOUR, KUBEMEDIC_PROTECTED_NAMESPACES (comma-separated);
+ * KUBEMEDIC_MAX_CONCURRENT, KUBEMEDIC_MAX_PER_HOUR and KUBEMEDIC_MAX_CONCURRENT_PER_NAMESPACE, KUBEMEDIC_PROTECTED_NAMESPACES (comma-separated);
  * /metrics and /healthz on KUBEMEDIC_METRICS_PORT (9464).
  * SIGTERM and SIGINT shut it down gracefully.
  */
@@ -27,6 +27,7 @@ const worker = await createWorker({
     maxConcurrent: optionalNumber('KUBEMEDIC_MAX_CONCURRENT'),
     maxPerHour: optionalNumber('KUBEMEDIC_MAX_PER_HOUR'),
   },
+  maxConcurrentPerNamespace: optionalNumber('KUBEMEDIC_MAX_CONCURRENT_PER_NAMESPACE'),
   protectedNamespaces: (process.env.KUBEMEDIC_PROTECTED_NAMESPACES ?? '').split(',').filter((n) => n !== ''),
 });
 // The SDK installs SIGTERM/SIGINT handlers that call worker.shutdown(); run() resolves when drained.

@@ -18,6 +18,8 @@ export interface WorkerOptions {
   prometheusUrl: string | undefined;
   /** Limits the cluster's governor enforces across every policy. */
   globalLimits?: Limits;
+  /** Runs acting at once in one namespace, across every policy. */
+  maxConcurrentPerNamespace?: number;
   /** Namespaces never touched, besides the Kubernetes system namespaces (the chart adds its own). */
   protectedNamespaces?: string[];
   /** How long in-flight activities may finish on shutdown before they are cancelled. */
@@ -34,6 +36,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
       kubeconfig: options.kubeconfig,
       prometheusUrl: options.prometheusUrl,
       globalLimits: options.globalLimits,
+      maxConcurrentPerNamespace: options.maxConcurrentPerNamespace,
       protectedNamespaces: options.protectedNamespaces,
     }),
     // The SDK default is 0: in-flight activities would be cancelled at once on SIGTERM.

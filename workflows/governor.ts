@@ -1,5 +1,6 @@
 /**
- * The safety governor: a long-lived workflow (one per cluster, one per policy) that hands out
+ * The safety governor: a long-lived workflow (one per cluster, one per policy, one per namespace
+ * when a per-namespace limit is set) that hands out
  * permits to act. Because one workflow decides every request in order, its limits hold exactly
  * however many watcher replicas start runs and whichever processes crash.
  *
@@ -75,6 +76,8 @@ const defaultDecisionsPerRun = 500;
 
 export const globalGovernorId = (cluster: string) => `governor/${cluster}/cluster`;
 export const policyGovernorId = (cluster: string, policy: string) => `governor/${cluster}/policy/${policy}`;
+export const namespaceGovernorId = (cluster: string, namespace: string) =>
+  `governor/${cluster}/namespace/${namespace}`;
 
 export async function governor(
   initial?: GovernorState,

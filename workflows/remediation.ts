@@ -182,6 +182,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         cluster: input.cluster,
         policy,
         limits: spec.limits,
+        namespace: target.namespace,
       });
       const refused = await permits.acquire(governors, targetDisplay(target));
       if (refused) throw new Ended('Skipped', `${refused.code}: ${refused.reason}`);

@@ -18,7 +18,7 @@ import { checkPolicy, PolicyWatcher, startRemediation, taskQueueFor } from '../.
 import type { PolicyObject } from '../../policy-watcher/policies.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import type { TargetRef } from '../../workflows/types.ts';
-import { createWorker } from '../../worker/worker.ts';
+import { createWorker, type WorkerOptions } from '../../worker/worker.ts';
 import { ensureStack, kubeconfig } from './stack.ts';
 
 export interface KubeMedic {
@@ -37,7 +37,12 @@ export interface KubeMedic {
  * With `inProcessWorker: false` no worker runs in the test process (a test then runs worker
  * processes of its own, as crash tests do).
  */
-export function useKubeMedic({ inProcessWorker = true } = {}): KubeMedic {
+export function useKubeMedic({
+  inProcessWorker = true,
+  workerOptions = {} as Partial<
+    Pick<WorkerOptions, 'globalLimits' | 'maxConcurrentPerNamespace' | 'protectedNamespaces'>
+  >,
+} = {}): KubeMedic {
   const connections: { close(): Promise<void> }[] = [];
   const watchers: PolicyWatcher[] = [];
   let running: Promise<void> | undefined;
@@ -54,6 +59,7 @@ export function useKubeMedic({ inProcessWorker = true } = {}): KubeMedic {
       kubeconfig: kubeconfig(),
       prometheusUrl: environment().PROMETHEUS_URL,
       shutdownGraceTime: '2 seconds',
+      ...workerOptions,
     });
     running = medic.worker.run();
   };
