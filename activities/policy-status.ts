@@ -5,6 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { apiVersion } from '../api/policy.ts';
 import type { Outcome, PolicyRef, TargetRef } from '../workflows/types.ts';
+import type { FieldChange } from './actions/action.ts';
 import { recordEvent } from './kube/events.ts';
 import { kubeRequest, objectPath } from './kube/request.ts';
 
@@ -21,7 +22,14 @@ export const policyObjectRef = (policy: Pick<PolicyRef, 'kind' | 'namespace' | '
 
 export async function recordPolicyOutcome(
   kubeconfig: KubeConfig,
-  input: { policy: PolicyRef; target: TargetRef; workflowId: string; outcome: Outcome; reason: string },
+  input: {
+    policy: PolicyRef;
+    target: TargetRef;
+    workflowId: string;
+    outcome: Outcome;
+    reason: string;
+    changes?: FieldChange[];
+  },
   summary: string,
 ): Promise<void> {
   const target = `${input.target.kind}/${input.target.namespace ? `${input.target.namespace}/` : ''}${input.target.name}`;
@@ -31,6 +39,13 @@ export async function recordPolicyOutcome(
     outcome: input.outcome,
     reason: input.reason,
     finishedAt: new Date().toISOString(),
+    // null removes the changes of an earlier dry run (this is a merge patch).
+    changes:
+      input.changes?.map((c) => ({
+        path: c.path,
+        before: JSON.stringify(c.before),
+        after: JSON.stringify(c.after),
+      })) ?? null,
   };
   await kubeRequest(kubeconfig, {
     method: 'PATCH',

@@ -22,6 +22,7 @@ import {
   type ActionContext,
   type Backup,
   type ExecuteResult,
+  type FieldChange,
   type FieldSnapshot,
   type RollbackResult,
 } from './actions/action.ts';
@@ -69,6 +70,8 @@ export interface OutcomeInput {
   reason: string;
   /** The ladder's first action, for the metric label. */
   action?: string;
+  /** A dry run's would-be changes, shown in the policy status. */
+  changes?: FieldChange[];
 }
 
 export function createRemediationActivities(deps: ActivityDependencies) {

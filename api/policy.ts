@@ -380,6 +380,10 @@ export const policyStatus = z.object({
       outcome: z.string(),
       reason: z.string(),
       finishedAt: z.string(),
+      changes: z
+        .array(z.object({ path: z.string(), before: z.string(), after: z.string() }))
+        .optional()
+        .meta({ description: 'A dry run: what would have changed (values as JSON).' }),
     })
     .optional(),
 });

@@ -160,6 +160,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       outcome,
       reason,
       action: spec.actions[0]?.type,
+      changes: spec.dryRun ? status.steps.at(-1)?.executed?.changes : undefined,
     }),
   );
   // Every outcome cools down since the governor: a refused or rejected trigger must not come

@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createPolicy, deploymentUnavailable, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
+import {
+  createPolicy,
+  deploymentUnavailable,
+  readPolicy,
+  startRunNow,
+  useKubeMedic,
+} from '../support/kubemedic.ts';
 import { useTestNamespace } from '../support/stack.ts';
 import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
 
@@ -79,5 +85,10 @@ describe('dry run', () => {
     assert.match(result.reason, /^dry run: .*2 to 6.*; nothing was changed$/);
     assert.deepEqual(result.steps[0]?.executed?.changes, [{ path: '/spec/replicas', before: 2, after: 6 }]);
     assert.equal(await replicasOf('careful'), 2);
+    // And the policy status shows the would-be change
+    const policy = await readPolicy('RemediationPolicy', { name: 'careful', namespace: namespace.name });
+    assert.deepEqual((policy.status?.lastOutcome as { changes?: unknown }).changes, [
+      { path: '/spec/replicas', before: '2', after: '6' },
+    ]);
   });
 });
