@@ -96,13 +96,7 @@ export async function restoreFields(
     };
   }
   const patch = [
-    // The API server applies the whole patch or none of it: the tests guard against a change
-    // made between our read above and this write.
-    {
-      op: 'test',
-      path: '/metadata/resourceVersion',
-      value: readPointer(current, '/metadata/resourceVersion'),
-    },
+    ...guardsAgainstChangesSince(current, toRestore),
     ...toRestore.flatMap((path) => {
       const value = backup.fields[path];
       return value === null ? [{ op: 'remove', path }] : [{ op: 'add', path, value }];
@@ -119,7 +113,7 @@ export async function restoreFields(
   } catch (error) {
     // 409/422 on a failed test: the object moved since we read it. Read again and decide anew.
     const moved = error instanceof KubeRequestError && (error.status === 422 || error.status === 409);
-    if (moved && attempt < 3) return restoreFields(ctx, backup, written, attempt + 1);
+    if (moved && attempt < maxRestoreAttempts) return restoreFields(ctx, backup, written, attempt + 1);
     throw error;
   }
   return {
@@ -128,6 +122,32 @@ export async function restoreFields(
     restored: Object.fromEntries(toRestore.map((p) => [p, backup.fields[p]])),
     conflicts: [],
   };
+}
+
+const maxRestoreAttempts = 5;
+
+/**
+ * JSON Patch `test` operations that make the API server refuse the restore when a field we are
+ * about to overwrite changed after our read. Each field that holds a value is tested for exactly
+ * that value. A field that is absent cannot be tested for absence in JSON Patch, so then the
+ * object's generation stands guard (it moves with every spec change and, unlike the
+ * resourceVersion, not with the status writes controllers make all the time); an object without
+ * a generation falls back to its resourceVersion.
+ */
+function guardsAgainstChangesSince(current: unknown, paths: string[]) {
+  const present = paths.filter((p) => readPointer(current, p) !== null);
+  const tests = present.map((path) => ({ op: 'test', path, value: readPointer(current, path) }));
+  if (present.length === paths.length) return tests;
+  const generation = readPointer(current, '/metadata/generation');
+  const guard =
+    generation === null
+      ? {
+          op: 'test',
+          path: '/metadata/resourceVersion',
+          value: readPointer(current, '/metadata/resourceVersion'),
+        }
+      : { op: 'test', path: '/metadata/generation', value: generation };
+  return [...tests, guard];
 }
 
 function conflictResult(conflicts: RollbackResult['conflicts']): RollbackResult {
