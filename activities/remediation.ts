@@ -16,7 +16,7 @@ import type { ConditionReading, Outcome, PolicyRef, TargetRef, Verdict } from '.
 import { policyLabel, targetDisplay } from '../workflows/types.ts';
 import { parseDuration } from './duration.ts';
 import { countOutcome } from './metrics.ts';
-import { defaultProtectedNamespaces, refuseUnsafeTarget } from './safety.ts';
+import { defaultProtectedNamespaces, refuseUnsafeTarget, refuseWithoutServiceAccount } from './safety.ts';
 import {
   ActionError,
   type ActionContext,
@@ -44,6 +44,8 @@ export interface ActivityDependencies {
   maxConcurrentPerNamespace?: number;
   /** Namespaces never touched, besides kube-system, kube-public and kube-node-lease. */
   protectedNamespaces?: string[];
+  /** Refuse namespaced policies that name no ServiceAccount to act as. */
+  requireServiceAccount?: boolean;
 }
 
 export interface ActionInput {
@@ -76,8 +78,10 @@ export interface OutcomeInput {
 
 export function createRemediationActivities(deps: ActivityDependencies) {
   const protectedNamespaces = [...defaultProtectedNamespaces, ...(deps.protectedNamespaces ?? [])];
-  const refuseUnsafe = (input: ActionInput) =>
-    refuseUnsafeTarget(deps.kubeconfig, input.policy, input.target, protectedNamespaces);
+  const refuseUnsafe = (input: ActionInput) => {
+    if (deps.requireServiceAccount) refuseWithoutServiceAccount(input.policy, input.serviceAccountName);
+    return refuseUnsafeTarget(deps.kubeconfig, input.policy, input.target, protectedNamespaces);
+  };
   const contextFor = (input: ActionInput): ActionContext => ({
     kubeconfig: impersonating(deps.kubeconfig, input),
     ownKubeconfig: deps.kubeconfig,

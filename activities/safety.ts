@@ -4,7 +4,8 @@
  *
  * - Protected: the default namespaces (plus those the operator adds, such as the chart's own)
  *   and anything labelled kubemedic.io/protected=true, on the object or on its namespace.
- * - Tenancy: a namespaced RemediationPolicy acts only inside its own namespace.
+ * - Tenancy: a namespaced RemediationPolicy acts only inside its own namespace, and, when the
+ *   operator requires it (the chart's requireServiceAccount), only as a ServiceAccount it names.
  *
  * Reads use the worker's own identity, so a tenant cannot hide a label by lacking RBAC.
  */
@@ -21,6 +22,19 @@ const labelsOf = (object: unknown) =>
     string,
     string
   >;
+
+export const serviceAccountRequired =
+  'spec.serviceAccountName is required: this KubeMedic requires every RemediationPolicy to act as a ServiceAccount of its namespace (requireServiceAccount)';
+
+/** A namespaced policy that would act with KubeMedic's own rights where the operator forbids it. */
+export function refuseWithoutServiceAccount(policy: PolicyRef, serviceAccountName: string | undefined): void {
+  if (policy.kind === 'RemediationPolicy' && !serviceAccountName) {
+    throw new ActionError(
+      'Forbidden',
+      `RemediationPolicy ${policy.namespace}/${policy.name}: ${serviceAccountRequired}`,
+    );
+  }
+}
 
 export async function refuseUnsafeTarget(
   kubeconfig: KubeConfig,

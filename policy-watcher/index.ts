@@ -3,3 +3,4 @@ export { PolicyWatcher, type WatcherOptions } from './watcher.ts';
 export { checkPolicy, type CheckedPolicy } from './policies.ts';
 export { clusterName, taskQueueFor } from './config.ts';
 export { startRemediation } from './starter.ts';
+export { temporalConnectionOptions, temporalNamespace } from './temporal-connection.ts';

@@ -1,23 +1,28 @@
 /**
  * The policy watcher process. Configuration from the environment (the chart sets it):
- * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBEMEDIC_CLUSTER, KUBECONFIG (in-cluster when unset),
- * PROMETHEUS_URL, KUBEMEDIC_POLICY_SELECTOR (evaluate only policies with these labels).
+ * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (TLS or an API key: temporal-connection.ts), KUBEMEDIC_CLUSTER,
+ * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, KUBEMEDIC_POLICY_SELECTOR (evaluate only
+ * policies with these labels), KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT=true (a namespaced policy that
+ * names no ServiceAccount is Invalid).
  * Any number of replicas may run at once.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { clusterName } from './config.ts';
+import { temporalConnectionOptions, temporalNamespace } from './temporal-connection.ts';
 import { PolicyWatcher } from './watcher.ts';
 
 const kubeconfig = new KubeConfig();
 kubeconfig.loadFromDefault();
-const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
-const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+const connection = await Connection.connect(temporalConnectionOptions());
+const client = new Client({ connection, namespace: temporalNamespace() });
 const watcher = new PolicyWatcher({
   kubeconfig,
   client,
   cluster: clusterName(),
   prometheusUrl: process.env.PROMETHEUS_URL,
+  policySelector: process.env.KUBEMEDIC_POLICY_SELECTOR,
+  requireServiceAccount: process.env.KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT === 'true',
 });
 await watcher.start();
 

@@ -8,6 +8,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { type PolicyKind, type PolicySpec, policyKinds } from '../api/policy.ts';
 import { actionModule } from '../activities/actions/index.ts';
+import { serviceAccountRequired } from '../activities/safety.ts';
 import type { PolicyRef } from '../workflows/types.ts';
 
 export interface PolicyObject extends KubernetesObject {
@@ -23,7 +24,15 @@ export interface CheckedPolicy {
 export type PolicyCheck =
   { valid: true; policy: CheckedPolicy } | { valid: false; ref: PolicyRef; reason: string };
 
-export function checkPolicy(kind: PolicyKind, object: PolicyObject): PolicyCheck {
+export interface CheckOptions {
+  /**
+   * Every namespaced policy must name a ServiceAccount to act as (the chart's
+   * requireServiceAccount), so no tenant acts with KubeMedic's own rights.
+   */
+  requireServiceAccount?: boolean;
+}
+
+export function checkPolicy(kind: PolicyKind, object: PolicyObject, options: CheckOptions = {}): PolicyCheck {
   const ref: PolicyRef = {
     kind,
     namespace: object.metadata?.namespace,
@@ -39,6 +48,9 @@ export function checkPolicy(kind: PolicyKind, object: PolicyObject): PolicyCheck
     return { valid: false, ref, reason };
   }
   const spec = parsed.data as PolicySpec;
+  if (options.requireServiceAccount && kind === 'RemediationPolicy' && !spec.serviceAccountName) {
+    return { valid: false, ref, reason: serviceAccountRequired };
+  }
   for (const [index, action] of spec.actions.entries()) {
     const kinds = actionModule(action.type).kinds;
     if (!kinds.includes(spec.target.kind)) {

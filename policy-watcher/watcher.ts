@@ -45,6 +45,8 @@ export interface WatcherOptions {
    * evaluated: several watcher groups can shard the policies of one cluster.
    */
   policySelector?: string;
+  /** A namespaced policy without spec.serviceAccountName is Invalid (the chart's requireServiceAccount). */
+  requireServiceAccount?: boolean;
 }
 
 type CachedKind = 'Deployment' | 'StatefulSet' | 'Pod' | 'Node' | 'Namespace' | PolicyKind;
@@ -162,7 +164,7 @@ export class PolicyWatcher implements Caches {
 
   /** Evaluates one policy now. Errors are reported in its status; they never reach other policies. */
   async evaluate(kind: PolicyKind, object: PolicyObject): Promise<void> {
-    const check = checkPolicy(kind, object);
+    const check = checkPolicy(kind, object, { requireServiceAccount: this.options.requireServiceAccount });
     const previous = object.status as PolicyStatus | undefined;
     const now = new Date();
     if (!check.valid) {

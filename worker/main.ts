@@ -1,25 +1,26 @@
 /**
  * The worker process. Configuration comes from the environment (the chart sets it):
- * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBEMEDIC_CLUSTER (its task queue is kubemedic-<cluster>),
+ * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (TLS or an API key: policy-watcher/temporal-connection.ts), KUBEMEDIC_CLUSTER (its task queue is kubemedic-<cluster>),
  * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, and the cluster-wide limits
  * KUBEMEDIC_MAX_CONCURRENT, KUBEMEDIC_MAX_PER_HOUR and KUBEMEDIC_MAX_CONCURRENT_PER_NAMESPACE, KUBEMEDIC_PROTECTED_NAMESPACES (comma-separated);
- * /metrics and /healthz on KUBEMEDIC_METRICS_PORT (9464).
+ * KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT=true (namespaced policies must name a ServiceAccount);
+ * /metrics and /healthz on KUBEMEDIC_METRICS_PORT (9464); KUBEMEDIC_SHUTDOWN_GRACE (a duration,
+ * default 30 seconds: how long in-flight activities may finish on SIGTERM; the chart's
+ * terminationGracePeriodSeconds is longer).
  * SIGTERM and SIGINT shut it down gracefully.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { NativeConnection } from '@temporalio/worker';
-import { taskQueueFor } from '../policy-watcher/index.ts';
+import { taskQueueFor, temporalConnectionOptions, temporalNamespace } from '../policy-watcher/index.ts';
 import { serveMetrics } from './metrics-server.ts';
 import { createWorker } from './worker.ts';
 
 const kubeconfig = new KubeConfig();
 kubeconfig.loadFromDefault();
-const connection = await NativeConnection.connect({
-  address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-});
+const connection = await NativeConnection.connect(temporalConnectionOptions());
 const worker = await createWorker({
   connection,
-  namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+  namespace: temporalNamespace(),
   taskQueue: taskQueueFor(process.env.KUBEMEDIC_CLUSTER),
   kubeconfig,
   prometheusUrl: process.env.PROMETHEUS_URL,
@@ -29,6 +30,8 @@ const worker = await createWorker({
   },
   maxConcurrentPerNamespace: optionalNumber('KUBEMEDIC_MAX_CONCURRENT_PER_NAMESPACE'),
   protectedNamespaces: (process.env.KUBEMEDIC_PROTECTED_NAMESPACES ?? '').split(',').filter((n) => n !== ''),
+  requireServiceAccount: process.env.KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT === 'true',
+  shutdownGraceTime: process.env.KUBEMEDIC_SHUTDOWN_GRACE || undefined,
 });
 // The SDK installs SIGTERM/SIGINT handlers that call worker.shutdown(); run() resolves when drained.
 const metrics = serveMetrics(

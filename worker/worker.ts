@@ -22,6 +22,8 @@ export interface WorkerOptions {
   maxConcurrentPerNamespace?: number;
   /** Namespaces never touched, besides the Kubernetes system namespaces (the chart adds its own). */
   protectedNamespaces?: string[];
+  /** Refuse, at every backup and execute, namespaced policies that name no ServiceAccount. */
+  requireServiceAccount?: boolean;
   /** How long in-flight activities may finish on shutdown before they are cancelled. */
   shutdownGraceTime?: string;
 }
@@ -38,6 +40,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
       globalLimits: options.globalLimits,
       maxConcurrentPerNamespace: options.maxConcurrentPerNamespace,
       protectedNamespaces: options.protectedNamespaces,
+      requireServiceAccount: options.requireServiceAccount,
     }),
     // The SDK default is 0: in-flight activities would be cancelled at once on SIGTERM.
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',
