@@ -3,12 +3,14 @@
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (TLS or an API key: temporal-connection.ts), KUBEMEDIC_CLUSTER,
  * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, KUBEMEDIC_POLICY_SELECTOR (evaluate only
  * policies with these labels), KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT=true (a namespaced policy that
- * names no ServiceAccount is Invalid).
+ * names no ServiceAccount is Invalid); /metrics and /healthz on KUBEMEDIC_METRICS_PORT (9465).
  * Any number of replicas may run at once.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
+import { serveMetrics } from '../worker/metrics-server.ts';
 import { clusterName } from './config.ts';
+import { trackActiveRemediations, watcherRegistry } from './metrics.ts';
 import { temporalConnectionOptions, temporalNamespace } from './temporal-connection.ts';
 import { PolicyWatcher } from './watcher.ts';
 
@@ -25,12 +27,19 @@ const watcher = new PolicyWatcher({
   requireServiceAccount: process.env.KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT === 'true',
 });
 await watcher.start();
+trackActiveRemediations(client, clusterName());
+const metrics = serveMetrics(Number(process.env.KUBEMEDIC_METRICS_PORT ?? 9465), {
+  registry: watcherRegistry,
+  healthy: () => watcher.healthy,
+  why: 'an informer has stopped and not listed again yet',
+});
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void watcher
       .stop()
       .then(() => connection.close())
+      .then(() => metrics.close())
       .then(() => process.exit(0));
   });
 }

@@ -27,6 +27,13 @@ import { policyObjectRef } from '../activities/policy-status.ts';
 import { type ConditionReading, policyLabel, type TargetRef } from '../workflows/types.ts';
 import { type BlastRadiusDecision, decideBlastRadius } from './blast-radius.ts';
 import { HoldTracker } from './firing.ts';
+import {
+  lastEvaluation,
+  policyEvaluationDuration,
+  policyEvaluations,
+  remediationsStarted,
+  watcherInformersSynced,
+} from './metrics.ts';
 import { checkPolicy, type CheckedPolicy, type PolicyObject } from './policies.ts';
 import { startRemediation } from './starter.ts';
 import { activeRemediations, type Evaluation, writeStatus } from './status.ts';
@@ -60,6 +67,8 @@ export class PolicyWatcher implements Caches {
   private readonly holds = new HoldTracker();
   private readonly lastEvaluated = new Map<string, number>();
   private readonly evaluating = new Set<string>();
+  /** Kinds whose informer stopped on an error and has not listed again yet. */
+  private readonly failingInformers = new Set<CachedKind>();
   /** uid/generation of invalid policies already announced with an Event. */
   private readonly announcedInvalid = new Set<string>();
   /**
@@ -113,12 +122,15 @@ export class PolicyWatcher implements Caches {
         // An informer stops on any error but 410 Gone; start it again after a pause.
         informer.on('error', (error: unknown) => {
           this.log('informer error; restarting', { kind, error: String(error) });
-          setTimeout(() => void (this.stopped || informer.start().catch(() => undefined)), 2_000);
+          this.informerHealth(kind, false);
+          const restart = () => informer.start().then(() => this.informerHealth(kind, true));
+          setTimeout(() => void (this.stopped || restart().catch(() => undefined)), 2_000);
         });
         this.informers.set(kind, informer);
         await informer.start();
       }),
     );
+    watcherInformersSynced.set(1);
     this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 1_000);
   }
 
@@ -126,6 +138,17 @@ export class PolicyWatcher implements Caches {
     this.stopped = true;
     clearInterval(this.timer);
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
+  }
+
+  /** True while every informer is listing and watching: the watcher's liveness. */
+  get healthy(): boolean {
+    return !this.stopped && this.informers.size > 0 && this.failingInformers.size === 0;
+  }
+
+  private informerHealth(kind: CachedKind, synced: boolean): void {
+    if (synced) this.failingInformers.delete(kind);
+    else this.failingInformers.add(kind);
+    watcherInformersSynced.set(this.failingInformers.size === 0 ? 1 : 0);
   }
 
   list(kind: CachedKind): readonly KubernetesObject[] {
@@ -164,6 +187,19 @@ export class PolicyWatcher implements Caches {
 
   /** Evaluates one policy now. Errors are reported in its status; they never reach other policies. */
   async evaluate(kind: PolicyKind, object: PolicyObject): Promise<void> {
+    const endTimer = policyEvaluationDuration.startTimer({ kind });
+    const result = await this.evaluateOnce(kind, object).finally(() => {
+      endTimer();
+      lastEvaluation.setToCurrentTime();
+    });
+    policyEvaluations.inc({ policy: policyLabel(result.ref), result: result.reason });
+  }
+
+  /** One evaluation; returns the policy and the reason of its Ready condition, for the metrics. */
+  private async evaluateOnce(
+    kind: PolicyKind,
+    object: PolicyObject,
+  ): Promise<{ ref: CheckedPolicy['ref']; reason: string }> {
     const check = checkPolicy(kind, object, { requireServiceAccount: this.options.requireServiceAccount });
     const previous = object.status as PolicyStatus | undefined;
     const now = new Date();
@@ -174,7 +210,7 @@ export class PolicyWatcher implements Caches {
         invalid: check.reason,
         evaluatedAt: now,
       });
-      return;
+      return { ref: check.ref, reason: 'Invalid' };
     }
     const policy = check.policy;
     let evaluation: Evaluation;
@@ -191,6 +227,7 @@ export class PolicyWatcher implements Caches {
       };
     }
     await writeStatus(this.options.kubeconfig, policy.ref, previous, evaluation);
+    return { ref: policy.ref, reason: evaluation.ready.reason };
   }
 
   private async suspended(policy: CheckedPolicy, now: Date): Promise<Evaluation> {
@@ -247,6 +284,7 @@ export class PolicyWatcher implements Caches {
           now,
         );
         started += 1;
+        remediationsStarted.inc({ policy: policyLabel(policy.ref) });
         this.log('conditions fired; remediation started or already running', { workflowId });
       }
     } else if (decision.verdict === 'BlastRadius') {

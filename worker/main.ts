@@ -11,10 +11,12 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { NativeConnection } from '@temporalio/worker';
+import { installRuntimeWithMetrics, serveWorkerMetrics } from './observability.ts';
 import { taskQueueFor, temporalConnectionOptions, temporalNamespace } from '../policy-watcher/index.ts';
-import { serveMetrics } from './metrics-server.ts';
 import { createWorker } from './worker.ts';
 
+// Before any connection: the runtime's telemetry is fixed when it is created.
+const sdkMetricsUrl = installRuntimeWithMetrics();
 const kubeconfig = new KubeConfig();
 kubeconfig.loadFromDefault();
 const connection = await NativeConnection.connect(temporalConnectionOptions());
@@ -34,10 +36,7 @@ const worker = await createWorker({
   shutdownGraceTime: process.env.KUBEMEDIC_SHUTDOWN_GRACE || undefined,
 });
 // The SDK installs SIGTERM/SIGINT handlers that call worker.shutdown(); run() resolves when drained.
-const metrics = serveMetrics(
-  Number(process.env.KUBEMEDIC_METRICS_PORT ?? 9464),
-  () => worker.getState() === 'RUNNING',
-);
+const metrics = serveWorkerMetrics(worker, sdkMetricsUrl);
 await worker.run();
 metrics.close();
 await connection.close();
