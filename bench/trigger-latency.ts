@@ -16,7 +16,7 @@ import { installCrds } from '../devstack/crds.ts';
 import { environment, isUp, loadKubeconfig, up } from '../devstack/stack.ts';
 import { PolicyWatcher } from '../policy-watcher/index.ts';
 import { remediationWorkflowId } from '../workflows/types.ts';
-import { remoteWrite } from '../test/support/remote-write.ts';
+import { remoteWrite } from '../devstack/remote-write.ts';
 
 const samples = Number(process.argv[2] ?? 8);
 const intervals = ['1s', '5s'];

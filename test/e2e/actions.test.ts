@@ -30,7 +30,7 @@ import type { remediation } from '../../workflows/remediation.ts';
 import { type RemediationResult, remediationWorkflowId, type TargetRef } from '../../workflows/types.ts';
 import { saveHistory } from '../support/histories.ts';
 import { createPolicy, useKubeMedic } from '../support/kubemedic.ts';
-import { remoteWrite } from '../support/remote-write.ts';
+import { remoteWrite } from '../../devstack/remote-write.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { createDeployment, readDeployment, waitForRunningPods } from '../support/workloads.ts';
 

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { RemediationResult } from '../../workflows/types.ts';
 import { remediationWorkflowId } from '../../workflows/types.ts';
 import { statusQuery } from '../../workflows/messages.ts';
-import { remoteWrite } from '../support/remote-write.ts';
+import { remoteWrite } from '../../devstack/remote-write.ts';
 import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { eventually, useTestNamespace } from '../support/stack.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { searchAttributes } from '../../workflows/search-attributes.ts';
 import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
-import { remoteWrite } from '../support/remote-write.ts';
+import { remoteWrite } from '../../devstack/remote-write.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { environment } from '../../devstack/stack.ts';
-import { instantQuery, remoteWrite } from '../support/remote-write.ts';
+import { instantQuery, remoteWrite } from '../../devstack/remote-write.ts';
 import { ensureStack, eventually } from '../support/stack.ts';
 
 interface AlertmanagerWebhook {

@@ -9,7 +9,7 @@ import { statusQuery } from '../../workflows/messages.ts';
 import { searchAttributes } from '../../workflows/search-attributes.ts';
 import type { RemediationStatus } from '../../workflows/types.ts';
 import { createPolicy, type KubeMedic } from './kubemedic.ts';
-import { remoteWrite } from './remote-write.ts';
+import { remoteWrite } from '../../devstack/remote-write.ts';
 import { eventually, kubeconfig } from './stack.ts';
 import { createDeployment } from './workloads.ts';
 
