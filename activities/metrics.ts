@@ -27,8 +27,15 @@ export function skipReason(outcome: Outcome, reason: string): string {
   return outcome === 'Rejected' ? 'Rejected' : (code ?? outcome);
 }
 
+export const notificationsTotal = new Counter({
+  name: 'kubemedic_notifications_total',
+  help: 'Notification deliveries attempted, by policy, event, sink type and result (delivered or failed; each retry counts).',
+  labelNames: ['policy', 'event', 'type', 'result'] as const,
+  registers: [metricsRegistry],
+});
+
 export function countOutcome(policy: string, action: string, outcome: Outcome, reason: string): void {
   remediationsTotal.inc({ policy, action, outcome });
-  if (outcome === 'Skipped' || outcome === 'Rejected')
+  if (outcome === 'Skipped' || outcome === 'Rejected' || outcome === 'NeedsAttention')
     skipsTotal.inc({ policy, reason: skipReason(outcome, reason) });
 }

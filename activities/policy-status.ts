@@ -9,7 +9,7 @@ import type { FieldChange } from './actions/action.ts';
 import { recordEvent } from './kube/events.ts';
 import { kubeRequest, objectPath } from './kube/request.ts';
 
-const warningOutcomes: Outcome[] = ['Failed', 'RolledBack', 'Rejected', 'Skipped'];
+const warningOutcomes: Outcome[] = ['Failed', 'RolledBack', 'Rejected', 'Skipped', 'NeedsAttention'];
 const targetApiVersion = (target: TargetRef) =>
   target.kind === 'Deployment' || target.kind === 'StatefulSet' ? 'apps/v1' : 'v1';
 
@@ -31,6 +31,8 @@ export async function recordPolicyOutcome(
     changes?: FieldChange[];
   },
   summary: string,
+  /** Makes the outcome's Events idempotent (see recordRunEvents). */
+  eventKey?: string,
 ): Promise<void> {
   const target = `${input.target.kind}/${input.target.namespace ? `${input.target.namespace}/` : ''}${input.target.name}`;
   const lastOutcome = {
@@ -55,23 +57,40 @@ export async function recordPolicyOutcome(
   });
   const type = warningOutcomes.includes(input.outcome) ? 'Warning' : 'Normal';
   const message = `${summary}: ${input.reason} (workflow ${input.workflowId})`;
+  await recordRunEvents(kubeconfig, input, type, `Remediation${input.outcome}`, message, eventKey);
+}
+
+/**
+ * The same Event on the policy and on the target. `key` names the run and its step, so a
+ * retried activity rewrites these two Events instead of adding two more.
+ */
+export async function recordRunEvents(
+  kubeconfig: KubeConfig,
+  about: { policy: PolicyRef; target: TargetRef },
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+  key?: string,
+): Promise<void> {
   await recordEvent(
     kubeconfig,
-    { ...policyObjectRef(input.policy), uid: input.policy.uid },
+    { ...policyObjectRef(about.policy), uid: about.policy.uid },
     type,
-    `Remediation${input.outcome}`,
+    reason,
     message,
+    key,
   );
   await recordEvent(
     kubeconfig,
     {
-      apiVersion: targetApiVersion(input.target),
-      kind: input.target.kind,
-      namespace: input.target.namespace,
-      name: input.target.name,
+      apiVersion: targetApiVersion(about.target),
+      kind: about.target.kind,
+      namespace: about.target.namespace,
+      name: about.target.name,
     },
     type,
-    `Remediation${input.outcome}`,
+    reason,
     message,
+    key,
   );
 }

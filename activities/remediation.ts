@@ -12,7 +12,14 @@ import {
   policyGovernorId,
 } from '../workflows/governor.ts';
 import type { Governor } from '../workflows/permits.ts';
-import type { ConditionReading, Outcome, PolicyRef, TargetRef, Verdict } from '../workflows/types.ts';
+import type {
+  ActivePhase,
+  ConditionReading,
+  Outcome,
+  PolicyRef,
+  TargetRef,
+  Verdict,
+} from '../workflows/types.ts';
 import { policyLabel, targetDisplay } from '../workflows/types.ts';
 import { parseDuration } from './duration.ts';
 import { countOutcome } from './metrics.ts';
@@ -33,7 +40,9 @@ import { combined, describeReadings } from './conditions/compare.ts';
 import { readConditions, targetKey } from './conditions/readings.ts';
 import { readTargetState } from './conditions/targets.ts';
 import { KubeRequestError } from './kube/request.ts';
-import { recordPolicyOutcome } from './policy-status.ts';
+import { callingRun } from './calling-run.ts';
+import { createNotify } from './notify.ts';
+import { recordPolicyOutcome, recordRunEvents } from './policy-status.ts';
 
 export interface ActivityDependencies {
   kubeconfig: KubeConfig;
@@ -46,6 +55,10 @@ export interface ActivityDependencies {
   protectedNamespaces?: string[];
   /** Refuse namespaced policies that name no ServiceAccount to act as. */
   requireServiceAccount?: boolean;
+  /** KubeMedic's own namespace: where a cluster policy's notification Secrets live. */
+  ownNamespace?: string;
+  /** The Temporal Web UI's address, for links in notifications. */
+  webUiUrl?: string;
 }
 
 export interface ActionInput {
@@ -215,8 +228,35 @@ export function createRemediationActivities(deps: ActivityDependencies) {
       return governors;
     },
 
+    /**
+     * Events on the policy and the target as a run enters a phase, with why. `step` tells the
+     * rungs of the ladder apart; with the run's ID it names the Events, so a retry rewrites them.
+     */
+    async recordPhase(input: PhaseInput): Promise<void> {
+      const type = input.phase === 'RollingBack' ? 'Warning' : 'Normal';
+      await recordRunEvents(
+        deps.kubeconfig,
+        input,
+        type,
+        input.phase,
+        input.message,
+        runStepKey(`${input.phase}/${input.step}`),
+      );
+    },
+
+    notify: createNotify({
+      kubeconfig: deps.kubeconfig,
+      ownNamespace: deps.ownNamespace ?? 'kubemedic',
+      webUiUrl: deps.webUiUrl,
+    }),
+
     async recordOutcome(input: OutcomeInput): Promise<void> {
-      await recordPolicyOutcome(deps.kubeconfig, input, `${targetDisplay(input.target)}: ${input.outcome}`);
+      await recordPolicyOutcome(
+        deps.kubeconfig,
+        input,
+        `${targetDisplay(input.target)}: ${input.outcome}`,
+        runStepKey('outcome'),
+      );
       // Counted last, so a retry after a failed write above does not count the run twice.
       countOutcome(policyLabel(input.policy), input.action ?? 'unknown', input.outcome, input.reason);
     },
@@ -224,6 +264,22 @@ export function createRemediationActivities(deps: ActivityDependencies) {
 }
 
 export type RemediationActivities = ReturnType<typeof createRemediationActivities>;
+
+export interface PhaseInput {
+  policy: PolicyRef;
+  target: TargetRef;
+  phase: Exclude<ActivePhase, 'Pending' | 'CoolingDown'>;
+  /** The rung of the ladder the phase belongs to. */
+  step: number;
+  /** Why the run is in this phase, for a person reading `kubectl describe`. */
+  message: string;
+}
+
+/** Names one step of the calling run: the same for every retry of the activity, new for every run. */
+function runStepKey(step: string): string {
+  const { workflowId, runId } = callingRun();
+  return `${workflowId}/${runId}/${step}`;
+}
 
 /** A policy that names a ServiceAccount acts as it, so the tenant's own RBAC bounds what it can do. */
 function impersonating(base: KubeConfig, input: ActionInput): KubeConfig {

@@ -248,6 +248,49 @@ export const action = z
   });
 export type Action = z.infer<typeof action>;
 
+/** What a notification is about; a sink hears every one unless it lists some. */
+export const notificationEvents = [
+  'AwaitingApproval',
+  'Succeeded',
+  'Failed',
+  'RolledBack',
+  'RollbackConflict',
+  'Skipped',
+  'NeedsAttention',
+] as const;
+export type NotificationEvent = (typeof notificationEvents)[number];
+
+const notificationSink = z
+  .object({
+    type: z
+      .enum(['Webhook', 'Slack'])
+      .meta({ description: "Webhook: KubeMedic's JSON payload; Slack: an incoming-webhook payload." }),
+    url: z
+      .string()
+      .max(2048)
+      .regex(/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/, 'an http(s) URL'),
+    secretRef: z
+      .object({ name: z.string().min(1).max(253), key: z.string().min(1).max(253) })
+      .optional()
+      .meta({
+        description:
+          "HMAC-SHA256 key that signs every request: a Secret in the policy namespace (for a cluster policy, in KubeMedic's own namespace).",
+      }),
+    events: z
+      .array(z.enum(notificationEvents))
+      .min(1)
+      .max(notificationEvents.length)
+      .optional()
+      .meta({ description: 'Send only these; all when absent.' }),
+  })
+  .meta({
+    description: 'One place notifications go.',
+    ...validations(
+      cel("isURL(self.url) && url(self.url).getScheme() in ['http', 'https']", 'url must be an http(s) URL'),
+    ),
+  });
+export type NotificationSink = z.infer<typeof notificationSink>;
+
 const specFields = {
   suspend: z
     .boolean()
@@ -319,6 +362,11 @@ const specFields = {
     })
     .optional()
     .meta({ description: 'Limits the policy governor enforces across all its runs.' }),
+  notifications: z
+    .array(notificationSink)
+    .max(10)
+    .optional()
+    .meta({ description: 'Where to tell people what runs of this policy do (docs/notifications.md).' }),
   blastRadius: z
     .object({
       maxUnhealthy: z

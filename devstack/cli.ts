@@ -1,8 +1,9 @@
 /**
  * `npm run devstack -- up|down|status|env`: the local stack in one command.
- * `demo` brings the stack up and says where everything is.
+ * `demo` (what `npm run demo` runs) plays devstack/demo.ts: a remediation that heals and one that rolls back.
  */
 import { paths } from './config.ts';
+import { expectedOutcomes, runDemo } from './demo.ts';
 import { down, environment, status, up } from './stack.ts';
 
 async function printStatus(): Promise<boolean> {
@@ -45,10 +46,9 @@ const commands: Record<string, () => Promise<number>> = {
     return 0;
   },
   demo: async () => {
-    await up();
-    await printStatus();
+    const runs = await runDemo({ log: console.log, keepRunning: true });
     printWhereEverythingIs();
-    return 0;
+    return runs.every((run) => run.outcome === expectedOutcomes[run.deployment]) ? 0 : 1;
   },
 };
 

@@ -26,6 +26,9 @@ const defaultPorts = {
   alertSink: 18093,
   /** The policy watcher's Alertmanager webhook receiver. */
   watcherWebhook: 8091,
+  /** KubeMedic's own processes when the demo runs them: /metrics and /healthz. */
+  kubemedicWorker: 9464,
+  kubemedicWatcher: 9465,
 };
 export type PortName = keyof typeof defaultPorts;
 

@@ -31,11 +31,17 @@ export function runningPid(name: string): number | undefined {
   }
 }
 
-export function startProcess(name: string, binary: string, args: string[], cwd = paths.state): number {
+export function startProcess(
+  name: string,
+  binary: string,
+  args: string[],
+  cwd = paths.state,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   mkdirSync(paths.logs, { recursive: true });
   mkdirSync(paths.pids, { recursive: true });
   const log = openSync(logFile(name), 'a');
-  const child = spawn(binary, args, { cwd, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(binary, args, { cwd, env, detached: true, stdio: ['ignore', log, log] });
   if (child.pid === undefined) throw new Error(`could not start ${name} (${binary})`);
   child.unref();
   const record: PidRecord = { pid: child.pid, binary, startedAt: new Date().toISOString() };

@@ -53,6 +53,8 @@ export function writePrometheusConfig(): void {
       { job_name: 'etcd', static_configs: local(ports.etcd) },
       { job_name: 'temporal', static_configs: local(ports.temporalMetrics) },
       { job_name: 'kwok', static_configs: local(ports.kwok) },
+      { job_name: 'kubemedic-worker', static_configs: local(ports.kubemedicWorker) },
+      { job_name: 'kubemedic-watcher', static_configs: local(ports.kubemedicWatcher) },
       {
         job_name: 'kube-apiserver',
         scheme: 'https',

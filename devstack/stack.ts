@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { binary, buildCache, paths, ports } from './config.ts';
 import { installCrds } from './crds.ts';
 import { ensureFakeNodes } from './fake-nodes.ts';
+import { stopKubeMedicProcesses } from './kubemedic-processes.ts';
 import { ensurePki } from './pki.ts';
 import { logFile, portIsFree, runningPid, startProcess, stopProcess, waitFor } from './processes.ts';
 import { writeAlertmanagerConfig, writeKubeconfig, writePrometheusConfig } from './server-configs.ts';
@@ -42,6 +43,8 @@ export async function up(log: (line: string) => void = console.log): Promise<voi
     for (const server of wave) await startOrReuse(server, log);
     await Promise.all(wave.map((server) => waitFor(server.name, server.healthy, healthTimeoutMs)));
   }
+  // A Prometheus that was already running reads the configuration written above.
+  await fetch(`http://127.0.0.1:${ports.prometheus}/-/reload`, { method: 'POST' });
   await ensureFakeNodes(loadKubeconfig());
   await installCrds(loadKubeconfig());
   writeEnvFile();
@@ -49,6 +52,7 @@ export async function up(log: (line: string) => void = console.log): Promise<voi
 }
 
 export async function down(log: (line: string) => void = console.log): Promise<void> {
+  await stopKubeMedicProcesses(log);
   for (const wave of [...waves].reverse()) {
     await Promise.all(
       wave.map(async (server) => {

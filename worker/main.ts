@@ -4,6 +4,8 @@
  * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, and the cluster-wide limits
  * KUBEMEDIC_MAX_CONCURRENT, KUBEMEDIC_MAX_PER_HOUR and KUBEMEDIC_MAX_CONCURRENT_PER_NAMESPACE, KUBEMEDIC_PROTECTED_NAMESPACES (comma-separated);
  * KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT=true (namespaced policies must name a ServiceAccount);
+ * KUBEMEDIC_NAMESPACE (the worker's own namespace, where cluster policies' notification Secrets
+ * live; default kubemedic) and KUBEMEDIC_WEB_UI_URL (links to runs in notifications);
  * /metrics and /healthz on KUBEMEDIC_METRICS_PORT (9464); KUBEMEDIC_SHUTDOWN_GRACE (a duration,
  * default 30 seconds: how long in-flight activities may finish on SIGTERM; the chart's
  * terminationGracePeriodSeconds is longer).
@@ -33,6 +35,8 @@ const worker = await createWorker({
   maxConcurrentPerNamespace: optionalNumber('KUBEMEDIC_MAX_CONCURRENT_PER_NAMESPACE'),
   protectedNamespaces: (process.env.KUBEMEDIC_PROTECTED_NAMESPACES ?? '').split(',').filter((n) => n !== ''),
   requireServiceAccount: process.env.KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT === 'true',
+  ownNamespace: process.env.KUBEMEDIC_NAMESPACE || undefined,
+  webUiUrl: process.env.KUBEMEDIC_WEB_UI_URL || undefined,
   shutdownGraceTime: process.env.KUBEMEDIC_SHUTDOWN_GRACE || undefined,
 });
 // The SDK installs SIGTERM/SIGINT handlers that call worker.shutdown(); run() resolves when drained.

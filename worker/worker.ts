@@ -24,6 +24,10 @@ export interface WorkerOptions {
   protectedNamespaces?: string[];
   /** Refuse, at every backup and execute, namespaced policies that name no ServiceAccount. */
   requireServiceAccount?: boolean;
+  /** KubeMedic's own namespace: where a cluster policy's notification Secrets live. */
+  ownNamespace?: string;
+  /** The Temporal Web UI's address, for links in notifications. */
+  webUiUrl?: string;
   /** How long in-flight activities may finish on shutdown before they are cancelled. */
   shutdownGraceTime?: string;
 }
@@ -41,6 +45,8 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
       maxConcurrentPerNamespace: options.maxConcurrentPerNamespace,
       protectedNamespaces: options.protectedNamespaces,
       requireServiceAccount: options.requireServiceAccount,
+      ownNamespace: options.ownNamespace,
+      webUiUrl: options.webUiUrl,
     }),
     // The SDK default is 0: in-flight activities would be cancelled at once on SIGTERM.
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',

@@ -43,6 +43,8 @@ export interface PermitAnswer {
   granted: boolean;
   code: PermitCode;
   reason: string;
+  /** needs-attention: when (workflow time, ms) the target's oldest counted attempt leaves the window. */
+  untilMs?: number;
 }
 
 export interface GovernorState {
@@ -150,13 +152,14 @@ export async function governor(
         reason: `${lastHour} remediations in the last hour; the limit is ${maxPerHour}`,
       };
     }
-    const attempts = (state.attempts[request.targetKey] ?? []).filter(
-      (t) => t > now - attemptsWindowMs,
-    ).length;
+    const inWindow = (state.attempts[request.targetKey] ?? []).filter((t) => t > now - attemptsWindowMs);
+    const attempts = inWindow.length;
     if (maxAttemptsPerTarget !== undefined && attempts >= maxAttemptsPerTarget) {
       return {
         code: 'needs-attention',
         reason: `${attempts} attempts on this target within the window; the limit is ${maxAttemptsPerTarget}: a person should look`,
+        // Below the limit again once enough of the oldest attempts have left the window.
+        untilMs: inWindow[attempts - maxAttemptsPerTarget]! + attemptsWindowMs,
       };
     }
     return undefined;

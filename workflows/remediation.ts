@@ -28,9 +28,11 @@ import {
   statusQuery,
 } from './messages.ts';
 import { Permits } from './permits.ts';
+import { Reporting } from './reporting.ts';
 import { searchAttributes } from './search-attributes.ts';
 import {
   type ActivePhase,
+  approveCommand,
   type ApprovalDecision,
   type MessageInput,
   type Outcome,
@@ -38,8 +40,10 @@ import {
   type RemediationResult,
   type RemediationStatus,
   type StepRecord,
+  policyLabel,
   targetDisplay,
 } from './types.ts';
+import { workflowTime } from './workflow-time.ts';
 
 /** Failure types an action raises when retrying cannot help (see activities/actions/action.ts). */
 const nonRetryableErrorTypes = [
@@ -91,6 +95,16 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     status.phase = phase;
     upsertSearchAttributes([{ key: searchAttributes.phase, value: phase }]);
   };
+  // Events at each phase, notifications and NeedsAttention came after the first histories
+  // were recorded: those runs replay without them.
+  const reporting = patched('notifications') ? new Reporting(input) : undefined;
+  /** Enters a phase a person should hear of: an Event on the policy and the target says why. */
+  const enter = (phase: Parameters<Reporting['phase']>[0], why: string) => {
+    setPhase(phase);
+    reporting?.phase(phase, Math.max(status.steps.length - 1, 0), why);
+  };
+  /** needs-attention: when the target's attempts window frees up (workflow time, ms). */
+  let needsAttentionUntil: number | undefined;
   // The starter sets the static search attributes (cluster, policy, target); the run keeps phase and action current.
 
   // Messages. A decision counts only while the run awaits approval; a later one is ignored by
@@ -137,7 +151,9 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       ({ outcome, reason } = error);
     } else if (isCancellation(error)) {
       // Cancel at any moment undoes what was done, in a scope that cannot itself be cancelled.
-      await CancellationScope.nonCancellable(() => undoCurrentStep('rollback'));
+      await CancellationScope.nonCancellable(() =>
+        undoCurrentStep('rollback', `cancelled by ${cancelledBy?.by ?? 'a workflow cancellation'}`),
+      );
       outcome = 'Cancelled';
       const undone = status.steps.at(-1)?.rollback;
       reason =
@@ -163,9 +179,22 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       changes: spec.dryRun ? status.steps.at(-1)?.executed?.changes : undefined,
     }),
   );
-  // Every outcome cools down since the governor: a refused or rejected trigger must not come
-  // straight back as a new run. Older runs replay with the old rule.
-  if (patched('cool-down-after-every-outcome') || (outcome !== 'Skipped' && outcome !== 'Rejected')) {
+  reporting?.notifyOutcome({ ...status, outcome, reason });
+  if (needsAttentionUntil !== undefined) {
+    // No automatic action on this target until its attempts window frees up: the run keeps its
+    // workflow ID (and phase NeedsAttention) that long, so new triggers are absorbed by
+    // USE_EXISTING and people are told once per window, not once per cooldown.
+    const until = needsAttentionUntil;
+    await CancellationScope.nonCancellable(async () => {
+      await sleep(spec.cooldown);
+      if (until > workflowTime()) await sleep(until - workflowTime());
+    });
+  } else if (
+    // Every outcome cools down since the governor: a refused or rejected trigger must not come
+    // straight back as a new run. Older runs replay with the old rule.
+    patched('cool-down-after-every-outcome') ||
+    (outcome !== 'Skipped' && outcome !== 'Rejected')
+  ) {
     // The run keeps its workflow ID through the cooldown, so new triggers for this target and
     // policy are absorbed by USE_EXISTING instead of starting another remediation.
     status.phase = 'CoolingDown';
@@ -173,6 +202,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     await CancellationScope.nonCancellable(() => sleep(spec.cooldown));
     setPhase(outcome);
   }
+  await CancellationScope.nonCancellable(async () => reporting?.settled());
   return { ...status, outcome, reason };
 
   async function remediate(): Promise<{ outcome: Outcome; reason: string }> {
@@ -186,6 +216,13 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         namespace: target.namespace,
       });
       const refused = await permits.acquire(governors, targetDisplay(target));
+      if (refused && reporting && refused.code === 'needs-attention' && refused.untilMs !== undefined) {
+        needsAttentionUntil = refused.untilMs;
+        throw new Ended(
+          'NeedsAttention',
+          `${refused.code}: ${refused.reason}; no automatic action on this target until ${new Date(refused.untilMs).toISOString()}`,
+        );
+      }
       if (refused) throw new Ended('Skipped', `${refused.code}: ${refused.reason}`);
     }
     for (const [index, action] of spec.actions.entries()) {
@@ -194,14 +231,22 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       upsertSearchAttributes([{ key: searchAttributes.action, value: action.type }]);
       const context = actionInput(action);
 
-      setPhase('BackingUp');
+      enter(
+        'BackingUp',
+        index === 0
+          ? `${policyLabel(policy)}: ${where} needs remediation; backing up what ${action.type} will change`
+          : `${spec.actions[index - 1]!.type} did not help and was rolled back; escalating to ${action.type} (step ${index + 1} of ${spec.actions.length}): backing up what it will change`,
+      );
       step.backup = await skipWhenGone(() =>
         activities.backupTarget.executeWithOptions(
           optionsFor(action, `back up ${where} for ${action.type}`),
           [context],
         ),
       );
-      setPhase('Executing');
+      enter(
+        'Executing',
+        `${spec.dryRun ? 'dry run (dryRun=All): ' : ''}${action.type} on ${where}; backup ${step.backup.hash.slice(0, 12)} taken`,
+      );
       step.executed = await skipWhenGone(() =>
         activities.executeAction.executeWithOptions(optionsFor(action, `${action.type} ${where}`), [
           { ...context, backup: step.backup! },
@@ -211,7 +256,10 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         return { outcome: 'Succeeded', reason: `dry run: ${step.executed.summary}; nothing was changed` };
       }
 
-      setPhase('Verifying');
+      enter(
+        'Verifying',
+        `${step.executed.summary}; checking the conditions after a settle of ${spec.verification?.settle ?? '1m'}`,
+      );
       await sleep(spec.verification?.settle ?? '1m');
       step.verdict = await activities.verifyTarget({
         policy,
@@ -225,7 +273,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         return { outcome: 'Succeeded', reason: `${step.executed.summary}; verified: ${step.verdict.reason}` };
       }
 
-      const rollback = await undoCurrentStep('rollback');
+      const rollback = await undoCurrentStep('rollback', `verification failed: ${step.verdict.reason}`);
       if (rollback?.outcome === 'RollbackConflict') {
         return {
           outcome: 'Failed',
@@ -246,7 +294,15 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
 
   async function gate(): Promise<void> {
     if (!spec.approval?.required) return;
-    setPhase('AwaitingApproval');
+    enter(
+      'AwaitingApproval',
+      `${policyLabel(policy)} requires approval within ${spec.approval.timeout} (then ${spec.approval.onTimeout}); approve with: ${approveCommand(workflowInfo().workflowId, input.cluster)}`,
+    );
+    reporting?.notify(
+      'AwaitingApproval',
+      status,
+      `${spec.actions.map((a) => a.type).join(' → ')} on ${where} awaits approval within ${spec.approval.timeout}; onTimeout is ${spec.approval.onTimeout}`,
+    );
     const decided = await condition(() => status.approval !== undefined, spec.approval.timeout);
     if (!decided) {
       const approve = spec.approval.onTimeout === 'Approve';
@@ -269,19 +325,24 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
    * Undoes the latest step if it changed anything: a `rollback` after failed verification or a
    * cancel, a `revert` when a temporary action's time is up. Runs at most once per step.
    */
-  async function undoCurrentStep(kind: 'rollback' | 'revert') {
+  async function undoCurrentStep(kind: 'rollback' | 'revert', why: string) {
     const step = status.steps.at(-1);
     if (!step?.backup || !step.executed || spec.dryRun) return undefined;
     if (step.rollback || step.revert) return step.rollback ?? step.revert;
-    setPhase(kind === 'rollback' ? 'RollingBack' : 'Reverting');
     const action = spec.actions[step.index]!;
+    enter(
+      kind === 'rollback' ? 'RollingBack' : 'Reverting',
+      `${why}; restoring the fields ${action.type} changed on ${where}, unless someone changed them since`,
+    );
     // After gradual steps the fields hold the last step's values, not what execute wrote.
     const executed = { ...step.executed, written: step.revertedTo ?? step.executed.written };
-    step[kind] = await activities.rollbackAction.executeWithOptions(
+    const undone = await activities.rollbackAction.executeWithOptions(
       optionsFor(action, `${kind} ${action.type} on ${where}`),
       [{ ...actionInput(action), backup: step.backup, executed }],
     );
-    return step[kind];
+    step[kind] = undone;
+    if (undone.outcome === 'RollbackConflict') reporting?.notify('RollbackConflict', status, undone.reason);
+    return undone;
   }
 
   /**
@@ -290,7 +351,10 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
    */
   async function revertLater(): Promise<void> {
     const { after, mode, steps, interval } = spec.revertAfter!;
-    setPhase('Reverting');
+    enter(
+      'Reverting',
+      `a temporary action: undoing it after ${after}${mode === 'Gradual' ? ` in ${steps} steps` : ''}`,
+    );
     await sleep(after);
     const step = status.steps.at(-1)!;
     const action = spec.actions[step.index]!;
@@ -309,12 +373,13 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       );
       if (partly.outcome === 'RollbackConflict') {
         step.revert = partly;
+        reporting?.notify('RollbackConflict', status, partly.reason);
         return;
       }
       step.revertedTo = partly.written;
       await sleep(interval);
     }
-    await undoCurrentStep('revert');
+    await undoCurrentStep('revert', `the temporary action's ${after} are over`);
   }
 
   function actionInput(action: Action) {

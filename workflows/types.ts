@@ -3,7 +3,7 @@
  * worker's activities and the CLI; pure types and pure functions only (this runs in the
  * workflow sandbox).
  */
-import type { Action, PolicyKind, PolicySpec } from '../api/policy.ts';
+import type { Action, NotificationEvent, PolicyKind, PolicySpec } from '../api/policy.ts';
 import type { Backup, ExecuteResult, RollbackResult, TargetRef } from '../activities/actions/action.ts';
 
 export type { TargetRef };
@@ -45,7 +45,16 @@ export const phases = [
 ] as const;
 export type ActivePhase = (typeof phases)[number];
 
-export const outcomes = ['Succeeded', 'Failed', 'RolledBack', 'Rejected', 'Cancelled', 'Skipped'] as const;
+export const outcomes = [
+  'Succeeded',
+  'Failed',
+  'RolledBack',
+  'Rejected',
+  'Cancelled',
+  'Skipped',
+  /** The target's attempts within the window are used up: it is a person's now (see the governor). */
+  'NeedsAttention',
+] as const;
 export type Outcome = (typeof outcomes)[number];
 export type Phase = ActivePhase | Outcome;
 
@@ -114,3 +123,26 @@ export const targetDisplay = (target: TargetRef) =>
 /** How a policy is named in search attributes, status and messages: namespace/name, or name for a cluster policy. */
 export const policyLabel = (policy: Pick<PolicyRef, 'namespace' | 'name'>) =>
   policy.namespace ? `${policy.namespace}/${policy.name}` : policy.name;
+
+/**
+ * What a notification says, as the run knows it. The notify activity adds what only the worker
+ * knows (run ID, Web UI link) and renders it for each sink (activities/notify-payload.ts).
+ */
+export interface NotificationFacts {
+  event: NotificationEvent;
+  cluster: string;
+  policy: PolicyRef;
+  target: TargetRef;
+  /** The action of the current rung of the ladder (the first one before any has run). */
+  action?: Action['type'];
+  phase: Phase;
+  /** Set once the run has ended. */
+  outcome?: Outcome;
+  reason: string;
+  /** Workflow time of the event, so every retry sends the same body. */
+  time: string;
+}
+
+/** The exact command that approves a run awaiting approval. */
+export const approveCommand = (workflowId: string, cluster: string) =>
+  `kubemedic approve ${workflowId} --cluster ${cluster}`;

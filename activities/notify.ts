@@ -1,0 +1,122 @@
+/**
+ * The notify activity: renders one notification for one sink, signs it when the sink names a
+ * Secret, and POSTs it. A failed delivery throws so Temporal retries it with backoff; the
+ * workflow gives up after its retries and goes on (a notification never decides a remediation).
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { NotificationSink } from '../api/policy.ts';
+import type { NotificationFacts, PolicyRef } from '../workflows/types.ts';
+import { policyLabel } from '../workflows/types.ts';
+import { callingRun } from './calling-run.ts';
+import { notificationsTotal } from './metrics.ts';
+import { type NotificationContext, renderFor, webUiRunUrl } from './notify-payload.ts';
+import { sign, signatureHeader, timestampHeader } from './notify-signature.ts';
+
+export interface NotifyDependencies {
+  kubeconfig: KubeConfig;
+  /** Where a cluster policy's signing Secrets live: KubeMedic's own namespace. */
+  ownNamespace: string;
+  /** The Temporal Web UI's address, for a link to the run. */
+  webUiUrl?: string;
+}
+
+export interface NotifyInput {
+  sink: NotificationSink;
+  facts: NotificationFacts;
+}
+
+/** Answers that a retry cannot change; 408 and 429 are worth retrying. */
+const refusedStatus = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
+const requestTimeoutMs = 10_000;
+
+export function createNotify(deps: NotifyDependencies) {
+  return async function notify(input: NotifyInput): Promise<{ status: number }> {
+    const { sink, facts } = input;
+    const run = callingRun();
+    const context: NotificationContext = {
+      ...facts,
+      workflowId: run.workflowId,
+      runId: run.runId,
+      webUiUrl: deps.webUiUrl
+        ? webUiRunUrl(deps.webUiUrl, run.namespace, run.workflowId, run.runId)
+        : undefined,
+    };
+    const body = renderFor(sink, context);
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'User-Agent': 'kubemedic',
+      'X-KubeMedic-Event': facts.event,
+      'X-KubeMedic-Delivery': `${run.workflowId}/${run.runId}/${facts.event}`,
+    };
+    if (sink.secretRef) {
+      const key = await signingKey(deps, facts.policy, sink.secretRef);
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      headers[timestampHeader] = timestamp;
+      headers[signatureHeader] = sign(key, timestamp, body);
+    }
+    // The URL may carry a token (Slack's do): messages name only its host.
+    const host = new URL(sink.url).host;
+    const counted = (result: 'delivered' | 'failed') =>
+      notificationsTotal.inc({
+        policy: policyLabel(facts.policy),
+        event: facts.event,
+        type: sink.type,
+        result,
+      });
+    let response: Response;
+    try {
+      response = await fetch(sink.url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
+    } catch (error) {
+      counted('failed');
+      throw new Error(`notification to ${host} was not delivered: ${String(error)}`, { cause: error });
+    }
+    await response.body?.cancel();
+    if (!response.ok) {
+      counted('failed');
+      const message = `notification to ${host} answered ${response.status}`;
+      if (refusedStatus(response.status))
+        throw ApplicationFailure.nonRetryable(message, 'NotificationRefused');
+      throw new Error(message);
+    }
+    counted('delivered');
+    return { status: response.status };
+  };
+}
+
+/**
+ * The HMAC key: a Secret in the policy's namespace, or for a cluster policy in KubeMedic's own
+ * namespace (a cluster policy has none, and tenants must not be able to plant one).
+ */
+async function signingKey(
+  deps: NotifyDependencies,
+  policy: PolicyRef,
+  ref: NonNullable<NotificationSink['secretRef']>,
+): Promise<Buffer> {
+  const namespace = policy.namespace ?? deps.ownNamespace;
+  const secret = await deps.kubeconfig
+    .makeApiClient(CoreV1Api)
+    .readNamespacedSecret({ name: ref.name, namespace })
+    .catch((error: unknown) => {
+      if ((error as { code?: number }).code === 404) {
+        throw ApplicationFailure.nonRetryable(
+          `Secret ${namespace}/${ref.name} for the notification signature does not exist`,
+          'SecretMissing',
+        );
+      }
+      throw error;
+    });
+  const value = secret.data?.[ref.key];
+  if (value === undefined) {
+    throw ApplicationFailure.nonRetryable(
+      `Secret ${namespace}/${ref.name} has no key ${ref.key} for the notification signature`,
+      'SecretMissing',
+    );
+  }
+  return Buffer.from(value, 'base64');
+}

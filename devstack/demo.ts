@@ -1,0 +1,222 @@
+/**
+ * The demo `npm run demo` (and `kubemedic demo`) runs on the local stack: KubeMedic's worker and
+ * policy watcher as real processes, two Deployments whose error ratio the demo writes into the real
+ * Prometheus, and one policy each that scales on it. "checkout" heals once scaled: the run
+ * verifies and succeeds. "payments" stays sick: verification fails and the run rolls the
+ * Deployment back to exactly what it was. Every step is printed with the Web UI link to watch it.
+ */
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { group, policyKinds, version } from '../api/index.ts';
+import { statusQuery } from '../workflows/messages.ts';
+import { type RemediationResult, remediationWorkflowId } from '../workflows/types.ts';
+import { startKubeMedicProcesses, stopKubeMedicProcesses } from './kubemedic-processes.ts';
+import { remoteWrite } from './remote-write.ts';
+import { environment, loadKubeconfig, up } from './stack.ts';
+
+export const demoNamespace = 'kubemedic-demo';
+export const demoCluster = 'demo';
+/** What each scenario must end in; anything else means the demo found a bug. */
+export const expectedOutcomes: Record<string, string> = { checkout: 'Succeeded', payments: 'RolledBack' };
+const errorRatio = 'demo_http_error_ratio';
+
+export interface DemoOptions {
+  log: (line: string) => void;
+  /** Leave the worker and watcher running afterwards (the command line does; tests do not). */
+  keepRunning?: boolean;
+}
+
+export interface DemoRun {
+  deployment: string;
+  workflowId: string;
+  outcome: RemediationResult['outcome'];
+  reason: string;
+  replicasBefore: number;
+  replicasAfter: number;
+}
+
+export async function runDemo({ log, keepRunning = false }: DemoOptions): Promise<DemoRun[]> {
+  await up(log);
+  const kubeconfig = loadKubeconfig();
+  const connection = await Connection.connect({ address: environment().TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
+  await startKubeMedicProcesses(demoCluster, log);
+  try {
+    await resetNamespace(kubeconfig);
+    log(`\nScenario 1: "checkout" gets sick, is scaled up, and heals.`);
+    const healed = await scenario(kubeconfig, client, 'checkout', { healsWhenScaled: true }, log);
+    log(`\nScenario 2: "payments" gets sick, is scaled up, stays sick, and is rolled back.`);
+    const rolledBack = await scenario(kubeconfig, client, 'payments', { healsWhenScaled: false }, log);
+    log(`\nAll runs of the demo in the Web UI: ${runsLink()}`);
+    log(
+      `Explain a run: npm run --silent kubemedic -- explain '${rolledBack.workflowId}' --cluster ${demoCluster}`,
+    );
+    return [healed, rolledBack];
+  } finally {
+    await connection.close();
+    if (keepRunning)
+      log(`\nThe worker and watcher keep running; \`npm run devstack -- down\` stops everything.`);
+    else await stopKubeMedicProcesses(log);
+  }
+}
+
+async function scenario(
+  kubeconfig: KubeConfig,
+  client: Client,
+  deployment: string,
+  { healsWhenScaled }: { healsWhenScaled: boolean },
+  log: (line: string) => void,
+): Promise<DemoRun> {
+  const policy = `${deployment}-error-rate`;
+  await reportErrorRatio(deployment, 0.001);
+  await createDeployment(kubeconfig, deployment, 2);
+  await createScalePolicy(kubeconfig, policy, deployment);
+  log(
+    `  ${deployment}: 2 replicas, error ratio 0.1%; policy ${policy} scales it ×2 when the ratio is above 5%`,
+  );
+
+  await reportErrorRatio(deployment, 0.2);
+  log(`  ${deployment}: error ratio rises to 20%`);
+  const workflowId = remediationWorkflowId(
+    demoCluster,
+    { kind: 'Deployment', namespace: demoNamespace, name: deployment },
+    { kind: 'RemediationPolicy', namespace: demoNamespace, name: policy },
+  );
+  const handle = client.workflow.getHandle(workflowId);
+  let phase = await until(`the remediation of ${deployment} to start`, () => phaseOf(client, workflowId));
+  log(`  remediation started: ${workflowId}`);
+  log(`  watch it: ${runLink(workflowId)}`);
+  log(`  phase ${phase}`);
+  while (!['CoolingDown', 'Succeeded', 'RolledBack', 'Failed', 'Skipped'].includes(phase)) {
+    const next = await until(`the next phase after ${phase}`, async () => {
+      const now = await phaseOf(client, workflowId);
+      return now !== phase ? now : undefined;
+    });
+    phase = next ?? phase;
+    log(`  phase ${phase}`);
+    if (phase === 'Verifying' && healsWhenScaled) {
+      await reportErrorRatio(deployment, 0.002);
+      log(`  ${deployment}: with twice the replicas the error ratio falls to 0.2%`);
+    } else if (phase === 'Verifying') {
+      log(`  ${deployment}: the error ratio stays at 20%`);
+    }
+  }
+  const result = (await handle.result()) as RemediationResult;
+  const replicasAfter = (await readReplicas(kubeconfig, deployment)) ?? 0;
+  log(`  outcome ${result.outcome}: ${result.reason}`);
+  log(`  ${deployment} now has ${replicasAfter} replicas`);
+  return {
+    deployment,
+    workflowId,
+    outcome: result.outcome,
+    reason: result.reason,
+    replicasBefore: 2,
+    replicasAfter,
+  };
+}
+
+const reportErrorRatio = (deployment: string, value: number) =>
+  remoteWrite([{ labels: { __name__: errorRatio, namespace: demoNamespace, deployment }, value }]);
+
+async function phaseOf(client: Client, workflowId: string): Promise<string | undefined> {
+  try {
+    return (await client.workflow.getHandle(workflowId).query(statusQuery)).phase;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`demo: gave up waiting for ${what} after ${timeoutMs / 1000}s`);
+    await sleep(250);
+  }
+}
+
+/** A fresh namespace: the previous demo's Deployments and policies are deleted, not reused. */
+async function resetNamespace(kubeconfig: KubeConfig): Promise<void> {
+  const core = kubeconfig.makeApiClient(CoreV1Api);
+  const exists = await core.readNamespace({ name: demoNamespace }).then(
+    () => true,
+    () => false,
+  );
+  if (exists) {
+    await core.deleteNamespace({ name: demoNamespace });
+    await until('the previous demo namespace to be deleted', () =>
+      core.readNamespace({ name: demoNamespace }).then(
+        () => undefined,
+        () => true,
+      ),
+    );
+  }
+  await core.createNamespace({ body: { metadata: { name: demoNamespace } } });
+}
+
+async function createDeployment(kubeconfig: KubeConfig, name: string, replicas: number): Promise<void> {
+  const apps = kubeconfig.makeApiClient(AppsV1Api);
+  const labels = { app: name };
+  await apps.createNamespacedDeployment({
+    namespace: demoNamespace,
+    body: {
+      metadata: { name, labels },
+      spec: {
+        replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: 'app', image: `example.com/${name}:1.0` }] },
+        },
+      },
+    },
+  });
+  await until(`${name} to be Available`, async () => {
+    const status = (await apps.readNamespacedDeployment({ namespace: demoNamespace, name })).status;
+    const available = status?.conditions?.find((c) => c.type === 'Available')?.status === 'True';
+    return available && status?.readyReplicas === replicas ? true : undefined;
+  });
+}
+
+const readReplicas = async (kubeconfig: KubeConfig, name: string) =>
+  (await kubeconfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: demoNamespace, name }))
+    .spec?.replicas;
+
+async function createScalePolicy(kubeconfig: KubeConfig, name: string, deployment: string): Promise<void> {
+  await kubeconfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group,
+    version,
+    plural: policyKinds.RemediationPolicy.plural,
+    namespace: demoNamespace,
+    body: {
+      apiVersion: `${group}/${version}`,
+      kind: 'RemediationPolicy',
+      metadata: { name },
+      spec: {
+        target: { kind: 'Deployment', name: deployment },
+        evaluationInterval: '2s',
+        conditions: [
+          {
+            name: 'error-ratio',
+            source: 'Prometheus',
+            prometheus: { query: `${errorRatio}{namespace="${demoNamespace}", deployment="${deployment}"}` },
+            operator: '>',
+            threshold: 0.05,
+            for: '4s',
+          },
+        ],
+        actions: [{ type: 'Scale', scale: { factor: 2, maxReplicas: 6 } }],
+        verification: { settle: '6s' },
+        cooldown: '5s',
+      },
+    },
+  });
+}
+
+const ui = () => `${environment().TEMPORAL_UI_URL}/namespaces/${environment().TEMPORAL_NAMESPACE}`;
+const runLink = (workflowId: string) => `${ui()}/workflows/${encodeURIComponent(workflowId)}`;
+const runsLink = () => `${ui()}/workflows?query=${encodeURIComponent(`KubeMedicCluster="${demoCluster}"`)}`;

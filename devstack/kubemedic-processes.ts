@@ -1,0 +1,37 @@
+/**
+ * KubeMedic's own worker and policy watcher as processes beside the stack's servers, the way the
+ * chart runs them: configured by the environment, /healthz and /metrics on the ports Prometheus
+ * scrapes (devstack/server-configs.ts). The demo starts them; `devstack down` stops them too.
+ */
+import { join } from 'node:path';
+import { ports, repoRoot } from './config.ts';
+import { logFile, startProcess, stopProcess, waitFor } from './processes.ts';
+import { environment } from './stack.ts';
+
+export const kubemedicProcesses = [
+  { name: 'kubemedic-worker', main: 'worker/main.ts', metricsPort: ports.kubemedicWorker },
+  { name: 'kubemedic-watcher', main: 'policy-watcher/main.ts', metricsPort: ports.kubemedicWatcher },
+] as const;
+
+export async function startKubeMedicProcesses(cluster: string, log: (line: string) => void): Promise<void> {
+  await stopKubeMedicProcesses(() => undefined); // a previous demo's, perhaps for another cluster
+  for (const { name, main, metricsPort } of kubemedicProcesses) {
+    startProcess(name, process.execPath, ['--import', 'tsx', join(repoRoot, main)], repoRoot, {
+      ...process.env,
+      ...environment(),
+      KUBEMEDIC_CLUSTER: cluster,
+      KUBEMEDIC_METRICS_PORT: String(metricsPort),
+      KUBEMEDIC_ALERT_WEBHOOK_PORT: String(ports.watcherWebhook),
+    });
+    log(`${name}: started for cluster "${cluster}" (log ${logFile(name)})`);
+  }
+  await Promise.all(
+    kubemedicProcesses.map(({ name, metricsPort }) =>
+      waitFor(name, async () => (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).ok, 60_000),
+    ),
+  );
+}
+
+export async function stopKubeMedicProcesses(log: (line: string) => void): Promise<void> {
+  for (const { name } of kubemedicProcesses) if (await stopProcess(name)) log(`${name}: stopped`);
+}
