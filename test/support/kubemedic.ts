@@ -2,6 +2,10 @@
  * KubeMedic itself on the local stack, for end-to-end tests: the CRDs installed, a real worker
  * on a task queue of the test's own (its own "cluster" name), a real policy watcher, and a
  * Temporal client. Everything stops when the test file ends.
+ *
+ * The worker and the watcher run under exactly the chart's rendered RBAC (test/support/chart.ts:
+ * a token of each ServiceAccount the chart makes), while the tests themselves set up and inspect
+ * the cluster as the admin.
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
@@ -19,6 +23,7 @@ import type { PolicyObject } from '../../policy-watcher/policies.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import type { TargetRef } from '../../workflows/types.ts';
 import { createWorker, type WorkerOptions } from '../../worker/worker.ts';
+import { chartIdentities } from './chart.ts';
 import { ensureStack, kubeconfig } from './stack.ts';
 
 export interface KubeMedic {
@@ -40,7 +45,10 @@ export interface KubeMedic {
 export function useKubeMedic({
   inProcessWorker = true,
   workerOptions = {} as Partial<
-    Pick<WorkerOptions, 'globalLimits' | 'maxConcurrentPerNamespace' | 'protectedNamespaces'>
+    Pick<
+      WorkerOptions,
+      'globalLimits' | 'maxConcurrentPerNamespace' | 'protectedNamespaces' | 'requireServiceAccount'
+    >
   >,
 } = {}): KubeMedic {
   const connections: { close(): Promise<void> }[] = [];
@@ -56,7 +64,7 @@ export function useKubeMedic({
       connection,
       namespace: environment().TEMPORAL_NAMESPACE,
       taskQueue: taskQueueFor(medic.cluster),
-      kubeconfig: kubeconfig(),
+      kubeconfig: (await chartIdentities()).worker,
       prometheusUrl: environment().PROMETHEUS_URL,
       shutdownGraceTime: '2 seconds',
       ...workerOptions,
@@ -67,6 +75,7 @@ export function useKubeMedic({
   before(async () => {
     await ensureStack();
     await installCrds(kubeconfig());
+    ({ workerKubeconfigFile } = await chartIdentities());
     const connection = await Connection.connect({ address: environment().TEMPORAL_ADDRESS });
     connections.push(connection);
     medic.client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
@@ -74,7 +83,7 @@ export function useKubeMedic({
   });
   medic.startWatcher = async () => {
     const watcher = new PolicyWatcher({
-      kubeconfig: kubeconfig(),
+      kubeconfig: (await chartIdentities()).watcher,
       client: medic.client,
       cluster: medic.cluster,
       prometheusUrl: environment().PROMETHEUS_URL,
@@ -82,6 +91,7 @@ export function useKubeMedic({
       // Only this file's policies: files run one after another, but a watcher must never act
       // on another file's targets with this file's worker.
       policySelector: `${testRunLabel}=${medic.cluster}`,
+      requireServiceAccount: workerOptions.requireServiceAccount,
       log: () => undefined,
     });
     await watcher.start();
@@ -185,6 +195,8 @@ export const deploymentUnavailable = (name: string, threshold: 0 | 1) => ({
 });
 
 const workerProcesses: ChildProcess[] = [];
+/** The chart's worker identity as a kubeconfig file, set by useKubeMedic's `before`. */
+let workerKubeconfigFile: string | undefined;
 after(() => workerProcesses.forEach((worker) => worker.kill('SIGKILL')));
 
 /**
@@ -193,11 +205,13 @@ after(() => workerProcesses.forEach((worker) => worker.kill('SIGKILL')));
  * node as a child that SIGKILL of the parent leaves alive.
  */
 export function spawnWorkerProcess(cluster: string): ChildProcess {
+  if (workerKubeconfigFile === undefined)
+    throw new Error('spawnWorkerProcess needs useKubeMedic: call it in a test');
   const worker = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'worker/main.ts')], {
     cwd: repoRoot,
     env: {
       ...process.env,
-      KUBECONFIG: environment().KUBECONFIG,
+      KUBECONFIG: workerKubeconfigFile,
       TEMPORAL_ADDRESS: environment().TEMPORAL_ADDRESS,
       KUBEMEDIC_CLUSTER: cluster,
       PROMETHEUS_URL: environment().PROMETHEUS_URL,
