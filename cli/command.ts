@@ -1,0 +1,30 @@
+/** The shape of one `kubemedic` command: its flags, its help and what it does. */
+import type { ParseArgsConfig } from 'node:util';
+import type { Context } from './context.ts';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface Command {
+  name: string;
+  /** One line for `kubemedic help`. */
+  summary: string;
+  /** The usage line after `kubemedic`, e.g. `show <run> [--run-id ID]`. */
+  usage: string;
+  /** Lines of help shown by `kubemedic <command> --help`, below the usage. */
+  help: string[];
+  options: Options;
+  run(context: Context, args: string[], values: Record<string, unknown>): Promise<void>;
+}
+
+/** A string flag's value, or undefined. */
+export const flag = (values: Record<string, unknown>, name: string) =>
+  typeof values[name] === 'string' ? (values[name] as string) : undefined;
+
+/** Who is acting, for --by: the flag, else the local user name. */
+export const actor = (values: Record<string, unknown>) =>
+  flag(values, 'by') ?? process.env.USER ?? process.env.USERNAME ?? 'kubemedic-cli';
+
+export const byAndReason = {
+  by: { type: 'string' },
+  reason: { type: 'string' },
+} as const;

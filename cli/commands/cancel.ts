@@ -1,0 +1,49 @@
+/** `kubemedic cancel <run>`: the cancel signal; the run rolls back whatever it changed. */
+import { cancelSignal, statusQuery } from '../../workflows/messages.ts';
+import { actor, byAndReason, type Command, flag } from '../command.ts';
+import { refused } from '../errors.ts';
+import { findRun, fromWorker, runIdOption } from '../runs.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const cancel: Command = {
+  name: 'cancel',
+  summary: 'cancel a run; what it changed is rolled back',
+  usage: 'cancel <run> [--by NAME] [--reason TEXT] [--wait]',
+  help: [
+    'Sends the `cancel` signal: the run stops and restores what it changed (unless someone',
+    'else changed those fields since: then it keeps their change and says so).',
+    "  --wait         wait for the run's outcome (the rollback) and print it",
+    '  --by NAME      who cancels (default: $USER)',
+    '  --reason TEXT  why',
+  ],
+  options: { ...byAndReason, ...runIdOption, wait: { type: 'boolean' } },
+  async run(context, [workflowId], values) {
+    const run = await findRun(context, workflowId, flag(values, 'run-id'));
+    if (!run.running) {
+      throw refused(`the run has already ended (${run.description.status.name}); nothing to cancel`);
+    }
+    await run.handle.signal(cancelSignal, { by: actor(values), reason: flag(values, 'reason') });
+    if (values.wait !== true) {
+      context.out.result({ workflowId, cancelled: true }, () =>
+        context.out.line(`${workflowId}: cancel sent; follow it with \`kubemedic show ${workflowId}\``),
+      );
+      return;
+    }
+    // The outcome is set before the cooldown, so wait for it rather than for the workflow to close.
+    const status = await fromWorker(
+      run,
+      'the status query',
+      (async () => {
+        for (;;) {
+          const current = await run.handle.query(statusQuery);
+          if (current.outcome) return current;
+          await sleep(500);
+        }
+      })(),
+      120_000,
+    );
+    context.out.result({ workflowId, cancelled: true, outcome: status.outcome, reason: status.reason }, () =>
+      context.out.line(`${workflowId}: ${status.outcome}: ${status.reason}`),
+    );
+  },
+};

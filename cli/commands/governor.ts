@@ -1,0 +1,145 @@
+/**
+ * `kubemedic pause|resume|status`: the safety governors' pause switch, for the whole cluster or
+ * one policy. A paused governor refuses every new permit (runs end Skipped, reason "paused");
+ * runs already holding a permit go on.
+ */
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { taskQueueFor } from '../../policy-watcher/config.ts';
+import {
+  globalGovernorId,
+  type GovernorStatus,
+  governorStatusQuery,
+  pauseSignal,
+  policyGovernorId,
+  resumeSignal,
+} from '../../workflows/governor.ts';
+import { actor, byAndReason, type Command, flag } from '../command.ts';
+import type { Context } from '../context.ts';
+import { messageOf, notFound, unreachable } from '../errors.ts';
+import { fields } from '../output.ts';
+import { within } from '../within.ts';
+
+const policyOption = { policy: { type: 'string' } } as const;
+const scopeHelp =
+  '  --policy NS/NAME  only this policy (a ClusterRemediationPolicy: NAME); default: the whole cluster';
+
+const governorId = (context: Context, values: Record<string, unknown>) => {
+  const policy = flag(values, 'policy');
+  return policy ? policyGovernorId(context.flags.cluster, policy) : globalGovernorId(context.flags.cluster);
+};
+
+export const pause: Command = {
+  name: 'pause',
+  summary: 'pause remediation for the cluster (or one policy)',
+  usage: 'pause [--policy NS/NAME] [--by NAME] [--reason TEXT]',
+  help: [
+    'New runs are refused a permit and end Skipped with reason "paused by NAME: TEXT" until',
+    '`kubemedic resume`. Starts the governor if it does not run yet.',
+    scopeHelp,
+  ],
+  options: { ...policyOption, ...byAndReason },
+  async run(context, _args, values) {
+    const client = await context.temporal();
+    const id = governorId(context, values);
+    const by = actor(values);
+    // signalWithStart starts the governor as the worker's ensureGovernors does, when it is not running.
+    await client.workflow.signalWithStart('governor', {
+      workflowId: id,
+      taskQueue: taskQueueFor(context.flags.cluster),
+      args: [],
+      signal: pauseSignal,
+      signalArgs: [{ by, reason: flag(values, 'reason') }],
+      staticSummary: `KubeMedic safety governor ${id}`,
+    });
+    await report(context, client, id, (s) => s.paused !== undefined);
+  },
+};
+
+export const resume: Command = {
+  name: 'resume',
+  summary: 'resume remediation paused with `pause`',
+  usage: 'resume [--policy NS/NAME] [--by NAME]',
+  help: ['Lifts the pause: the next runs ask for permits as usual.', scopeHelp],
+  options: { ...policyOption, by: { type: 'string' } },
+  async run(context, _args, values) {
+    const client = await context.temporal();
+    const id = governorId(context, values);
+    try {
+      await client.workflow.getHandle(id).signal(resumeSignal, { by: actor(values) });
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      context.out.result({ governor: id, running: false, paused: false }, () =>
+        context.out.line(`${id} is not running, so nothing is paused`),
+      );
+      return;
+    }
+    await report(context, client, id, (s) => s.paused === undefined);
+  },
+};
+
+export const status: Command = {
+  name: 'status',
+  summary: 'whether remediation is paused, and what the governor holds',
+  usage: 'status [--policy NS/NAME]',
+  help: [
+    "The governor's state: paused (by whom, why), active runs, queued requests, grants in the last hour.",
+    scopeHelp,
+  ],
+  options: { ...policyOption },
+  async run(context, _args, values) {
+    const client = await context.temporal();
+    await report(context, client, governorId(context, values), () => true);
+  },
+};
+
+/** Prints the governor's status once it shows `settled` (a signal is applied by a workflow task). */
+async function report(
+  context: Context,
+  client: Client,
+  id: string,
+  settled: (status: GovernorStatus) => boolean,
+): Promise<void> {
+  const handle = client.workflow.getHandle(id);
+  const deadline = Date.now() + 30_000;
+  let current: GovernorStatus;
+  for (;;) {
+    try {
+      current = await within(
+        10_000,
+        handle.query(governorStatusQuery),
+        () => new Error('no answer within 10s'),
+      );
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        throw notFound(
+          `${id} is not running: it starts with the first run of the cluster, or with \`kubemedic pause\``,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw unreachable(
+          `no worker answered for ${id} on task queue ${taskQueueFor(context.flags.cluster)}: ` +
+            `is the KubeMedic worker for cluster ${context.flags.cluster} running? (${messageOf(error)})`,
+        );
+      }
+      await sleep(500);
+      continue;
+    }
+    if (settled(current) || Date.now() > deadline) break;
+    await sleep(250);
+  }
+  const paused = current.paused;
+  context.out.result(
+    { governor: id, running: true, ...current, paused: paused !== undefined, pausedBy: paused },
+    () =>
+      context.out.line(
+        fields([
+          ['Governor', id],
+          ['Paused', paused ? `yes, by ${paused.by}${paused.reason ? `: ${paused.reason}` : ''}` : 'no'],
+          ['Active runs', String(current.active.length)],
+          ['Queued', String(current.queued)],
+          ['Granted (1h)', String(current.grantedLastHour)],
+        ]),
+      ),
+  );
+}

@@ -1,0 +1,184 @@
+/**
+ * `kubemedic list`: remediation runs from Temporal visibility, filtered by the custom search
+ * attributes; `kubemedic list policies`: the policies in the cluster, from the API server.
+ */
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { group, policyKinds, version } from '../../api/index.ts';
+import { searchAttributes } from '../../workflows/search-attributes.ts';
+import { type Command, flag } from '../command.ts';
+import { type Context, kubeUnreachable } from '../context.ts';
+import { usageError } from '../errors.ts';
+import { isoTime, table } from '../output.ts';
+
+export const list: Command = {
+  name: 'list',
+  summary: 'list remediation runs (or `list policies`)',
+  usage: 'list [policies] [--policy NS/NAME] [--namespace NS] [--phase PHASE] [--running] [--limit N]',
+  help: [
+    'Runs of this cluster (--cluster), newest first, from Temporal visibility.',
+    '  --policy NS/NAME  only runs of this policy (a ClusterRemediationPolicy: NAME)',
+    '  --namespace, -n   only runs whose target is in this Kubernetes namespace',
+    '  --phase PHASE     only runs in this phase or with this outcome (AwaitingApproval, Succeeded, Skipped...)',
+    '  --running         only runs that have not ended (cooling down counts as running)',
+    '  --limit N         at most N runs (default 50)',
+    '`list policies` lists RemediationPolicies and ClusterRemediationPolicies with their last outcome.',
+  ],
+  options: {
+    policy: { type: 'string' },
+    namespace: { type: 'string', short: 'n' },
+    phase: { type: 'string' },
+    running: { type: 'boolean' },
+    limit: { type: 'string' },
+  },
+  async run(context, args, values) {
+    if (args[0] === 'policies') return listPolicies(context, flag(values, 'namespace'));
+    if (args.length > 0) throw usageError(`list takes no argument but \`policies\`, not ${args.join(' ')}`);
+    const limit = Number(flag(values, 'limit') ?? 50);
+    if (!Number.isInteger(limit) || limit < 1) throw usageError('--limit takes a positive whole number');
+    const client = await context.temporal();
+    const runs: RunRow[] = [];
+    for await (const info of client.workflow.list({ query: runsQuery(context.flags.cluster, values) })) {
+      runs.push(rowOf(info));
+      if (runs.length >= limit) break;
+    }
+    context.out.result(runs, () =>
+      context.out.line(
+        runs.length === 0
+          ? `no runs in cluster ${context.flags.cluster} match`
+          : table(
+              ['ID', 'PHASE', 'TARGET', 'POLICY', 'ACTION', 'STARTED', 'STATUS'],
+              runs.map((r) => [
+                r.workflowId,
+                r.phase ?? '',
+                [r.target.kind, [r.target.namespace, r.target.name].filter(Boolean).join('/')].join(' '),
+                r.policy ?? '',
+                r.action ?? '',
+                r.startTime,
+                r.status,
+              ]),
+            ),
+      ),
+    );
+  },
+};
+
+export interface RunRow {
+  workflowId: string;
+  runId: string;
+  phase?: string;
+  target: { kind?: string; namespace?: string; name?: string };
+  policy?: string;
+  action?: string;
+  cluster?: string;
+  startTime: string;
+  closeTime?: string;
+  status: string;
+}
+
+/** A visibility query; values are quoted, so a filter cannot change the query's shape. */
+export function runsQuery(cluster: string, values: Record<string, unknown>): string {
+  const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const clauses = [`WorkflowType = 'remediation'`, `${searchAttributes.cluster.name} = ${quote(cluster)}`];
+  const filters = [
+    [searchAttributes.policy.name, flag(values, 'policy')],
+    [searchAttributes.namespace.name, flag(values, 'namespace')],
+    [searchAttributes.phase.name, flag(values, 'phase')],
+  ] as const;
+  for (const [attribute, value] of filters) if (value) clauses.push(`${attribute} = ${quote(value)}`);
+  if (values.running === true) clauses.push(`ExecutionStatus = 'Running'`);
+  return clauses.join(' AND ');
+}
+
+function rowOf(info: WorkflowExecutionInfo): RunRow {
+  const get = (key: (typeof searchAttributes)[keyof typeof searchAttributes]) =>
+    info.typedSearchAttributes.get(key);
+  return {
+    workflowId: info.workflowId,
+    runId: info.runId,
+    phase: get(searchAttributes.phase),
+    target: {
+      kind: get(searchAttributes.targetKind),
+      namespace: get(searchAttributes.namespace),
+      name: get(searchAttributes.targetName),
+    },
+    policy: get(searchAttributes.policy),
+    action: get(searchAttributes.action),
+    cluster: get(searchAttributes.cluster),
+    startTime: isoTime(info.startTime),
+    closeTime: info.closeTime ? isoTime(info.closeTime) : undefined,
+    status: info.status.name,
+  };
+}
+
+interface PolicyRow {
+  kind: string;
+  namespace?: string;
+  name: string;
+  target: unknown;
+  actions: string[];
+  dryRun: boolean;
+  lastOutcome?: { outcome: string; reason: string; finishedAt: string; workflowId: string; target: string };
+}
+
+async function listPolicies(context: Context, namespace: string | undefined): Promise<void> {
+  const api = context.kubeconfig().makeApiClient(CustomObjectsApi);
+  type Listed = {
+    items: {
+      kind: string;
+      metadata: { namespace?: string; name: string };
+      spec?: { target?: unknown; actions?: { type: string }[]; dryRun?: boolean };
+      status?: { lastOutcome?: PolicyRow['lastOutcome'] };
+    }[];
+  };
+  let items: Listed['items'];
+  try {
+    const namespaced = (await (namespace
+      ? api.listNamespacedCustomObject({
+          group,
+          version,
+          plural: policyKinds.RemediationPolicy.plural,
+          namespace,
+        })
+      : api.listClusterCustomObject({
+          group,
+          version,
+          plural: policyKinds.RemediationPolicy.plural,
+        }))) as Listed;
+    const clusterWide = namespace
+      ? { items: [] }
+      : ((await api.listClusterCustomObject({
+          group,
+          version,
+          plural: policyKinds.ClusterRemediationPolicy.plural,
+        })) as Listed);
+    items = [...namespaced.items, ...clusterWide.items];
+  } catch (error) {
+    throw kubeUnreachable(context, error);
+  }
+  const rows: PolicyRow[] = items.map((item) => ({
+    kind: item.kind,
+    namespace: item.metadata.namespace,
+    name: item.metadata.name,
+    target: item.spec?.target,
+    actions: (item.spec?.actions ?? []).map((a) => a.type),
+    dryRun: item.spec?.dryRun === true,
+    lastOutcome: item.status?.lastOutcome,
+  }));
+  context.out.result(rows, () =>
+    context.out.line(
+      rows.length === 0
+        ? 'no policies'
+        : table(
+            ['POLICY', 'KIND', 'ACTIONS', 'LAST OUTCOME', 'LAST RUN'],
+            rows.map((r) => [
+              [r.namespace, r.name].filter(Boolean).join('/'),
+              r.kind,
+              r.actions.join(' → ') + (r.dryRun ? ' (dry run)' : ''),
+              r.lastOutcome?.outcome ?? '',
+              r.lastOutcome?.workflowId ?? '',
+            ]),
+          ),
+    ),
+  );
+}

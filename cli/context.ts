@@ -1,0 +1,93 @@
+/**
+ * What every command gets: the global flags, the output, and lazily made connections to
+ * Temporal and Kubernetes whose failures say how to fix them (exit code 5).
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { Client, Connection } from '@temporalio/client';
+import { clusterName } from '../policy-watcher/config.ts';
+import { temporalConnectionOptions, temporalNamespace } from '../policy-watcher/temporal-connection.ts';
+import { messageOf, unreachable } from './errors.ts';
+import type { Output } from './output.ts';
+
+export interface GlobalFlags {
+  json: boolean;
+  cluster: string;
+  address: string;
+  temporalNamespace: string;
+  kubeconfig?: string;
+}
+
+export interface Context {
+  flags: GlobalFlags;
+  out: Output;
+  temporal(): Promise<Client>;
+  kubeconfig(): KubeConfig;
+  close(): Promise<void>;
+}
+
+export const globalOptions = {
+  json: { type: 'boolean' },
+  cluster: { type: 'string' },
+  address: { type: 'string' },
+  'temporal-namespace': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function globalFlags(values: Record<string, unknown>, env = process.env): GlobalFlags {
+  const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  return {
+    json: values.json === true,
+    cluster: text('cluster') ?? clusterName(),
+    address: text('address') ?? temporalConnectionOptions(env).address,
+    temporalNamespace: text('temporal-namespace') ?? temporalNamespace(env),
+    kubeconfig: text('kubeconfig'),
+  };
+}
+
+export const temporalFix = (address: string) =>
+  `cannot reach Temporal at ${address}: start the local stack with \`npm run devstack -- up\`, ` +
+  'or point the CLI at your Temporal with --address or TEMPORAL_ADDRESS';
+
+export function createContext(flags: GlobalFlags, out: Output): Context {
+  let connection: Connection | undefined;
+  let client: Client | undefined;
+  let kubeconfig: KubeConfig | undefined;
+  return {
+    flags,
+    out,
+    async temporal() {
+      if (client) return client;
+      const options = temporalConnectionOptions({ ...process.env, TEMPORAL_ADDRESS: flags.address });
+      try {
+        connection = await Connection.connect({ ...options, connectTimeout: '5 seconds' });
+      } catch (error) {
+        throw unreachable(`${temporalFix(flags.address)} (${messageOf(error)})`);
+      }
+      client = new Client({ connection, namespace: flags.temporalNamespace });
+      return client;
+    },
+    kubeconfig() {
+      if (kubeconfig) return kubeconfig;
+      kubeconfig = new KubeConfig();
+      if (flags.kubeconfig) kubeconfig.loadFromFile(flags.kubeconfig);
+      else kubeconfig.loadFromDefault();
+      return kubeconfig;
+    },
+    async close() {
+      await connection?.close();
+    },
+  };
+}
+
+/** Turns "the API server is not there" into exit code 5 with the fix. */
+export function kubeUnreachable(context: Context, error: unknown): Error {
+  const cause = (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
+  const network = ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'];
+  if (typeof cause !== 'string' || !network.includes(cause)) return error as Error;
+  const server = context.kubeconfig().getCurrentCluster()?.server ?? 'the API server';
+  return unreachable(
+    `cannot reach Kubernetes at ${server} (${cause}): start the local stack with \`npm run devstack -- up\`, ` +
+      'or choose the cluster with --kubeconfig or KUBECONFIG',
+  );
+}

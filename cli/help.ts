@@ -1,0 +1,44 @@
+/** `kubemedic help` and `kubemedic <command> --help`. */
+import type { Command } from './command.ts';
+import { exitCodeHelp } from './errors.ts';
+
+const globalHelp = [
+  'Global flags:',
+  '  --json                      machine-readable output (a stable JSON shape per command)',
+  '  --cluster NAME              the KubeMedic cluster name (default $KUBEMEDIC_CLUSTER or "local")',
+  '  --address HOST:PORT         Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233;',
+  '                              TLS and API key from TEMPORAL_TLS_* / TEMPORAL_API_KEY)',
+  '  --temporal-namespace NAME   Temporal namespace (default $TEMPORAL_NAMESPACE or "default")',
+  '  --kubeconfig PATH           kubeconfig for `list policies` and `restore` (default $KUBECONFIG)',
+  '  --help, -h                  help for a command',
+];
+
+export function generalHelp(commands: Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'kubemedic: talk to KubeMedic remediation runs on Temporal.',
+    '',
+    'Usage: kubemedic <command> [arguments] [flags]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    `  ${'help'.padEnd(width)}  this help; \`kubemedic <command> --help\` for one command`,
+    '',
+    ...globalHelp,
+    '',
+    'Exit codes:',
+    ...exitCodeHelp.map(([code, meaning]) => `  ${code}  ${meaning}`),
+  ].join('\n');
+}
+
+export function commandHelp(command: Command): string {
+  return [
+    `Usage: kubemedic ${command.usage}`,
+    '',
+    command.summary,
+    '',
+    ...command.help,
+    '',
+    ...globalHelp,
+  ].join('\n');
+}

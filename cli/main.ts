@@ -1,0 +1,66 @@
+/**
+ * The `kubemedic` command: parses the command line (node:util parseArgs), runs one command, and
+ * exits with a code that means something (see errors.ts and `kubemedic help`).
+ */
+import { parseArgs } from 'node:util';
+import type { Command } from './command.ts';
+import { commands } from './commands/index.ts';
+import { type Context, createContext, globalFlags, globalOptions } from './context.ts';
+import { CliError, type ExitCode, exitCodes, messageOf, usageError } from './errors.ts';
+import { commandHelp, generalHelp } from './help.ts';
+import { createOutput } from './output.ts';
+
+export async function main(argv: string[]): Promise<ExitCode> {
+  // A first, lenient pass finds the command even after global flags with values (--cluster x list).
+  const name = parseArgs({ args: argv, options: globalOptions, strict: false, allowPositionals: true })
+    .positionals[0];
+  const json = argv.includes('--json');
+  const out = createOutput(json);
+  let context: Context | undefined;
+  try {
+    if (name === undefined || name === 'help') {
+      const topic = name === 'help' ? argv[argv.indexOf('help') + 1] : undefined;
+      const command = commands.find((c) => c.name === topic);
+      out.line(command ? commandHelp(command) : generalHelp(commands));
+      return name === undefined && !argv.includes('--help') && !argv.includes('-h')
+        ? exitCodes.usage
+        : exitCodes.ok;
+    }
+    const command = commands.find((c) => c.name === name);
+    if (!command) throw usageError(`unknown command ${name}: see \`kubemedic help\``);
+    const { values, positionals } = parse(command, argv);
+    if (values.help === true) {
+      out.line(commandHelp(command));
+      return exitCodes.ok;
+    }
+    context = createContext(globalFlags(values), out);
+    await command.run(context, positionals.slice(1), values);
+    return exitCodes.ok;
+  } catch (error) {
+    const code = error instanceof CliError ? error.code : exitCodes.error;
+    const message = messageOf(error);
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+    process.stderr.write(`kubemedic: ${message}\n`);
+    if (code === exitCodes.usage) process.stderr.write('Run `kubemedic help` for usage.\n');
+    return code;
+  } finally {
+    await context?.close();
+  }
+}
+
+function parse(command: Command, argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { ...globalOptions, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw usageError(`${messageOf(error)} (see \`kubemedic ${command.name} --help\`)`);
+  }
+}
+
+// Explicit exit: the Temporal connection and pending timers must not keep the process alive.
+process.exitCode = await main(process.argv.slice(2));
+process.exit();

@@ -1,0 +1,75 @@
+/**
+ * Finding one remediation run and reading its state. A run is named by its workflow ID (one
+ * per target and policy, reused by later runs); `--run-id` picks an earlier execution.
+ */
+import {
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import { statusQuery } from '../workflows/messages.ts';
+import type { remediation } from '../workflows/remediation.ts';
+import type { RemediationStatus } from '../workflows/types.ts';
+import { type Context } from './context.ts';
+import { messageOf, notFound, unreachable, usageError } from './errors.ts';
+import { within } from './within.ts';
+
+export interface Run {
+  handle: WorkflowHandle<typeof remediation>;
+  description: WorkflowExecutionDescription;
+  running: boolean;
+}
+
+export const runIdOption = { 'run-id': { type: 'string' } } as const;
+
+/** How long a command waits for a worker to answer a query or an update. */
+export const workerTimeoutMs = 30_000;
+
+export async function findRun(
+  context: Context,
+  workflowId: string | undefined,
+  runId?: string,
+): Promise<Run> {
+  if (!workflowId) throw usageError('name the run: its workflow ID, as `kubemedic list` shows it');
+  const client = await context.temporal();
+  const handle = client.workflow.getHandle<typeof remediation>(workflowId, runId);
+  try {
+    const description = await handle.describe();
+    return { handle, description, running: description.status.name === 'RUNNING' };
+  } catch (error) {
+    throw notFoundOr(
+      error,
+      `no run ${workflowId}${runId ? ` (run ${runId})` : ''} in Temporal namespace ` +
+        `${context.flags.temporalNamespace}: find runs with \`kubemedic list\``,
+    );
+  }
+}
+
+export function notFoundOr(error: unknown, message: string): Error {
+  return error instanceof WorkflowNotFoundError ? notFound(message) : (error as Error);
+}
+
+/** Waits at most `ms` for `work`; a worker that never answers becomes exit code 5 with the fix. */
+export function fromWorker<T>(run: Run, what: string, work: Promise<T>, ms = workerTimeoutMs): Promise<T> {
+  return within(ms, work, () =>
+    unreachable(
+      `no worker answered ${what} within ${ms / 1000}s on task queue ${run.description.taskQueue}: ` +
+        'is the KubeMedic worker for this cluster running?',
+    ),
+  );
+}
+
+/**
+ * The run's status: its result once it has ended (read from the history, no worker needed),
+ * else the `status` query answered by a worker.
+ */
+export async function readStatus(run: Run): Promise<RemediationStatus> {
+  if (run.running) return fromWorker(run, 'the status query', run.handle.query(statusQuery));
+  try {
+    return await run.handle.result();
+  } catch (error) {
+    throw new Error(`the run ended ${run.description.status.name} without a result: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+}
