@@ -1,10 +1,9 @@
 /**
- * Writes the CRDs of api/crd.ts as YAML into the Helm chart (`npm run generate`).
+ * Renders the CRDs of api/crd.ts as YAML for the Helm chart (written by `npm run generate`).
  * test/unit/crds.test.ts fails when the committed files differ from what this renders.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { customResourceDefinitions } from './crd.ts';
 
@@ -28,13 +27,3 @@ export function renderCrdFiles(): RenderedFile[] {
     content: header + stringify(crd, { lineWidth: 0, singleQuote: true }),
   }));
 }
-
-function main(): void {
-  mkdirSync(crdDirectory, { recursive: true });
-  for (const file of renderCrdFiles()) {
-    writeFileSync(file.path, file.content);
-    console.log(`wrote ${relative(repoRoot, file.path)}`);
-  }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -1,7 +1,8 @@
 /**
- * The CRD YAML in charts/kubemedic/crds is generated from api/policy.ts; this fails when the
- * committed files are not what `npm run generate` writes now, and checks that the generated
- * schemas are structural in the ways zod's JSON Schema output is not by itself.
+ * The CRD YAML in charts/kubemedic/crds, the chart's dashboard and docs/policy-reference.md are
+ * generated from api/; this fails when the committed files are not what `npm run generate` writes
+ * now, and checks that the generated schemas are structural in the ways zod's JSON Schema output
+ * is not by itself.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -10,18 +11,19 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { customResourceDefinitions, structuralSchema, type JSONSchemaProps } from '../../api/index.ts';
 import { crdDirectory, renderCrdFiles, repoRoot } from '../../api/generate-crds.ts';
+import { renderGeneratedFiles } from '../../api/generate.ts';
 
 const regenerate = 'run `npm run generate` and commit the result';
 
-describe('the committed CRDs', () => {
-  for (const file of renderCrdFiles()) {
-    it(`${basename(file.path)} is what api/policy.ts generates`, () => {
+describe('the committed generated files (CRDs, dashboard, policy reference)', () => {
+  for (const file of renderGeneratedFiles()) {
+    it(`${basename(file.path)} is what api/ generates`, () => {
       const where = relative(repoRoot, file.path);
       assert.ok(existsSync(file.path), `${where} is missing: ${regenerate}`);
       const committed = readFileSync(file.path, 'utf8');
       if (committed === file.content) return;
       assert.fail(
-        `${where} differs from api/policy.ts (${firstDifference(committed, file.content)}): ${regenerate}`,
+        `${where} differs from what api/ generates (${firstDifference(committed, file.content)}): ${regenerate}`,
       );
     });
   }

@@ -1,0 +1,31 @@
+/**
+ * `npm run generate`: writes every file derived from api/ — the chart's CRDs, its Grafana
+ * dashboard and the policy reference page. Tests fail when a committed copy is not current.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { renderDashboard } from './dashboard.ts';
+import { type RenderedFile, renderCrdFiles, repoRoot } from './generate-crds.ts';
+import { renderPolicyReference } from './policy-reference.ts';
+
+export const dashboardFile = join(repoRoot, 'charts', 'kubemedic', 'files', 'dashboard.json');
+export const policyReferenceFile = join(repoRoot, 'docs', 'policy-reference.md');
+
+export function renderGeneratedFiles(): RenderedFile[] {
+  return [
+    ...renderCrdFiles(),
+    { path: dashboardFile, content: `${JSON.stringify(renderDashboard(), null, 2)}\n` },
+    { path: policyReferenceFile, content: renderPolicyReference() },
+  ];
+}
+
+function main(): void {
+  for (const file of renderGeneratedFiles()) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    writeFileSync(file.path, file.content);
+    console.log(`wrote ${relative(repoRoot, file.path)}`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
