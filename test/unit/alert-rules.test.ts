@@ -43,9 +43,6 @@ describe('the alert rules', () => {
   });
 
   it('have a unit test for every alert', () => {
-    const rules = parse(readFileSync(rulesFile, 'utf8')).groups.flatMap((g: { rules: { alert: string }[] }) =>
-      g.rules.map((r) => r.alert),
-    );
     const tested = new Set(
       parse(readFileSync(testsFile, 'utf8')).tests.flatMap(
         (t: { alert_rule_test: { alertname: string }[] }) => t.alert_rule_test.map((a) => a.alertname),
