@@ -1,0 +1,238 @@
+/**
+ * The `kubemedic` CLI as a person or a script uses it: a child process against the real
+ * Temporal, API server and this file's worker, checked by its output and exit code.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RunEvent } from '../../cli/history.ts';
+import type { RunRow } from '../../cli/commands/list.ts';
+import { statusQuery } from '../../workflows/messages.ts';
+import { type CliResult, jsonOf, kubemedic } from '../support/cli.ts';
+import { createPolicy, deploymentUnavailable, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
+import { eventually, useTestNamespace } from '../support/stack.ts';
+import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
+
+const namespace = useTestNamespace('kmc');
+const medic = useKubeMedic();
+
+/** The CLI on this file's cluster. */
+const cli = (...args: string[]) => kubemedic([...args, '--cluster', medic.cluster]);
+
+const expectExit = (result: CliResult, code: number) =>
+  assert.equal(result.code, code, `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+
+/** A Deployment with 2 replicas and a policy that scales it to 3; verified once it is Available. */
+async function startRun(name: string, spec: Record<string, unknown> = {}) {
+  await createAvailableDeployment(namespace.name, name, 2);
+  const metadata = { name, namespace: namespace.name };
+  await createPolicy('RemediationPolicy', metadata, {
+    target: { kind: 'Deployment', name },
+    conditions: [deploymentUnavailable('unavailable', 1)],
+    actions: [{ type: 'Scale', scale: { replicas: 3 } }],
+    verification: { settle: '1s' },
+    cooldown: '1s',
+    ...spec,
+  });
+  return startRunNow(medic, metadata, { kind: 'Deployment', namespace: namespace.name, name });
+}
+
+type Handle = Awaited<ReturnType<typeof startRun>>;
+const inPhase = (handle: Handle, phase: string) =>
+  eventually(`phase ${phase}`, async () =>
+    (await handle.query(statusQuery)).phase === phase ? true : undefined,
+  );
+const replicasOf = async (name: string) => (await readDeployment(namespace.name, name)).spec?.replicas;
+const awaitingApproval = { approval: { required: true, timeout: '10m', onTimeout: 'Reject' } };
+
+describe('kubemedic CLI: reading runs', () => {
+  it(
+    'lists, shows, explains, prints the history of and restores a Succeeded run',
+    { timeout: 120_000 },
+    async () => {
+      // Given a run that scaled a Deployment from 2 to 3 and succeeded
+      const handle = await startRun('finished');
+      assert.equal((await handle.result()).outcome, 'Succeeded');
+      const id = handle.workflowId;
+      const policy = `${namespace.name}/finished`;
+
+      // When runs are listed by policy, then the table and the JSON both name it, Succeeded
+      const rows = await eventually('the run in the list', async () => {
+        const listed = jsonOf<RunRow[]>(await cli('list', '--policy', policy, '--json'));
+        return listed.find((r) => r.workflowId === id && r.phase === 'Succeeded') ? listed : undefined;
+      });
+      assert.deepEqual(rows[0]?.target, { kind: 'Deployment', namespace: namespace.name, name: 'finished' });
+      assert.equal(rows[0]?.action, 'Scale');
+      const table = await cli('list', '--policy', policy);
+      expectExit(table, 0);
+      assert.match(table.stdout, /^ID\s+PHASE\s+TARGET\s+POLICY\s+ACTION\s+STARTED\s+STATUS/);
+      assert.match(table.stdout, new RegExp(`${id}\\s+Succeeded\\s+Deployment ${namespace.name}/finished`));
+
+      // When it is shown, then phase, backup, what was executed and the outcome are there
+      const shown = await cli('show', id);
+      expectExit(shown, 0);
+      assert.match(shown.stdout, /Phase\s+Succeeded/);
+      assert.match(shown.stdout, /backup\s+Deployment .*\/spec\/replicas=2 \(sha256 [0-9a-f]{12}/);
+      assert.match(shown.stdout, /executed scaled Deployment .* from 2 to 3 replicas/);
+
+      // When it is explained, then the timeline tells the permit, backup hash, action, verification and cooldown
+      const explained = await cli('explain', id);
+      expectExit(explained, 0);
+      for (const line of [
+        /permit granted by governor\/.*\/cluster/,
+        /backed up Deployment .*: \/spec\/replicas=2 \(sha256 [0-9a-f]{64}\)/,
+        /execute\s+scaled Deployment .* \[\/spec\/replicas 2 → 3\]/,
+        /verify\s+healthy: /,
+        /cooldown\s+cooling down for 1s/,
+        /Outcome\s+Succeeded/,
+      ]) {
+        assert.match(explained.stdout, line);
+      }
+
+      // When its history is asked for as JSON, then it holds the backup as a decoded value
+      const history = jsonOf<{ events: RunEvent[] }>(await cli('history', id, '--json'));
+      const backup = history.events.find(
+        (e) => e.type === 'ActivityTaskCompleted' && e.name === 'backupTarget',
+      );
+      assert.deepEqual((backup?.data as { fields: unknown }).fields, { '/spec/replicas': 2 });
+
+      // When the backup is restored by hand, then the Deployment has 2 replicas again
+      const restored = await cli('restore', id);
+      expectExit(restored, 0);
+      assert.match(restored.stdout, /RolledBack: restored \/spec\/replicas/);
+      assert.equal(await replicasOf('finished'), 2);
+      // And a second restore finds nothing to do
+      const again = await cli('restore', id);
+      expectExit(again, 0);
+      assert.match(again.stdout, /NothingToRestore/);
+    },
+  );
+
+  it(
+    'says a run does not exist (3), a usage error (2) and an unreachable Temporal (5)',
+    { timeout: 60_000 },
+    async () => {
+      const missing = await cli('show', `remediation/${medic.cluster}/nowhere/Deployment/none/none`);
+      expectExit(missing, 3);
+      assert.match(missing.stderr, /no run .* find runs with `kubemedic list`/);
+
+      expectExit(await cli('show'), 2);
+      const unknownFlag = await cli('list', '--nonsense');
+      expectExit(unknownFlag, 2);
+      assert.match(unknownFlag.stderr, /kubemedic list --help/);
+      expectExit(await cli('frobnicate'), 2);
+
+      const unreachable = await cli('list', '--address', '127.0.0.1:1');
+      expectExit(unreachable, 5);
+      assert.match(
+        unreachable.stderr,
+        /cannot reach Temporal at 127\.0\.0\.1:1: start the local stack with `npm run devstack -- up`/,
+      );
+      // And --json failures keep a stable shape
+      assert.deepEqual(jsonOf(await cli('list', '--address', '127.0.0.1:1', '--json')), {
+        error: { code: 5, message: unreachable.stderr.replace(/^kubemedic: /, '').trim() },
+      });
+    },
+  );
+});
+
+describe('kubemedic CLI: deciding and cancelling', () => {
+  it('approves by update, and refuses a second approval with exit code 4', { timeout: 120_000 }, async () => {
+    // Given a run awaiting approval
+    const handle = await startRun('approve-me', awaitingApproval);
+    await inPhase(handle, 'AwaitingApproval');
+    // When alice approves with the CLI
+    const approved = await cli('approve', handle.workflowId, '--by', 'alice', '--reason', 'looks right');
+    expectExit(approved, 0);
+    assert.match(approved.stdout, /approved by alice \(looks right\)/);
+    // Then a second approval is refused, exit 4
+    const twice = await cli('approve', handle.workflowId, '--by', 'bob');
+    expectExit(twice, 4);
+    assert.match(twice.stderr, /not awaiting approval/);
+    // And the run acts and succeeds
+    const result = await handle.result();
+    assert.equal(result.outcome, 'Succeeded', result.reason);
+    assert.deepEqual(result.approval, {
+      decision: 'approved',
+      by: 'alice',
+      reason: 'looks right',
+      via: 'update',
+    });
+    assert.equal(await replicasOf('approve-me'), 3);
+  });
+
+  it('rejects by update: nothing changes', { timeout: 120_000 }, async () => {
+    const handle = await startRun('reject-me', awaitingApproval);
+    await inPhase(handle, 'AwaitingApproval');
+    const rejected = await cli('reject', handle.workflowId, '--by', 'carol', '--reason', 'not now', '--json');
+    expectExit(rejected, 0);
+    assert.deepEqual(jsonOf(rejected), {
+      decision: 'rejected',
+      by: 'carol',
+      reason: 'not now',
+      via: 'update',
+    });
+    const result = await handle.result();
+    assert.equal(result.outcome, 'Rejected');
+    assert.match(result.reason, /rejected by carol: not now/);
+    assert.equal(await replicasOf('reject-me'), 2);
+  });
+
+  it('cancels a run in the middle: it rolls back, and explain tells it', { timeout: 120_000 }, async () => {
+    // Given a run that has scaled and waits to verify
+    const handle = await startRun('cancel-me', { verification: { settle: '10m' } });
+    await inPhase(handle, 'Verifying');
+    assert.equal(await replicasOf('cancel-me'), 3);
+    // When it is cancelled with the CLI, waiting for the outcome
+    const cancelled = await cli(
+      'cancel',
+      handle.workflowId,
+      '--by',
+      'dave',
+      '--reason',
+      'wrong target',
+      '--wait',
+    );
+    // Then it says it rolled back, and the Deployment is as it was
+    expectExit(cancelled, 0);
+    assert.match(cancelled.stdout, /Cancelled: cancelled by dave \(wrong target\); rollback: RolledBack/);
+    assert.equal(await replicasOf('cancel-me'), 2);
+    const explained = await cli('explain', handle.workflowId);
+    assert.match(explained.stdout, /cancel requested by dave \(wrong target\)/);
+    assert.match(explained.stdout, /rollback\s+RolledBack: restored \/spec\/replicas/);
+    // And a finished run cannot be cancelled again
+    await handle.result();
+    expectExit(await cli('cancel', handle.workflowId), 4);
+  });
+});
+
+describe('kubemedic CLI: pause and resume', () => {
+  it(
+    'pauses the cluster: a new run is Skipped as paused, explained; resume lifts it',
+    { timeout: 120_000 },
+    async () => {
+      // Given the cluster paused with the CLI
+      const paused = await cli('pause', '--by', 'oncall', '--reason', 'incident 42');
+      expectExit(paused, 0);
+      assert.match(paused.stdout, /Paused\s+yes, by oncall: incident 42/);
+
+      // When a run starts, then it is Skipped with the pause's reason and changes nothing
+      const handle = await startRun('while-paused');
+      const result = await handle.result();
+      assert.equal(result.outcome, 'Skipped');
+      assert.equal(result.reason, 'paused: paused by oncall: incident 42');
+      assert.equal(await replicasOf('while-paused'), 2);
+      // And explain names the refusal
+      const explained = await cli('explain', handle.workflowId);
+      assert.match(
+        explained.stdout,
+        /permit REFUSED by governor\/.*\/cluster: paused: paused by oncall: incident 42/,
+      );
+      assert.match(explained.stdout, /Outcome\s+Skipped/);
+
+      // When the cluster is resumed, then status says it is not paused
+      expectExit(await cli('resume', '--by', 'oncall'), 0);
+      const status = jsonOf<{ paused: boolean }>(await cli('status', '--json'));
+      assert.equal(status.paused, false);
+    },
+  );
+});
