@@ -24,7 +24,11 @@ import { ensureStack, kubeconfig, useTestNamespace } from '../support/stack.ts';
 const everythingOn = {
   metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } },
   grafanaDashboard: { enabled: true },
-  temporal: { tls: { enabled: true, secretName: 'temporal-client' }, apiKey: { secretName: 'temporal-key' } },
+  temporal: {
+    tls: { enabled: true, secretName: 'temporal-client' },
+    apiKey: { secretName: 'temporal-key' },
+    webUiUrl: 'https://temporal-ui.example',
+  },
   limits: { maxConcurrent: 5, maxPerHour: 10, maxConcurrentPerNamespace: 2 },
   requireServiceAccount: true,
   protectedNamespaces: ['payments'],
@@ -156,6 +160,8 @@ describe('the Helm chart', () => {
       ['5', '10', '2'],
     );
     assert.equal(worker.KUBEMEDIC_PROTECTED_NAMESPACES, 'payments,ops');
+    assert.equal(worker.KUBEMEDIC_NAMESPACE, 'ops');
+    assert.equal(worker.KUBEMEDIC_WEB_UI_URL, 'https://temporal-ui.example');
     assert.equal(envOf(deployment(objects, 'watcher')).KUBEMEDIC_POLICY_SELECTOR, 'team=shop');
   });
 
@@ -240,7 +246,9 @@ describe('the Helm chart', () => {
             { verb: 'delete', group: 'apps', resource: 'deployments', namespace: 'a' },
             false,
           ],
-          [worker, 'worker', { verb: 'get', resource: 'secrets', namespace: 'a' }, false],
+          [worker, 'worker', { verb: 'get', resource: 'secrets', namespace: 'a' }, true],
+          [worker, 'worker', { verb: 'list', resource: 'secrets', namespace: 'a' }, false],
+          [worker, 'worker', { verb: 'watch', resource: 'secrets' }, false],
           [
             worker,
             'worker',
@@ -261,6 +269,7 @@ describe('the Helm chart', () => {
             false,
           ],
           [watcher, 'watcher', { verb: 'delete', resource: 'pods', namespace: 'a' }, false],
+          [watcher, 'watcher', { verb: 'get', resource: 'secrets', namespace: 'a' }, false],
         ];
         for (const [config, who, attributes, allowed] of expectations) {
           const review = await config.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
@@ -279,12 +288,15 @@ describe('the Helm chart', () => {
       .flatMap(rulesOf);
     assert.ok(rules.length > 0);
     for (const rule of rules) {
-      // Then no rule names '*' anywhere, nor non-resource URLs, nor secrets
+      // Then no rule names '*' anywhere, nor non-resource URLs
       for (const list of [rule.apiGroups, rule.resources, rule.verbs, rule.resourceNames ?? []]) {
         assert.ok(!list?.some((entry) => entry.includes('*')), `wildcard in ${JSON.stringify(rule)}`);
       }
       assert.equal(rule.nonResourceURLs, undefined);
-      assert.ok(!rule.resources?.includes('secrets'), `secrets in ${JSON.stringify(rule)}`);
+      // And Secrets can only be read one by one, by name (notification signing keys)
+      if (rule.resources?.includes('secrets')) {
+        assert.deepEqual(rule, { apiGroups: [''], resources: ['secrets'], verbs: ['get'] });
+      }
       // And impersonate appears only alone, on core serviceaccounts
       if (rule.verbs.includes('impersonate')) {
         assert.deepEqual(rule, { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] });
