@@ -4,16 +4,23 @@
  * The runtime's exporter listens on 127.0.0.1:KUBEMEDIC_SDK_METRICS_PORT (9466) only; /metrics on
  * KUBEMEDIC_METRICS_PORT (9464) appends what it serves, so one scrape gets everything.
  */
-import { Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { Server } from 'node:http';
 import { collectDefaultMetrics, Gauge } from 'prom-client';
 import { metricsRegistry } from '../activities/index.ts';
+import { logLevel } from '../policy-watcher/config.ts';
 import { scrapeLocal, serveMetrics } from './metrics-server.ts';
 
-/** Installs the Temporal runtime with its Prometheus exporter; returns the exporter's URL. */
+/**
+ * Installs the Temporal runtime with its Prometheus exporter, logging from KUBEMEDIC_LOG_LEVEL
+ * up; returns the exporter's URL.
+ */
 export function installRuntimeWithMetrics(): string {
   const bindAddress = `127.0.0.1:${Number(process.env.KUBEMEDIC_SDK_METRICS_PORT ?? 9466)}`;
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+  Runtime.install({
+    logger: new DefaultLogger(logLevel()),
+    telemetryOptions: { metrics: { prometheus: { bindAddress } } },
+  });
   return `http://${bindAddress}/metrics`;
 }
 
