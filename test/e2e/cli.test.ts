@@ -108,6 +108,26 @@ describe('kubemedic CLI: reading runs', () => {
   );
 
   it(
+    'explains a RolledBack run: verification failed, the rollback restored the field',
+    { timeout: 120_000 },
+    async () => {
+      // Given a run whose verification fails (the condition holds whatever happens)
+      const handle = await startRun('stays-sick', { conditions: [deploymentUnavailable('always', 0)] });
+      assert.equal((await handle.result()).outcome, 'RolledBack');
+      // When it is explained, then the failed verification and the rollback are named
+      const explained = await cli('explain', handle.workflowId);
+      expectExit(explained, 0);
+      assert.match(explained.stdout, /verify\s+NOT healthy: conditions still hold/);
+      assert.match(explained.stdout, /rollback\s+RolledBack: restored \/spec\/replicas/);
+      assert.match(explained.stdout, /Outcome\s+RolledBack/);
+      // And a restore by hand has nothing left to do
+      const restored = await cli('restore', handle.workflowId);
+      expectExit(restored, 0);
+      assert.match(restored.stdout, /NothingToRestore/);
+    },
+  );
+
+  it(
     'says a run does not exist (3), a usage error (2) and an unreachable Temporal (5)',
     { timeout: 60_000 },
     async () => {
@@ -158,6 +178,11 @@ describe('kubemedic CLI: deciding and cancelling', () => {
       via: 'update',
     });
     assert.equal(await replicasOf('approve-me'), 3);
+    // And explain tells who approved, how and why
+    assert.match(
+      (await cli('explain', handle.workflowId)).stdout,
+      /approval\s+approved by alice via update: looks right/,
+    );
   });
 
   it('rejects by update: nothing changes', { timeout: 120_000 }, async () => {
