@@ -1,0 +1,301 @@
+/**
+ * Notifications, NeedsAttention and the Events of each phase, on the real stack: a webhook
+ * receiver in this process plays the team's endpoint; runs are started as the watcher starts
+ * them, so each scenario controls its own timing.
+ */
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
+import type { RemediationNotification } from '../../activities/notify-payload.ts';
+import { signatureHeader, timestampHeader, verifySignature } from '../../activities/notify-signature.ts';
+import { approveUpdate, statusQuery } from '../../workflows/messages.ts';
+import {
+  createPolicy,
+  deploymentUnavailable,
+  readPolicy,
+  startRunNow,
+  useKubeMedic,
+} from '../support/kubemedic.ts';
+import { saveHistory } from '../support/histories.ts';
+import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
+import { useWebhookReceiver } from '../support/webhook-receiver.ts';
+
+const namespace = useTestNamespace('kmn');
+const medic = useKubeMedic();
+const receiver = useWebhookReceiver();
+const signingKey = 'team-shared-secret';
+
+/**
+ * The trigger holds only while the Deployment is unavailable (never, here: runs are started by
+ * the test); `alwaysHolds` as a verification condition never lets verification pass.
+ */
+const unavailable = deploymentUnavailable('unavailable', 1);
+const alwaysHolds = deploymentUnavailable('always', 0);
+
+/** A Deployment with 2 replicas and a policy that scales it to 3, notifying `sinks`. */
+async function givenPolicy(name: string, spec: Record<string, unknown>) {
+  await createAvailableDeployment(namespace.name, name, 2);
+  const metadata = { name, namespace: namespace.name };
+  await createPolicy('RemediationPolicy', metadata, {
+    target: { kind: 'Deployment', name },
+    conditions: [unavailable],
+    actions: [{ type: 'Scale', scale: { replicas: 3 } }],
+    verification: { settle: '1s' },
+    cooldown: '1s',
+    ...spec,
+  });
+  return {
+    metadata,
+    target: { kind: 'Deployment' as const, namespace: namespace.name, name },
+    start: () => startRunNow(medic, metadata, { kind: 'Deployment', namespace: namespace.name, name }),
+  };
+}
+
+const webhook = (path: string, extra: Record<string, unknown> = {}) => ({
+  type: 'Webhook',
+  url: receiver.url(path),
+  ...extra,
+});
+
+/** The delivered (200) notifications a path received, parsed. */
+const delivered = (path: string) =>
+  receiver.requests
+    .filter((r) => r.path === path && r.status === 200)
+    .map((r) => ({ ...r, body: JSON.parse(r.raw) as RemediationNotification }));
+
+const deliveredEvent = (path: string, event: string) =>
+  eventually(`a ${event} notification at ${path}`, async () =>
+    delivered(path).find((r) => r.body.event === event),
+  );
+
+/** Reasons of the Events about one object, with how many Events carry each. */
+async function eventReasons(kind: string, name: string): Promise<Record<string, number>> {
+  const { items } = await kubeconfig()
+    .makeApiClient(CoreV1Api)
+    .listNamespacedEvent({
+      namespace: namespace.name,
+      fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`,
+    });
+  const counts: Record<string, number> = {};
+  for (const event of items.filter((e) => e.source?.component === 'kubemedic')) {
+    counts[event.reason!] = (counts[event.reason!] ?? 0) + (event.count ?? 1);
+  }
+  return counts;
+}
+
+/** Every phase once, on the policy and on the target (phase Events go out beside the run). */
+async function assertPhaseEvents(policy: string, target: string, expected: Record<string, number>) {
+  for (const kind of ['RemediationPolicy', 'Deployment']) {
+    const name = kind === 'Deployment' ? target : policy;
+    await eventually(`the Events of ${kind} ${name}`, async () => {
+      const reasons = await eventReasons(kind, name);
+      return isDeepStrictEqual(reasons, expected) ? true : undefined;
+    }).catch(async (error: unknown) => {
+      assert.deepEqual(await eventReasons(kind, name), expected, String(error));
+    });
+  }
+}
+
+describe('notifications', () => {
+  it(
+    'sends a signed AwaitingApproval with the exact approve command, then Succeeded, to Webhook and Slack sinks',
+    { timeout: 120_000 },
+    async () => {
+      // Given a Secret with the signing key and a policy needing approval, with a Webhook sink
+      // that signs and a Slack sink that hears only AwaitingApproval
+      await kubeconfig()
+        .makeApiClient(CoreV1Api)
+        .createNamespacedSecret({
+          namespace: namespace.name,
+          body: { metadata: { name: 'hooks' }, stringData: { hmac: signingKey } },
+        });
+      const policy = await givenPolicy('approve-me', {
+        approval: { required: true, timeout: '10m' },
+        notifications: [
+          webhook('/team', { secretRef: { name: 'hooks', key: 'hmac' } }),
+          { type: 'Slack', url: receiver.url('/slack'), events: ['AwaitingApproval'] },
+        ],
+      });
+      // When a run awaits approval
+      const handle = await policy.start();
+      const awaiting = await deliveredEvent('/team', 'AwaitingApproval');
+      // Then the payload names the run and carries the exact approve command
+      const command = `kubemedic approve ${handle.workflowId} --cluster ${medic.cluster}`;
+      assert.equal(awaiting.body.approveCommand, command);
+      assert.equal(awaiting.body.apiVersion, 'kubemedic.io/v1');
+      assert.equal(awaiting.body.kind, 'RemediationNotification');
+      assert.equal(awaiting.body.workflowId, handle.workflowId);
+      assert.equal(awaiting.body.cluster, medic.cluster);
+      assert.deepEqual(awaiting.body.target, policy.target);
+      assert.equal(awaiting.body.phase, 'AwaitingApproval');
+      // And its HMAC over timestamp and raw body is valid with the Secret's key (and not with another)
+      const timestamp = String(awaiting.headers[timestampHeader.toLowerCase()]);
+      const signature = String(awaiting.headers[signatureHeader.toLowerCase()]);
+      assert.ok(Math.abs(Number(timestamp) - Date.now() / 1000) < 600, `timestamp ${timestamp} is recent`);
+      assert.equal(verifySignature(signingKey, timestamp, awaiting.raw, signature), true);
+      assert.equal(verifySignature('another key', timestamp, awaiting.raw, signature), false);
+      // And the Slack sink got a Slack message with the same command, unsigned
+      const slack = await eventually('the Slack message', async () =>
+        receiver.requests.find((r) => r.path === '/slack'),
+      );
+      const message = JSON.parse(slack.raw) as { text: string; blocks: unknown[] };
+      assert.match(message.text, /awaits approval: Deployment .*approve-me/);
+      assert.ok(JSON.stringify(message.blocks).includes(command));
+      assert.equal(slack.headers[signatureHeader.toLowerCase()], undefined);
+
+      // When the run is approved, then it succeeds and the Webhook sink hears Succeeded (Slack does not)
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+      const result = await handle.result();
+      assert.equal(result.outcome, 'Succeeded', result.reason);
+      const succeeded = await deliveredEvent('/team', 'Succeeded');
+      assert.equal(succeeded.body.outcome, 'Succeeded');
+      assert.equal(succeeded.body.reason, result.reason);
+      assert.equal(succeeded.body.approveCommand, undefined);
+      assert.equal(
+        verifySignature(
+          signingKey,
+          String(succeeded.headers[timestampHeader.toLowerCase()]),
+          succeeded.raw,
+          String(succeeded.headers[signatureHeader.toLowerCase()]),
+        ),
+        true,
+      );
+      assert.equal(receiver.requests.filter((r) => r.path === '/slack').length, 1);
+      // And each phase left one Event on the policy and one on the target
+      await assertPhaseEvents('approve-me', 'approve-me', {
+        AwaitingApproval: 1,
+        BackingUp: 1,
+        Executing: 1,
+        Verifying: 1,
+        RemediationSucceeded: 1,
+      });
+      await saveHistory(medic.client, handle.workflowId, 'notified-approved-succeeded');
+    },
+  );
+
+  it(
+    'retries a sink that answers 500 for a while, and the run rolls back all the same',
+    { timeout: 120_000 },
+    async () => {
+      // Given a policy whose verification always fails, and a sink that fails its first 2 requests
+      receiver.failNext('/flaky', 2);
+      const policy = await givenPolicy('roll-me-back', {
+        verification: { settle: '1s', conditions: [alwaysHolds] },
+        notifications: [webhook('/flaky')],
+      });
+      // When it runs
+      const handle = await policy.start();
+      const result = await handle.result();
+      // Then it is rolled back, and the RolledBack notification arrived on the third attempt
+      assert.equal(result.outcome, 'RolledBack', result.reason);
+      const rolledBack = await deliveredEvent('/flaky', 'RolledBack');
+      assert.equal(rolledBack.body.outcome, 'RolledBack');
+      assert.equal(rolledBack.body.reason, result.reason);
+      const attempts = receiver.requests.filter((r) => r.path === '/flaky');
+      assert.deepEqual(
+        attempts.map((r) => [r.status, (JSON.parse(r.raw) as RemediationNotification).event]),
+        [
+          [500, 'RolledBack'],
+          [500, 'RolledBack'],
+          [200, 'RolledBack'],
+        ],
+      );
+      assert.equal((await readDeployment(namespace.name, 'roll-me-back')).spec?.replicas, 2);
+      // And each phase left one Event, the rollback included
+      await assertPhaseEvents('roll-me-back', 'roll-me-back', {
+        BackingUp: 1,
+        Executing: 1,
+        Verifying: 1,
+        RollingBack: 1,
+        RemediationRolledBack: 1,
+      });
+      await saveHistory(medic.client, handle.workflowId, 'notified-rolled-back-after-retries');
+    },
+  );
+
+  it(
+    'sends Skipped, and a sink that is down for good does not fail the run',
+    { timeout: 120_000 },
+    async () => {
+      // Given a policy with a sink nobody listens on (a closed port) and one that works
+      const policy = await givenPolicy('gone-soon', {
+        notifications: [{ type: 'Webhook', url: 'http://127.0.0.1:1/nobody' }, webhook('/skips')],
+      });
+      // When its target is deleted and a run starts
+      await kubeconfig()
+        .makeApiClient(AppsV1Api)
+        .deleteNamespacedDeployment({ name: 'gone-soon', namespace: namespace.name });
+      await eventually('the Deployment gone', async () =>
+        readDeployment(namespace.name, 'gone-soon').then(
+          () => undefined,
+          () => true,
+        ),
+      );
+      const result = await (await policy.start()).result();
+      // Then the run ends Skipped with its reason, the working sink heard of it, and the dead one changed nothing
+      assert.equal(result.outcome, 'Skipped');
+      assert.match(result.reason, /^TargetGone: /);
+      const skipped = await deliveredEvent('/skips', 'Skipped');
+      assert.equal(skipped.body.reason, result.reason);
+    },
+  );
+});
+
+describe('NeedsAttention', () => {
+  it(
+    'hands the target to a person after its attempts: one notification, an Event, the policy status, nothing touched',
+    { timeout: 150_000 },
+    async () => {
+      // Given a policy allowing one attempt per target per 40 seconds, and a first run that acted
+      const policy = await givenPolicy('attention', {
+        limits: { maxAttemptsPerTarget: 1, attemptsWindow: '40s' },
+        notifications: [webhook('/attention')],
+      });
+      const first = await (await policy.start()).result();
+      assert.equal(first.outcome, 'Succeeded', first.reason);
+      const before = await readDeployment(namespace.name, 'attention');
+
+      // When the target fires again within the window
+      const handle = await policy.start();
+      // Then the run ends NeedsAttention, with the reason and until when
+      const status = await eventually('the NeedsAttention outcome', async () => {
+        const s = await handle.query(statusQuery);
+        return s.outcome ? s : undefined;
+      });
+      assert.equal(status.outcome, 'NeedsAttention');
+      assert.match(
+        status.reason ?? '',
+        /^needs-attention: 1 attempts on this target within the window; the limit is 1: a person should look; no automatic action on this target until \d{4}-/,
+      );
+      // And people are told, and the policy and the target say so
+      const notified = await deliveredEvent('/attention', 'NeedsAttention');
+      assert.equal(notified.body.outcome, 'NeedsAttention');
+      await eventually('the NeedsAttention Events', async () =>
+        (await eventReasons('Deployment', 'attention')).RemediationNeedsAttention === 1 &&
+        (await eventReasons('RemediationPolicy', 'attention')).RemediationNeedsAttention === 1
+          ? true
+          : undefined,
+      );
+      const stored = await readPolicy('RemediationPolicy', policy.metadata);
+      assert.equal((stored.status?.lastOutcome as { outcome: string }).outcome, 'NeedsAttention');
+
+      // And while the window lasts a new trigger joins the same held run: no new run, no second notification
+      const heldRun = (await handle.describe()).runId;
+      await policy.start();
+      assert.equal((await handle.describe()).runId, heldRun);
+      assert.equal((await handle.query(statusQuery)).phase, 'NeedsAttention');
+
+      // And the run ends once the window has passed, having touched nothing
+      const result = await handle.result();
+      assert.equal(result.outcome, 'NeedsAttention');
+      assert.deepEqual(result.steps, []);
+      const after = await readDeployment(namespace.name, 'attention');
+      assert.equal(after.metadata?.generation, before.metadata?.generation);
+      assert.equal(after.spec?.replicas, 3);
+      assert.equal(delivered('/attention').filter((r) => r.body.event === 'NeedsAttention').length, 1);
+      await saveHistory(medic.client, handle.workflowId, 'needs-attention');
+    },
+  );
+});

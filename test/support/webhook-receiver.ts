@@ -1,0 +1,54 @@
+/**
+ * A real HTTP server in the test process that receives notifications, as a team's webhook
+ * endpoint would: it keeps every request (raw body and headers) and can answer 500 for a
+ * number of requests first, to play a sink that is down for a while.
+ */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
+
+export interface ReceivedRequest {
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** Exactly the bytes received, as a signature covers them. */
+  raw: string;
+  /** What the receiver answered. */
+  status: number;
+}
+
+export interface WebhookReceiver {
+  /** http://127.0.0.1:<port>, known once the test file's hooks have run. */
+  url(path: string): string;
+  /** Every request so far, in arrival order. */
+  requests: ReceivedRequest[];
+  /** The next `count` requests to `path` are answered 500. */
+  failNext(path: string, count: number): void;
+}
+
+export function useWebhookReceiver(): WebhookReceiver {
+  const requests: ReceivedRequest[] = [];
+  const failures = new Map<string, number>();
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const path = request.url ?? '/';
+      const failing = failures.get(path) ?? 0;
+      if (failing > 0) failures.set(path, failing - 1);
+      const status = failing > 0 ? 500 : 200;
+      requests.push({ path, headers: request.headers, raw: Buffer.concat(chunks).toString('utf8'), status });
+      response.writeHead(status).end();
+    });
+  });
+  let base = '';
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => server.close());
+  return {
+    url: (path) => `${base}${path}`,
+    requests,
+    failNext: (path, count) => void failures.set(path, count),
+  };
+}

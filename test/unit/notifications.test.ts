@@ -1,0 +1,113 @@
+/**
+ * The notification payloads and their signature, as docs/notifications.md documents them.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  type NotificationContext,
+  renderFor,
+  slackPayload,
+  webhookPayload,
+  webUiRunUrl,
+} from '../../activities/notify-payload.ts';
+import { sign, verifySignature } from '../../activities/notify-signature.ts';
+
+const awaiting: NotificationContext = {
+  event: 'AwaitingApproval',
+  cluster: 'prod-eu',
+  policy: { kind: 'RemediationPolicy', namespace: 'shop', name: 'cpu', uid: 'u-1', generation: 3 },
+  target: { kind: 'Deployment', namespace: 'shop', name: 'web' },
+  action: 'Scale',
+  phase: 'AwaitingApproval',
+  reason: 'Scale on Deployment shop/web awaits approval within 1h; onTimeout is Reject',
+  time: '2026-11-26T03:00:00.000Z',
+  workflowId: 'remediation/prod-eu/shop/Deployment/web/cpu',
+  runId: 'r-1',
+};
+
+describe('the webhook payload', () => {
+  it('carries the exact approve command while a run awaits approval', () => {
+    // Given a run awaiting approval, when its payload is built, then it is exactly this
+    assert.deepEqual(webhookPayload(awaiting), {
+      apiVersion: 'kubemedic.io/v1',
+      kind: 'RemediationNotification',
+      id: 'remediation/prod-eu/shop/Deployment/web/cpu/r-1/AwaitingApproval',
+      event: 'AwaitingApproval',
+      workflowId: 'remediation/prod-eu/shop/Deployment/web/cpu',
+      runId: 'r-1',
+      cluster: 'prod-eu',
+      policy: { kind: 'RemediationPolicy', namespace: 'shop', name: 'cpu' },
+      target: { kind: 'Deployment', namespace: 'shop', name: 'web' },
+      action: 'Scale',
+      phase: 'AwaitingApproval',
+      outcome: undefined,
+      reason: 'Scale on Deployment shop/web awaits approval within 1h; onTimeout is Reject',
+      approveCommand: 'kubemedic approve remediation/prod-eu/shop/Deployment/web/cpu --cluster prod-eu',
+      webUiUrl: undefined,
+      time: '2026-11-26T03:00:00.000Z',
+    });
+  });
+
+  it('has no approve command once the run has ended, and names the outcome', () => {
+    const payload = webhookPayload({
+      ...awaiting,
+      event: 'RolledBack',
+      phase: 'RolledBack',
+      outcome: 'RolledBack',
+    });
+    assert.equal(payload.approveCommand, undefined);
+    assert.equal(payload.outcome, 'RolledBack');
+    assert.equal(payload.id, 'remediation/prod-eu/shop/Deployment/web/cpu/r-1/RolledBack');
+    // And what is sent leaves the absent fields out
+    assert.doesNotMatch(
+      renderFor({ type: 'Webhook' }, { ...awaiting, event: 'Succeeded' }),
+      /approveCommand/,
+    );
+  });
+});
+
+describe('the Slack payload', () => {
+  it('says what happened in text and blocks, with the approve command and the Web UI link', () => {
+    const webUiUrl = webUiRunUrl('http://ui.example:8233/', 'default', awaiting.workflowId, 'r-1');
+    assert.equal(
+      webUiUrl,
+      'http://ui.example:8233/namespaces/default/workflows/remediation%2Fprod-eu%2Fshop%2FDeployment%2Fweb%2Fcpu/r-1/history',
+    );
+    const slack = slackPayload({ ...awaiting, webUiUrl });
+    assert.equal(
+      slack.text,
+      'KubeMedic :raised_hand: awaits approval: Deployment shop/web (policy shop/cpu, cluster prod-eu): ' +
+        'Scale on Deployment shop/web awaits approval within 1h; onTimeout is Reject',
+    );
+    const blocks = JSON.stringify(slack.blocks);
+    assert.match(
+      blocks,
+      /kubemedic approve remediation\/prod-eu\/shop\/Deployment\/web\/cpu --cluster prod-eu/,
+    );
+    assert.ok(blocks.includes(`<${webUiUrl}|Open the run in the Temporal Web UI>`));
+    // And a Slack sink is sent this shape, not the webhook one
+    assert.deepEqual(Object.keys(JSON.parse(renderFor({ type: 'Slack' }, awaiting)) as object), [
+      'text',
+      'blocks',
+    ]);
+  });
+});
+
+describe('the signature', () => {
+  it('is the hex HMAC-SHA256 of "<timestamp>.<body>", as openssl computes it', () => {
+    // printf '1700000000.{"a":1}' | openssl dgst -sha256 -hmac k3y
+    assert.equal(
+      sign('k3y', '1700000000', '{"a":1}'),
+      'sha256=fd5a70e965043f7df6309c2c3b5ff5a8ffa99b1f5175e9a311459e73c4634d4a',
+    );
+  });
+
+  it('verifies only the body and timestamp it was made for, with the right key', () => {
+    const signature = sign('k3y', '1700000000', '{"a":1}');
+    assert.equal(verifySignature('k3y', '1700000000', '{"a":1}', signature), true);
+    assert.equal(verifySignature('k3y', '1700000000', '{"a":2}', signature), false);
+    assert.equal(verifySignature('k3y', '1700000001', '{"a":1}', signature), false);
+    assert.equal(verifySignature('other', '1700000000', '{"a":1}', signature), false);
+    assert.equal(verifySignature('k3y', '1700000000', '{"a":1}', 'sha256=00'), false);
+  });
+});
