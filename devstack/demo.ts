@@ -1,12 +1,16 @@
 /**
  * The demo `npm run demo` (and `kubemedic demo`) runs on the local stack: KubeMedic's worker and
- * policy watcher as real processes, two Deployments whose error ratio the demo writes into the real
+ * policy watcher as real processes, Deployments whose error ratio the demo writes into the real
  * Prometheus, and one policy each that scales on it. "checkout" heals once scaled: the run
  * verifies and succeeds. "payments" stays sick: verification fails and the run rolls the
- * Deployment back to exactly what it was. Every step is printed with the Web UI link to watch it.
+ * Deployment back to exactly what it was. "ledger" is protected: the run refuses to touch it and
+ * says why. Every step is printed with the Web UI link, and every notification the policies send
+ * to the demo's own webhook receiver is printed as it arrives.
  */
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { group, policyKinds, version } from '../api/index.ts';
 import { statusQuery } from '../workflows/messages.ts';
@@ -17,8 +21,37 @@ import { environment, loadKubeconfig, up } from './stack.ts';
 
 export const demoNamespace = 'kubemedic-demo';
 export const demoCluster = 'demo';
-/** What each scenario must end in; anything else means the demo found a bug. */
-export const expectedOutcomes: Record<string, string> = { checkout: 'Succeeded', payments: 'RolledBack' };
+
+interface Scenario {
+  deployment: string;
+  story: string;
+  healsWhenScaled: boolean;
+  labels?: Record<string, string>;
+  /** What the run must end in; anything else means the demo found a bug. */
+  expected: RemediationResult['outcome'];
+}
+
+const scenarios: Scenario[] = [
+  {
+    deployment: 'checkout',
+    story: 'gets sick, is scaled up, and heals',
+    healsWhenScaled: true,
+    expected: 'Succeeded',
+  },
+  {
+    deployment: 'payments',
+    story: 'gets sick, is scaled up, stays sick, and is rolled back',
+    healsWhenScaled: false,
+    expected: 'RolledBack',
+  },
+  {
+    deployment: 'ledger',
+    story: 'is labelled kubemedic.io/protected=true: it gets sick, and KubeMedic refuses to touch it',
+    healsWhenScaled: false,
+    labels: { 'kubemedic.io/protected': 'true' },
+    expected: 'Skipped',
+  },
+];
 const errorRatio = 'demo_http_error_ratio';
 
 export interface DemoOptions {
@@ -34,6 +67,7 @@ export interface DemoRun {
   reason: string;
   replicasBefore: number;
   replicasAfter: number;
+  expected: RemediationResult['outcome'];
 }
 
 export async function runDemo({ log, keepRunning = false }: DemoOptions): Promise<DemoRun[]> {
@@ -42,18 +76,23 @@ export async function runDemo({ log, keepRunning = false }: DemoOptions): Promis
   const connection = await Connection.connect({ address: environment().TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
   await startKubeMedicProcesses(demoCluster, log);
+  const receiver = await receiveNotifications(log);
   try {
     await resetNamespace(kubeconfig);
-    log(`\nScenario 1: "checkout" gets sick, is scaled up, and heals.`);
-    const healed = await scenario(kubeconfig, client, 'checkout', { healsWhenScaled: true }, log);
-    log(`\nScenario 2: "payments" gets sick, is scaled up, stays sick, and is rolled back.`);
-    const rolledBack = await scenario(kubeconfig, client, 'payments', { healsWhenScaled: false }, log);
+    const runs: DemoRun[] = [];
+    for (const [index, scenario] of scenarios.entries()) {
+      log(`\nScenario ${index + 1}: "${scenario.deployment}" ${scenario.story}.`);
+      runs.push(await play(kubeconfig, client, scenario, receiver.url, log));
+    }
     log(`\nAll runs of the demo in the Web UI: ${runsLink()}`);
-    log(
-      `Explain a run: npm run --silent kubemedic -- explain '${rolledBack.workflowId}' --cluster ${demoCluster}`,
-    );
-    return [healed, rolledBack];
+    for (const run of runs) {
+      log(
+        `Why did ${run.deployment} end ${run.outcome}? npm run --silent kubemedic -- explain '${run.workflowId}' --cluster ${demoCluster}`,
+      );
+    }
+    return runs;
   } finally {
+    receiver.close();
     await connection.close();
     if (keepRunning)
       log(`\nThe worker and watcher keep running; \`npm run devstack -- down\` stops everything.`);
@@ -61,21 +100,22 @@ export async function runDemo({ log, keepRunning = false }: DemoOptions): Promis
   }
 }
 
-async function scenario(
+async function play(
   kubeconfig: KubeConfig,
   client: Client,
-  deployment: string,
-  { healsWhenScaled }: { healsWhenScaled: boolean },
+  { deployment, healsWhenScaled, labels = {}, expected }: Scenario,
+  notificationUrl: string,
   log: (line: string) => void,
 ): Promise<DemoRun> {
   const policy = `${deployment}-error-rate`;
   await reportErrorRatio(deployment, 0.001);
-  await createDeployment(kubeconfig, deployment, 2);
-  await createScalePolicy(kubeconfig, policy, deployment);
+  await createDeployment(kubeconfig, deployment, 2, labels);
+  await createScalePolicy(kubeconfig, policy, deployment, notificationUrl);
   log(
     `  ${deployment}: 2 replicas, error ratio 0.1%; policy ${policy} scales it ×2 when the ratio is above 5%`,
   );
 
+  const sickSince = new Date();
   await reportErrorRatio(deployment, 0.2);
   log(`  ${deployment}: error ratio rises to 20%`);
   const workflowId = remediationWorkflowId(
@@ -83,14 +123,18 @@ async function scenario(
     { kind: 'Deployment', namespace: demoNamespace, name: deployment },
     { kind: 'RemediationPolicy', namespace: demoNamespace, name: policy },
   );
-  const handle = client.workflow.getHandle(workflowId);
-  let phase = await until(`the remediation of ${deployment} to start`, () => phaseOf(client, workflowId));
+  // The ID is per target and policy, so an earlier demo's run may hold it: wait for a new one.
+  const runId = await until(`the remediation of ${deployment} to start`, () =>
+    runStartedSince(client, workflowId, sickSince),
+  );
+  const handle = client.workflow.getHandle(workflowId, runId);
+  let phase = await phaseOf(handle);
   log(`  remediation started: ${workflowId}`);
   log(`  watch it: ${runLink(workflowId)}`);
   log(`  phase ${phase}`);
   while (!['CoolingDown', 'Succeeded', 'RolledBack', 'Failed', 'Skipped'].includes(phase)) {
     const next = await until(`the next phase after ${phase}`, async () => {
-      const now = await phaseOf(client, workflowId);
+      const now = await phaseOf(handle);
       return now !== phase ? now : undefined;
     });
     phase = next ?? phase;
@@ -102,11 +146,17 @@ async function scenario(
       log(`  ${deployment}: the error ratio stays at 20%`);
     }
   }
+  if (!healsWhenScaled) {
+    // Before the cooldown ends, or the policy would try again (as it should while the target is sick).
+    await reportErrorRatio(deployment, 0.001);
+    log(`  (someone fixes ${deployment} by hand; its error ratio falls back to 0.1%)`);
+  }
   const result = (await handle.result()) as RemediationResult;
   const replicasAfter = (await readReplicas(kubeconfig, deployment)) ?? 0;
   log(`  outcome ${result.outcome}: ${result.reason}`);
   log(`  ${deployment} now has ${replicasAfter} replicas`);
   return {
+    expected,
     deployment,
     workflowId,
     outcome: result.outcome,
@@ -119,9 +169,13 @@ async function scenario(
 const reportErrorRatio = (deployment: string, value: number) =>
   remoteWrite([{ labels: { __name__: errorRatio, namespace: demoNamespace, deployment }, value }]);
 
-async function phaseOf(client: Client, workflowId: string): Promise<string | undefined> {
+const phaseOf = async (handle: WorkflowHandle) => (await handle.query(statusQuery)).phase;
+
+/** The run ID of the workflow's run when it started at or after `since`. */
+async function runStartedSince(client: Client, workflowId: string, since: Date): Promise<string | undefined> {
   try {
-    return (await client.workflow.getHandle(workflowId).query(statusQuery)).phase;
+    const run = await client.workflow.getHandle(workflowId).describe();
+    return run.startTime >= since ? run.runId : undefined;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;
@@ -158,13 +212,18 @@ async function resetNamespace(kubeconfig: KubeConfig): Promise<void> {
   await core.createNamespace({ body: { metadata: { name: demoNamespace } } });
 }
 
-async function createDeployment(kubeconfig: KubeConfig, name: string, replicas: number): Promise<void> {
+async function createDeployment(
+  kubeconfig: KubeConfig,
+  name: string,
+  replicas: number,
+  extraLabels: Record<string, string>,
+): Promise<void> {
   const apps = kubeconfig.makeApiClient(AppsV1Api);
   const labels = { app: name };
   await apps.createNamespacedDeployment({
     namespace: demoNamespace,
     body: {
-      metadata: { name, labels },
+      metadata: { name, labels: { ...labels, ...extraLabels } },
       spec: {
         replicas,
         selector: { matchLabels: labels },
@@ -186,7 +245,12 @@ const readReplicas = async (kubeconfig: KubeConfig, name: string) =>
   (await kubeconfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: demoNamespace, name }))
     .spec?.replicas;
 
-async function createScalePolicy(kubeconfig: KubeConfig, name: string, deployment: string): Promise<void> {
+async function createScalePolicy(
+  kubeconfig: KubeConfig,
+  name: string,
+  deployment: string,
+  notificationUrl: string,
+): Promise<void> {
   await kubeconfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
     group,
     version,
@@ -212,9 +276,26 @@ async function createScalePolicy(kubeconfig: KubeConfig, name: string, deploymen
         actions: [{ type: 'Scale', scale: { factor: 2, maxReplicas: 6 } }],
         verification: { settle: '6s' },
         cooldown: '5s',
+        notifications: [{ type: 'Webhook', url: notificationUrl }],
       },
     },
   });
+}
+
+/** A webhook sink on a free local port that prints each notification KubeMedic sends. */
+async function receiveNotifications(log: (line: string) => void): Promise<{ url: string; close(): void }> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => {
+      const note = JSON.parse(body) as { event?: string; target?: { name?: string }; reason?: string };
+      log(`  notification received: ${note.event} for ${note.target?.name}: ${note.reason}`);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/kubemedic`, close: () => server.close() };
 }
 
 const ui = () => `${environment().TEMPORAL_UI_URL}/namespaces/${environment().TEMPORAL_NAMESPACE}`;
