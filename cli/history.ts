@@ -6,7 +6,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 
-type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+export type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 type RawEvent = NonNullable<History['events']>[number];
 type Payloads = { payloads?: unknown[] | null } | null | undefined;
 
@@ -26,7 +26,10 @@ export interface RunEvent {
 }
 
 export async function readHistory(handle: WorkflowHandle): Promise<RunEvent[]> {
-  const history = await handle.fetchHistory();
+  return decodeHistory(await handle.fetchHistory());
+}
+
+export function decodeHistory(history: History): RunEvent[] {
   const scheduled = new Map<number, string>();
   const timers = new Map<string, number>();
   return (history.events ?? []).map((raw) => decode(raw, scheduled, timers));

@@ -2,7 +2,16 @@
 import type { Command } from '../command.ts';
 import { CliError, exitCodes, messageOf } from '../errors.ts';
 
-type RunDemo = (options: { log: (line: string) => void }) => Promise<void>;
+/** What devstack/demo.ts offers; typed here so the CLI builds without it. */
+interface DemoModule {
+  runDemo?: (options: { log: (line: string) => void }) => Promise<unknown>;
+  demoCluster?: string;
+}
+interface DemoRun {
+  workflowId: string;
+  outcome: string;
+  reason: string;
+}
 
 export const demo: Command = {
   name: 'demo',
@@ -16,18 +25,27 @@ export const demo: Command = {
   async run(context) {
     // Imported when asked for: the demo pulls in the whole local stack, which other commands do not need.
     const modulePath = '../../devstack/demo.ts';
-    let runDemo: RunDemo | undefined;
+    let demoModule: DemoModule;
     try {
-      runDemo = ((await import(modulePath)) as { runDemo?: RunDemo }).runDemo;
+      demoModule = (await import(modulePath)) as DemoModule;
     } catch (error) {
       throw new CliError(exitCodes.error, `the demo is not available in this checkout (${messageOf(error)})`);
     }
+    const { runDemo, demoCluster = context.flags.cluster } = demoModule;
     if (typeof runDemo !== 'function') {
       throw new CliError(
         exitCodes.error,
         'devstack/demo.ts does not export runDemo: the demo is not available',
       );
     }
-    await runDemo({ log: (line) => context.out.line(line) });
+    const runs = await runDemo({ log: (line) => context.out.line(line) });
+    if (!Array.isArray(runs) || runs.length === 0) return;
+    context.out.line();
+    context.out.line('Read how each run went and why:');
+    for (const run of runs as DemoRun[]) {
+      context.out.line(
+        `  ${run.outcome.padEnd(10)} kubemedic explain ${run.workflowId} --cluster ${demoCluster}`,
+      );
+    }
   },
 };
