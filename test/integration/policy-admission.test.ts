@@ -232,6 +232,22 @@ const refusals: Refusal[] = [
     patch: { approval: { onTimeout: 'Maybe' } },
     expected: 'spec.approval.onTimeout: Unsupported value: "Maybe": supported values: "Reject", "Approve"',
   },
+  {
+    name: 'a notification sink with an ftp URL',
+    patch: { notifications: [{ type: 'Webhook', url: 'ftp://hooks.example.com/x' }] },
+    expected: 'spec.notifications[0]: Invalid value: "object": url must be an http(s) URL',
+  },
+  {
+    name: 'a notification sink with no host',
+    patch: { notifications: [{ type: 'Slack', url: 'https://' }] },
+    expected: 'spec.notifications[0].url in body should match',
+  },
+  {
+    name: 'a notification sink with an unknown event',
+    patch: { notifications: [{ type: 'Webhook', url: 'https://hooks.example.com', events: ['Exploded'] }] },
+    expected:
+      'spec.notifications[0].events[0]: Unsupported value: "Exploded": supported values: "AwaitingApproval"',
+  },
 ];
 
 describe('policy admission by the API server', () => {
