@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { group, policyKinds, version } from '../api/index.ts';
 import { statusQuery } from '../workflows/messages.ts';
 import { type RemediationResult, remediationWorkflowId } from '../workflows/types.ts';
-import { startKubeMedicProcesses, stopKubeMedicProcesses } from './kubemedic-processes.ts';
+import { demoPolicyLabel, startKubeMedicProcesses, stopKubeMedicProcesses } from './kubemedic-processes.ts';
 import { remoteWrite } from './remote-write.ts';
 import { environment, loadKubeconfig, up } from './stack.ts';
 
@@ -259,7 +259,7 @@ async function createScalePolicy(
     body: {
       apiVersion: `${group}/${version}`,
       kind: 'RemediationPolicy',
-      metadata: { name },
+      metadata: { name, labels: { [demoPolicyLabel]: 'true' } },
       spec: {
         target: { kind: 'Deployment', name: deployment },
         evaluationInterval: '2s',

@@ -8,6 +8,12 @@ import { ports, repoRoot } from './config.ts';
 import { logFile, startProcess, stopProcess, waitFor } from './processes.ts';
 import { environment } from './stack.ts';
 
+/**
+ * The demo's policies carry this label and its watcher evaluates only them: the stack is shared
+ * with the tests, whose policies must never be acted on by the demo's worker.
+ */
+export const demoPolicyLabel = 'kubemedic.io/demo';
+
 export const kubemedicProcesses = [
   { name: 'kubemedic-worker', main: 'worker/main.ts', metricsPort: ports.kubemedicWorker },
   { name: 'kubemedic-watcher', main: 'policy-watcher/main.ts', metricsPort: ports.kubemedicWatcher },
@@ -22,6 +28,7 @@ export async function startKubeMedicProcesses(cluster: string, log: (line: strin
       KUBEMEDIC_CLUSTER: cluster,
       KUBEMEDIC_METRICS_PORT: String(metricsPort),
       KUBEMEDIC_ALERT_WEBHOOK_PORT: String(ports.watcherWebhook),
+      KUBEMEDIC_POLICY_SELECTOR: `${demoPolicyLabel}=true`,
     });
     log(`${name}: started for cluster "${cluster}" (log ${logFile(name)})`);
   }
