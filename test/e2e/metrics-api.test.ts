@@ -12,6 +12,7 @@ import { kubeRequest } from '../../activities/kube/request.ts';
 import { statusQuery } from '../../workflows/messages.ts';
 import type { RemediationInput, RemediationResult } from '../../workflows/types.ts';
 import { remediationWorkflowId } from '../../workflows/types.ts';
+import { chartIdentities } from '../support/chart.ts';
 import { saveHistory } from '../support/histories.ts';
 import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { useMetricsApi } from '../support/metrics-api.ts';
@@ -92,6 +93,7 @@ describe('a remediation driven by a Metrics condition', () => {
     { timeout: 120_000 },
     async () => {
       // Given a Deployment of 2 Running pods (each requesting 100m CPU) using 20m each
+      const earlierRequests = metrics.requests.length;
       await createDeployment(namespace.name, 'web', 2);
       await waitForRunningPods(namespace.name, 'web', 2);
       const [hot, calm] = (await podNames('web')) as [string, string];
@@ -160,9 +162,11 @@ describe('a remediation driven by a Metrics condition', () => {
       assert.ok(reading?.value !== null && reading?.value !== undefined, 'a cpu reading');
       assert.ok(Math.abs(reading.value - 0.2) < 1e-9, `cpu ratio ${reading.value}`);
       assert.equal(reading.holds, false);
-      // And every read of the pods' metrics came through the API server's front proxy, as our user
-      const reads = metrics.requests.filter((r) => r.path === metricsPath);
-      assert.deepEqual(new Set(reads.map((r) => r.user)), new Set(['kubemedic-admin']));
+      // And every read of the pods' metrics came through the API server's front proxy, as the
+      // chart's ServiceAccounts: the watcher's (evaluation) and the worker's (verification)
+      const reads = metrics.requests.slice(earlierRequests).filter((r) => r.path === metricsPath);
+      const { users } = await chartIdentities();
+      assert.deepEqual(new Set(reads.map((r) => r.user)), new Set([users.watcher, users.worker]));
       const policy = await readPolicy('RemediationPolicy', {
         name: 'scale-on-cpu',
         namespace: namespace.name,

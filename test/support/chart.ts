@@ -75,6 +75,8 @@ export interface ChartIdentities {
   namespace: string;
   worker: KubeConfig;
   watcher: KubeConfig;
+  /** The user names the API server knows them by: system:serviceaccount:<namespace>:<name>. */
+  users: { worker: string; watcher: string };
   /** The worker's kubeconfig as a file, for worker processes (KUBECONFIG). */
   workerKubeconfigFile: string;
 }
@@ -107,9 +109,13 @@ export function chartIdentities(): Promise<ChartIdentities> {
     };
     const worker = await tokenKubeconfig(admin, namespace, serviceAccount('worker'));
     const watcher = await tokenKubeconfig(admin, namespace, serviceAccount('watcher'));
+    const users = {
+      worker: `system:serviceaccount:${namespace}:${serviceAccount('worker')}`,
+      watcher: `system:serviceaccount:${namespace}:${serviceAccount('watcher')}`,
+    };
     const workerKubeconfigFile = join(mkdtempSync(join(tmpdir(), 'kubemedic-worker-')), 'kubeconfig');
     writeFileSync(workerKubeconfigFile, worker.exportConfig(), { mode: 0o600 });
-    return { namespace, worker, watcher, workerKubeconfigFile };
+    return { namespace, worker, watcher, users, workerKubeconfigFile };
   })();
   return identities;
 }
