@@ -2,7 +2,8 @@
  * KubeMedic's own Prometheus metrics (prom-client), counted where outcomes are recorded so every
  * run is counted once. The worker serves this registry on its metrics port.
  */
-import { Counter, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
+import type { RollbackResult } from './actions/action.ts';
 import type { Outcome } from '../workflows/types.ts';
 
 export const metricsRegistry = new Registry();
@@ -34,8 +35,34 @@ export const notificationsTotal = new Counter({
   registers: [metricsRegistry],
 });
 
-export function countOutcome(policy: string, action: string, outcome: Outcome, reason: string): void {
+export const remediationDuration = new Histogram({
+  name: 'kubemedic_remediation_duration_seconds',
+  help: 'From the start of a run to its outcome (approval waits included, the cooldown after it not), by policy, first action and outcome.',
+  labelNames: ['policy', 'action', 'outcome'] as const,
+  buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600],
+  registers: [metricsRegistry],
+});
+
+export const rollbacksTotal = new Counter({
+  name: 'kubemedic_rollbacks_total',
+  help: 'Rollbacks by policy, action and result: RolledBack, NothingToRestore (already as backed up) or RollbackConflict (a later change was kept).',
+  labelNames: ['policy', 'action', 'result'] as const,
+  registers: [metricsRegistry],
+});
+
+export function countRollback(policy: string, action: string, result: RollbackResult['outcome']): void {
+  rollbacksTotal.inc({ policy, action, result });
+}
+
+export function countOutcome(
+  policy: string,
+  action: string,
+  outcome: Outcome,
+  reason: string,
+  seconds?: number,
+): void {
   remediationsTotal.inc({ policy, action, outcome });
+  if (seconds !== undefined) remediationDuration.observe({ policy, action, outcome }, seconds);
   if (outcome === 'Skipped' || outcome === 'Rejected' || outcome === 'NeedsAttention')
     skipsTotal.inc({ policy, reason: skipReason(outcome, reason) });
 }

@@ -22,7 +22,7 @@ import type {
 } from '../workflows/types.ts';
 import { policyLabel, targetDisplay } from '../workflows/types.ts';
 import { parseDuration } from './duration.ts';
-import { countOutcome } from './metrics.ts';
+import { countOutcome, countRollback } from './metrics.ts';
 import { defaultProtectedNamespaces, refuseUnsafeTarget, refuseWithoutServiceAccount } from './safety.ts';
 import {
   ActionError,
@@ -87,6 +87,8 @@ export interface OutcomeInput {
   action?: string;
   /** A dry run's would-be changes, shown in the policy status. */
   changes?: FieldChange[];
+  /** When the run started (ISO 8601), for the duration histogram; absent in runs recorded before it. */
+  startedAt?: string;
 }
 
 export function createRemediationActivities(deps: ActivityDependencies) {
@@ -127,7 +129,11 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     async rollbackAction(
       input: ActionInput & { backup: Backup; executed: ExecuteResult },
     ): Promise<RollbackResult> {
-      return explained(() => moduleFor(input).rollback(contextFor(input), input.backup, input.executed));
+      const result = await explained(() =>
+        moduleFor(input).rollback(contextFor(input), input.backup, input.executed),
+      );
+      countRollback(policyLabel(input.policy), input.action.type, result.outcome);
+      return result;
     },
 
     /** One step of a gradual revert: numeric fields move `fraction` of the way back. */
@@ -258,7 +264,14 @@ export function createRemediationActivities(deps: ActivityDependencies) {
         runStepKey('outcome'),
       );
       // Counted last, so a retry after a failed write above does not count the run twice.
-      countOutcome(policyLabel(input.policy), input.action ?? 'unknown', input.outcome, input.reason);
+      const seconds = input.startedAt ? (Date.now() - Date.parse(input.startedAt)) / 1000 : undefined;
+      countOutcome(
+        policyLabel(input.policy),
+        input.action ?? 'unknown',
+        input.outcome,
+        input.reason,
+        seconds,
+      );
     },
   };
 }

@@ -177,6 +177,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       reason,
       action: spec.actions[0]?.type,
       changes: spec.dryRun ? status.steps.at(-1)?.executed?.changes : undefined,
+      startedAt: workflowInfo().startTime.toISOString(),
     }),
   );
   reporting?.notifyOutcome({ ...status, outcome, reason });

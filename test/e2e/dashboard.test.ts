@@ -1,0 +1,89 @@
+/**
+ * The chart's Grafana dashboard against the real Prometheus: after the demo has run (KubeMedic's
+ * worker and watcher as processes Prometheus scrapes), every panel query is run as Grafana runs
+ * it — a range query over the demo's time, with Grafana's variables filled in — and must parse and
+ * return data.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { dashboardQueries, dashboardRows } from '../../api/dashboard.ts';
+import { demoNamespace, runDemo } from '../../devstack/demo.ts';
+import { stopKubeMedicProcesses } from '../../devstack/kubemedic-processes.ts';
+import { instantQuery } from '../../devstack/remote-write.ts';
+import { environment } from '../../devstack/stack.ts';
+import { ensureStack, eventually } from '../support/stack.ts';
+
+interface RangeAnswer {
+  status: string;
+  error?: string;
+  data?: { result: { metric: Record<string, string>; values: [number, string][] }[] };
+}
+
+/** The variables Grafana substitutes, as it would for "All policies" over the demo's time range. */
+function asGrafanaSends(expr: string, rangeSeconds: number): string {
+  return expr
+    .replaceAll('$__rate_interval', '1m')
+    .replaceAll('$__range', `${rangeSeconds}s`)
+    .replaceAll('$policy', '.*');
+}
+
+async function rangeQuery(expr: string, startSeconds: number, endSeconds: number): Promise<RangeAnswer> {
+  const url = new URL('/api/v1/query_range', environment().PROMETHEUS_URL);
+  url.search = new URLSearchParams({
+    query: expr,
+    start: String(startSeconds),
+    end: String(endSeconds),
+    step: '5',
+  }).toString();
+  return (await (await fetch(url)).json()) as RangeAnswer;
+}
+
+const hasNumbers = (answer: RangeAnswer) =>
+  (answer.data?.result ?? []).some((series) =>
+    series.values.some(([, value]) => !Number.isNaN(Number(value))),
+  );
+
+after(() => stopKubeMedicProcesses(() => undefined));
+
+describe('the Grafana dashboard', () => {
+  it('answers every panel query with data after a demo run', { timeout: 600_000 }, async () => {
+    // Given the demo has run and Prometheus has scraped its final counters
+    await ensureStack();
+    const start = Math.floor(Date.now() / 1000) - 60;
+    const runs = await runDemo({ log: () => undefined, keepRunning: true });
+    assert.deepEqual(
+      runs.map((run) => run.outcome),
+      runs.map((run) => run.expected),
+    );
+    const skipped = `kubemedic_remediations_total{policy="${demoNamespace}/ledger-error-rate",outcome="Skipped"}`;
+    await eventually('Prometheus to scrape the last outcome', async () =>
+      (await instantQuery(skipped)).length > 0 ? true : undefined,
+    );
+    const end = Math.ceil(Date.now() / 1000);
+
+    // When every panel query runs as Grafana sends it
+    const answers = await Promise.all(
+      dashboardQueries().map(async ({ panel, query }) => ({
+        panel: panel.title,
+        expr: query.expr,
+        answer: await rangeQuery(asGrafanaSends(query.expr, end - start), start, end),
+      })),
+    );
+
+    // Then each parses, and each returns data
+    const failed = answers.filter((a) => a.answer.status !== 'success');
+    assert.deepEqual(
+      failed.map((a) => `${a.panel}: ${a.answer.error}`),
+      [],
+      'queries Prometheus refused',
+    );
+    const empty = answers.filter((a) => !hasNumbers(a.answer));
+    assert.deepEqual(
+      empty.map((a) => `${a.panel}: ${a.expr}`),
+      [],
+      'queries without data after the demo',
+    );
+    const panels = dashboardRows.flatMap((row) => row.panels).length;
+    console.log(`dashboard: ${panels} panels, ${answers.length} queries, all with data after the demo`);
+  });
+});
