@@ -69,9 +69,18 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
     },
     kubeconfig() {
       if (kubeconfig) return kubeconfig;
-      kubeconfig = new KubeConfig();
-      if (flags.kubeconfig) kubeconfig.loadFromFile(flags.kubeconfig);
-      else kubeconfig.loadFromDefault();
+      const loaded = new KubeConfig();
+      try {
+        if (flags.kubeconfig) loaded.loadFromFile(flags.kubeconfig);
+        else loaded.loadFromDefault();
+      } catch (error) {
+        throw unreachable(
+          `cannot load the kubeconfig ${flags.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config'} ` +
+            `(${messageOf(error)}): choose one with --kubeconfig or KUBECONFIG ` +
+            '(for the local stack: `source .devstack/env`)',
+        );
+      }
+      kubeconfig = loaded;
       return kubeconfig;
     },
     async close() {
@@ -80,14 +89,15 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
   };
 }
 
-/** Turns "the API server is not there" into exit code 5 with the fix. */
+/**
+ * Turns "the API server is not there" into exit code 5 with the fix. The Kubernetes client uses
+ * fetch, which fails with "fetch failed" and the network error as its cause.
+ */
 export function kubeUnreachable(context: Context, error: unknown): Error {
-  const cause = (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
-  const network = ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'];
-  if (typeof cause !== 'string' || !network.includes(cause)) return error as Error;
+  if (!(error instanceof TypeError && error.message === 'fetch failed')) return error as Error;
   const server = context.kubeconfig().getCurrentCluster()?.server ?? 'the API server';
   return unreachable(
-    `cannot reach Kubernetes at ${server} (${cause}): start the local stack with \`npm run devstack -- up\`, ` +
-      'or choose the cluster with --kubeconfig or KUBECONFIG',
+    `cannot reach Kubernetes at ${server} (${messageOf(error.cause)}): start the local stack with ` +
+      '`npm run devstack -- up`, or choose the cluster with --kubeconfig or KUBECONFIG',
   );
 }

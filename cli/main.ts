@@ -2,11 +2,12 @@
  * The `kubemedic` command: parses the command line (node:util parseArgs), runs one command, and
  * exits with a code that means something (see errors.ts and `kubemedic help`).
  */
+import { NamespaceNotFoundError } from '@temporalio/common';
 import { parseArgs } from 'node:util';
 import type { Command } from './command.ts';
 import { commands } from './commands/index.ts';
 import { type Context, createContext, globalFlags, globalOptions } from './context.ts';
-import { CliError, type ExitCode, exitCodes, messageOf, usageError } from './errors.ts';
+import { CliError, type ExitCode, exitCodes, messageOf, notFound, usageError } from './errors.ts';
 import { commandHelp, generalHelp } from './help.ts';
 import { createOutput } from './output.ts';
 
@@ -37,8 +38,9 @@ export async function main(argv: string[]): Promise<ExitCode> {
     await command.run(context, positionals.slice(1), values);
     return exitCodes.ok;
   } catch (error) {
-    const code = error instanceof CliError ? error.code : exitCodes.error;
-    const message = messageOf(error);
+    const known = knownError(error);
+    const code = known instanceof CliError ? known.code : exitCodes.error;
+    const message = messageOf(known);
     if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
     process.stderr.write(`kubemedic: ${message}\n`);
     if (code === exitCodes.usage) process.stderr.write('Run `kubemedic help` for usage.\n');
@@ -46,6 +48,14 @@ export async function main(argv: string[]): Promise<ExitCode> {
   } finally {
     await context?.close();
   }
+}
+
+/** Temporal's own errors that have a fix to name. */
+function knownError(error: unknown): unknown {
+  if (error instanceof NamespaceNotFoundError) {
+    return notFound(`${error.message}: name an existing one with --temporal-namespace or TEMPORAL_NAMESPACE`);
+  }
+  return error;
 }
 
 function parse(command: Command, argv: string[]) {

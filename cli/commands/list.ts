@@ -6,6 +6,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { group, policyKinds, version } from '../../api/index.ts';
 import { searchAttributes } from '../../workflows/search-attributes.ts';
+import { outcomes, phases } from '../../workflows/types.ts';
 import { type Command, flag } from '../command.ts';
 import { type Context, kubeUnreachable } from '../context.ts';
 import { usageError } from '../errors.ts';
@@ -34,6 +35,10 @@ export const list: Command = {
   async run(context, args, values) {
     if (args[0] === 'policies') return listPolicies(context, flag(values, 'namespace'));
     if (args.length > 0) throw usageError(`list takes no argument but \`policies\`, not ${args.join(' ')}`);
+    const phase = flag(values, 'phase');
+    if (phase !== undefined && !(knownPhases as readonly string[]).includes(phase)) {
+      throw usageError(`--phase is one of ${knownPhases.join(', ')}; not ${phase}`);
+    }
     const limit = Number(flag(values, 'limit') ?? 50);
     if (!Number.isInteger(limit) || limit < 1) throw usageError('--limit takes a positive whole number');
     const client = await context.temporal();
@@ -62,6 +67,8 @@ export const list: Command = {
     );
   },
 };
+
+const knownPhases = [...phases, ...outcomes];
 
 export interface RunRow {
   workflowId: string;
