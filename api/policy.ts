@@ -78,6 +78,10 @@ const clusterTarget = z
     ),
   });
 
+/** An Alertmanager matcher: name, operator, then a double-quoted value (\" \\ \n escapes) or a bare word. */
+export const alertMatcherPattern =
+  /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|[^\s"]*)\s*$/;
+
 export const conditionOperator = z.enum(['>', '>=', '<', '<=', '==', '!=']);
 
 export const condition = z
@@ -86,7 +90,7 @@ export const condition = z
       .string()
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS label')
       .max(63),
-    source: z.enum(['Prometheus', 'Kubernetes', 'Metrics']),
+    source: z.enum(['Prometheus', 'Kubernetes', 'Metrics', 'Alertmanager']),
     prometheus: z
       .object({
         query: z.string().min(1).optional().meta({
@@ -122,6 +126,28 @@ export const condition = z
         against: z.enum(['Requests', 'Limits']).default('Requests'),
       })
       .optional(),
+    alertmanager: z
+      .object({
+        matchers: z
+          .array(
+            z
+              .string()
+              .regex(alertMatcherPattern, 'an Alertmanager matcher such as severity=~"crit.*"')
+              .max(1024),
+          )
+          .min(1)
+          .max(16)
+          .meta({ description: 'Alertmanager matchers (name="v", !=, =~, !~); an alert must meet all.' }),
+        targetLabel: z.string().min(1).optional().meta({
+          description:
+            'The alert label that names the target; by default the target kind in lower case (deployment, statefulset, pod, node). The namespace label must be the target namespace, and a pod label naming one of its Pods also counts.',
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          "The reading is the number of firing alerts (from Alertmanager's webhook) that match and are about the target; an alert (fingerprint and startsAt) starts one run per target at most. for counts from when the watcher first hears of it, on top of the rule's own for.",
+      }),
     operator: conditionOperator.default('>'),
     threshold: z.number(),
     for: duration('How long the condition must hold before it fires.').default('0s'),
@@ -138,6 +164,10 @@ export const condition = z
         'source Kubernetes needs the kubernetes block',
       ),
       cel("self.source != 'Metrics' || has(self.metrics)", 'source Metrics needs the metrics block'),
+      cel(
+        "self.source != 'Alertmanager' || has(self.alertmanager)",
+        'source Alertmanager needs the alertmanager block',
+      ),
     ),
   });
 export type Condition = z.infer<typeof condition>;

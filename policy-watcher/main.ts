@@ -3,7 +3,8 @@
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (TLS or an API key: temporal-connection.ts), KUBEMEDIC_CLUSTER,
  * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, KUBEMEDIC_POLICY_SELECTOR (evaluate only
  * policies with these labels), KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT=true (a namespaced policy that
- * names no ServiceAccount is Invalid); /metrics and /healthz on KUBEMEDIC_METRICS_PORT (9465).
+ * names no ServiceAccount is Invalid); /metrics and /healthz on KUBEMEDIC_METRICS_PORT (9465);
+ * Alertmanager's webhook (POST /alertmanager) on KUBEMEDIC_ALERT_WEBHOOK_PORT (8091).
  * Any number of replicas may run at once.
  */
 import { KubeConfig } from '@kubernetes/client-node';
@@ -25,6 +26,7 @@ const watcher = new PolicyWatcher({
   prometheusUrl: process.env.PROMETHEUS_URL,
   policySelector: process.env.KUBEMEDIC_POLICY_SELECTOR,
   requireServiceAccount: process.env.KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT === 'true',
+  alertWebhookPort: Number(process.env.KUBEMEDIC_ALERT_WEBHOOK_PORT ?? 8091),
 });
 await watcher.start();
 trackActiveRemediations(client, clusterName());

@@ -8,6 +8,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { type PolicyKind, type PolicySpec, policyKinds } from '../api/policy.ts';
 import { actionModule } from '../activities/actions/index.ts';
+import { parseMatcher } from '../activities/conditions/alerts.ts';
 import { serviceAccountRequired } from '../activities/safety.ts';
 import type { PolicyRef } from '../workflows/types.ts';
 
@@ -51,6 +52,8 @@ export function checkPolicy(kind: PolicyKind, object: PolicyObject, options: Che
   if (options.requireServiceAccount && kind === 'RemediationPolicy' && !spec.serviceAccountName) {
     return { valid: false, ref, reason: serviceAccountRequired };
   }
+  const matcherProblem = badAlertMatcher(spec);
+  if (matcherProblem !== undefined) return { valid: false, ref, reason: matcherProblem };
   for (const [index, action] of spec.actions.entries()) {
     const kinds = actionModule(action.type).kinds;
     if (!kinds.includes(spec.target.kind)) {
@@ -62,4 +65,24 @@ export function checkPolicy(kind: PolicyKind, object: PolicyObject, options: Che
     }
   }
   return { valid: true, policy: { ref, spec } };
+}
+
+/** A regular expression in an Alertmanager matcher that does not compile (the CRD checks only the form). */
+function badAlertMatcher(spec: PolicySpec): string | undefined {
+  const lists = [
+    ['conditions', spec.conditions],
+    ['verification.conditions', spec.verification?.conditions ?? []],
+  ] as const;
+  for (const [path, conditions] of lists) {
+    for (const [index, condition] of conditions.entries()) {
+      for (const matcher of condition.alertmanager?.matchers ?? []) {
+        try {
+          parseMatcher(matcher);
+        } catch (error) {
+          return `spec.${path}.${index}.alertmanager.matchers: ${(error as Error).message}`;
+        }
+      }
+    }
+  }
+  return undefined;
 }

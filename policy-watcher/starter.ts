@@ -17,6 +17,8 @@ import {
 import { describeReadings } from '../activities/index.ts';
 import { taskQueueFor } from './config.ts';
 import type { CheckedPolicy } from './policies.ts';
+import { alertKey, type FiringAlert } from '../activities/conditions/alerts.ts';
+import { triggeredByAlertsMemo } from './alert-triggers.ts';
 
 export async function startRemediation(
   client: Client,
@@ -25,6 +27,8 @@ export async function startRemediation(
   target: TargetRef,
   readings: ConditionReading[],
   now: Date,
+  /** The firing alerts that triggered the run, remembered so they never trigger another. */
+  alerts: readonly FiringAlert[] = [],
 ): Promise<string> {
   const workflowId = remediationWorkflowId(cluster, target, policy.ref);
   const input: RemediationInput = {
@@ -45,9 +49,13 @@ export async function startRemediation(
       `**Target** ${targetDisplay(target)} in cluster \`${cluster}\``,
       `**Policy** ${policy.ref.kind} \`${policyLabel(policy.ref)}\` (generation ${policy.ref.generation})`,
       `**Trigger** ${describeReadings(readings)} at ${input.trigger.observedAt}`,
+      ...(alerts.length > 0
+        ? [`**Alerts** ${alerts.map((a) => `${a.labels.alertname ?? '?'} (${alertKey(a)})`).join(', ')}`]
+        : []),
       `**Actions** ${actions}${policy.spec.dryRun ? ' (dry run)' : ''}`,
       `**Approval** ${policy.spec.approval?.required ? `required within ${policy.spec.approval.timeout}` : 'not required'}`,
     ].join('\n\n'),
+    ...(alerts.length > 0 ? { memo: { [triggeredByAlertsMemo]: alerts.map(alertKey) } } : {}),
     typedSearchAttributes: [
       { key: searchAttributes.cluster, value: cluster },
       { key: searchAttributes.policy, value: policyLabel(policy.ref) },

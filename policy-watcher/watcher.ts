@@ -8,6 +8,11 @@
  * Blast radius (policy-watcher/blast-radius.ts): when more targets of a policy fire at once than
  * `spec.blastRadius` allows, none is remediated, and nothing starts for the policy until its
  * `stormCooldown` has passed since the storm was last seen.
+ *
+ * Alertmanager conditions: with `alertWebhookPort` set, the watcher receives Alertmanager's
+ * webhook (alert-webhook.ts) and keeps the firing alerts (alert-store.ts); an alert makes the
+ * policies with Alertmanager conditions due at once, and one firing of an alert starts at most
+ * one run per target and policy (alert-triggers.ts).
  */
 import {
   AppsV1Api,
@@ -26,6 +31,12 @@ import { combined, parseDuration, readConditions, recordEvent, targetKey } from 
 import { policyObjectRef } from '../activities/policy-status.ts';
 import { type ConditionReading, policyLabel, type TargetRef } from '../workflows/types.ts';
 import { type BlastRadiusDecision, decideBlastRadius } from './blast-radius.ts';
+import { reportStorm } from './storm-report.ts';
+import type { FiringAlert } from '../activities/conditions/alerts.ts';
+import type { AlertmanagerPayload } from './alert-payload.ts';
+import { FiringAlerts } from './alert-store.ts';
+import { alertTriggers } from './alert-triggers.ts';
+import { type AlertWebhook, startAlertWebhook } from './alert-webhook.ts';
 import { HoldTracker } from './firing.ts';
 import {
   lastEvaluation,
@@ -52,6 +63,11 @@ export interface WatcherOptions {
    * evaluated: several watcher groups can shard the policies of one cluster.
    */
   policySelector?: string;
+  /**
+   * Listen for Alertmanager's webhook (POST /alertmanager) on this port (0: any free one).
+   * Off when absent: only one process on a machine can hold the port.
+   */
+  alertWebhookPort?: number;
   /** A namespaced policy without spec.serviceAccountName is Invalid (the chart's requireServiceAccount). */
   requireServiceAccount?: boolean;
 }
@@ -83,6 +99,9 @@ export class PolicyWatcher implements Caches {
    */
   private readonly storms = new Map<string, { lastSeenMs: number; announced: boolean }>();
   private timer: NodeJS.Timeout | undefined;
+  /** Alerts Alertmanager said are firing; the webhook, when it listens, fills it. */
+  private readonly alerts = new FiringAlerts();
+  private webhook: AlertWebhook | undefined;
   private stopped = false;
   private readonly log: NonNullable<WatcherOptions['log']>;
 
@@ -131,12 +150,18 @@ export class PolicyWatcher implements Caches {
       }),
     );
     watcherInformersSynced.set(1);
+    if (this.options.alertWebhookPort !== undefined) {
+      this.webhook = await startAlertWebhook(this.options.alertWebhookPort, (payload) =>
+        this.alertsReceived(payload),
+      );
+    }
     this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 1_000);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    await this.webhook?.close();
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
   }
 
@@ -149,6 +174,24 @@ export class PolicyWatcher implements Caches {
     if (synced) this.failingInformers.delete(kind);
     else this.failingInformers.add(kind);
     watcherInformersSynced.set(this.failingInformers.size === 0 ? 1 : 0);
+  }
+
+  /** The port the Alertmanager webhook listens on, if it does. */
+  get alertWebhookPort(): number | undefined {
+    return this.webhook?.port;
+  }
+
+  /** Keeps the alerts, and makes every policy with an Alertmanager condition due at once. */
+  private alertsReceived(payload: AlertmanagerPayload): void {
+    this.alerts.receive(payload);
+    this.log('alerts received', { groupKey: payload.groupKey, alerts: payload.alerts.length });
+    for (const kind of Object.keys(policyKinds) as PolicyKind[]) {
+      for (const object of this.list(kind) as PolicyObject[]) {
+        const conditions = (object.spec as { conditions?: { source?: string }[] } | undefined)?.conditions;
+        if (!conditions?.some((c) => c.source === 'Alertmanager')) continue;
+        this.lastEvaluated.delete(`${kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name}`);
+      }
+    }
   }
 
   list(kind: CachedKind): readonly KubernetesObject[] {
@@ -245,20 +288,25 @@ export class PolicyWatcher implements Caches {
   private async fire(policy: CheckedPolicy, now: Date): Promise<Evaluation> {
     const { spec } = policy;
     const targets = targetsOf(policy, this);
+    const { client, cluster } = this.options;
+    const alerts = await alertTriggers(client, cluster, policy, this.alerts.list());
     const readings = await readConditions(spec.conditions, targets, {
       kubeconfig: this.options.kubeconfig,
       prometheusUrl: this.options.prometheusUrl,
       now,
+      alerts: alerts?.eligible,
     });
     const forMs = spec.conditions.map((c) => parseDuration(c.for));
     const policyKey = `${policy.ref.uid}`;
     const keys = new Set<string>();
-    const unhealthy: { target: TargetRef; readings: ConditionReading[] }[] = [];
+    const unhealthy: { target: TargetRef; readings: ConditionReading[]; alerts: FiringAlert[] }[] = [];
     for (const target of targets) {
       const key = `${policyKey}/${targetKey(target.ref)}`;
       keys.add(key);
       const fired = this.holds.observe(key, readings.get(targetKey(target.ref)) ?? [], forMs, now.getTime());
-      if (combined(spec.match, fired)) unhealthy.push({ target: target.ref, readings: fired });
+      if (combined(spec.match, fired)) {
+        unhealthy.push({ target: target.ref, readings: fired, alerts: alerts?.behind(target, fired) ?? [] });
+      }
     }
     this.holds.retain(keys, `${policyKey}/`);
 
@@ -274,7 +322,7 @@ export class PolicyWatcher implements Caches {
     let started = 0;
     if (decision.verdict === 'Remediate') {
       this.storms.delete(policy.ref.uid);
-      for (const { target, readings: fired } of unhealthy) {
+      for (const { target, readings: fired, alerts: behind } of unhealthy) {
         const workflowId = await startRemediation(
           this.options.client,
           this.options.cluster,
@@ -282,6 +330,7 @@ export class PolicyWatcher implements Caches {
           target,
           fired,
           now,
+          behind,
         );
         started += 1;
         remediationsStarted.inc({ policy: policyLabel(policy.ref) });
@@ -316,6 +365,11 @@ export class PolicyWatcher implements Caches {
     const announced = !decision.newStorm && (this.storms.get(uid)?.announced ?? false);
     const storm = { lastSeenMs: now.getTime(), announced };
     this.storms.set(uid, storm);
+    // The policy governor keeps the cooldown, so a restarted watcher (or another replica) keeps it too.
+    await reportStorm(this.options.client, this.options.cluster, policy, decision.message).catch(
+      (error: unknown) =>
+        this.log('could not report the storm to the policy governor', { error: String(error) }),
+    );
     if (announced) return;
     this.log('blast radius exceeded; remediating none', {
       policy: policyLabel(policy.ref),

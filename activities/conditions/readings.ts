@@ -19,6 +19,7 @@ import { kubeRequest } from '../kube/request.ts';
 import { parseDuration } from '../duration.ts';
 import { instantQuery, type PromSeries, promqlFor } from './promql.ts';
 import { compare } from './compare.ts';
+import { alertsFor, type FiringAlert, labelsNameTarget } from './alerts.ts';
 
 /** A target with the objects its conditions are read from. */
 export interface TargetState {
@@ -32,6 +33,12 @@ export interface ReadingSources {
   kubeconfig: KubeConfig;
   prometheusUrl: string | undefined;
   now: Date;
+  /**
+   * The firing alerts that may still trigger a run for a target: the watcher's, from
+   * Alertmanager's webhook. Absent where no alerts arrive (the worker): Alertmanager
+   * conditions then read no data.
+   */
+  alerts?: (target: TargetRef) => readonly FiringAlert[];
 }
 
 export const targetKey = (ref: TargetRef) => `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
@@ -76,6 +83,16 @@ async function valuesFor(
       );
     case 'Metrics':
       return metricsApiValues(condition.metrics!, targets, sources.kubeconfig);
+    case 'Alertmanager': {
+      const { alerts } = sources;
+      if (alerts === undefined) return new Map();
+      return new Map(
+        targets.map((t) => [
+          targetKey(t.ref),
+          alertsFor(condition.alertmanager!, { ref: t.ref, podNames: podNamesOf(t) }, alerts(t.ref)).length,
+        ]),
+      );
+    }
   }
 }
 
@@ -85,18 +102,15 @@ async function valuesFor(
  * matching series combine by max, the worst Pod speaking for its workload.
  */
 function seriesValueFor(target: TargetState, series: PromSeries[]): number | null {
-  const ownLabel = target.ref.kind.toLowerCase();
-  const podNames = new Set(target.pods.map((p) => p.metadata?.name));
+  const named = { ref: target.ref, podNames: podNamesOf(target) };
   const values = series
-    .filter((s) => target.ref.kind === 'Node' || s.metric.namespace === target.ref.namespace)
-    .filter(
-      (s) =>
-        s.metric[ownLabel] === target.ref.name || (s.metric.pod !== undefined && podNames.has(s.metric.pod)),
-    )
+    .filter((s) => labelsNameTarget(named, s.metric))
     .map((s) => s.value)
     .filter((v) => !Number.isNaN(v));
   return values.length === 0 ? null : Math.max(...values);
 }
+
+const podNamesOf = (target: TargetState) => new Set(target.pods.map((p) => p.metadata?.name));
 
 type KubernetesBlock = NonNullable<Condition['kubernetes']>;
 

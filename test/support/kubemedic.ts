@@ -18,7 +18,13 @@ import { group, type PolicyKind, policyKinds, version } from '../../api/index.ts
 import { repoRoot } from '../../devstack/config.ts';
 import { installCrds } from '../../devstack/crds.ts';
 import { environment } from '../../devstack/stack.ts';
-import { checkPolicy, PolicyWatcher, startRemediation, taskQueueFor } from '../../policy-watcher/index.ts';
+import {
+  checkPolicy,
+  PolicyWatcher,
+  startRemediation,
+  taskQueueFor,
+  type WatcherOptions,
+} from '../../policy-watcher/index.ts';
 import type { PolicyObject } from '../../policy-watcher/policies.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import type { TargetRef } from '../../workflows/types.ts';
@@ -30,8 +36,11 @@ export interface KubeMedic {
   cluster: string;
   client: Client;
   worker: Worker;
-  /** Starts a policy watcher (several may run, as replicas); all stop with the test file. */
-  startWatcher(): Promise<PolicyWatcher>;
+  /**
+   * Starts a policy watcher (several may run, as replicas); all stop with the test file. Only
+   * the Alertmanager test gives it the stack's webhook port: one process can hold it.
+   */
+  startWatcher(options?: Pick<WatcherOptions, 'alertWebhookPort'>): Promise<PolicyWatcher>;
   /** Stops the worker; `restartWorker` brings a new one up on the same task queue. */
   stopWorker(): Promise<void>;
   restartWorker(): Promise<void>;
@@ -81,7 +90,7 @@ export function useKubeMedic({
     medic.client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
     if (inProcessWorker) await startWorker();
   });
-  medic.startWatcher = async () => {
+  medic.startWatcher = async ({ alertWebhookPort } = {}) => {
     const watcher = new PolicyWatcher({
       kubeconfig: (await chartIdentities()).watcher,
       client: medic.client,
@@ -93,6 +102,7 @@ export function useKubeMedic({
       policySelector: `${testRunLabel}=${medic.cluster}`,
       requireServiceAccount: workerOptions.requireServiceAccount,
       log: () => undefined,
+      alertWebhookPort,
     });
     await watcher.start();
     watchers.push(watcher);

@@ -1,0 +1,172 @@
+/**
+ * Alertmanager as a trigger, end to end: a real Prometheus rule fires on a series the test
+ * writes, the real Alertmanager posts it to the real policy watcher's webhook, and one
+ * remediation runs for the target — however often the alert is notified again.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { alertKey } from '../../activities/conditions/alerts.ts';
+import { ports } from '../../devstack/config.ts';
+import { remoteWrite } from '../../devstack/remote-write.ts';
+import type { AlertmanagerPayload } from '../../policy-watcher/alert-payload.ts';
+import { triggeredByAlertsMemo } from '../../policy-watcher/alert-triggers.ts';
+import { alertWebhookPath } from '../../policy-watcher/alert-webhook.ts';
+import { remediationWorkflowId, type RemediationResult } from '../../workflows/types.ts';
+import { type AlertmanagerAlert, alertmanagerAlerts, loadAlertRules } from '../support/alert-rules.ts';
+import { createPolicy, deploymentUnavailable, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
+import { eventually, useTestNamespace } from '../support/stack.ts';
+import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
+
+const namespace = useTestNamespace('kam');
+const medic = useKubeMedic();
+const run = randomBytes(4).toString('hex');
+const alertname = `KubeMedicE2EHighErrorRate${run}`;
+const signal = 'kubemedic_e2e_alert_signal';
+
+let unloadRules: (() => Promise<void>) | undefined;
+after(() => unloadRules?.());
+
+/** The signal the rule watches, for the Deployment `deployment`. */
+const errorRate = (deployment: string, value: number) =>
+  remoteWrite([{ labels: { __name__: signal, run, namespace: namespace.name, deployment }, value }]);
+
+/** The runs (open and closed) that ever had this workflow ID. */
+async function runsOf(workflowId: string): Promise<string[]> {
+  const runs: string[] = [];
+  for await (const execution of medic.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+    runs.push(execution.runId);
+  }
+  return runs;
+}
+
+/** What Alertmanager posts for a firing alert, rebuilt from its API's view of the alert. */
+const notification = (alert: AlertmanagerAlert): AlertmanagerPayload => ({
+  version: '4',
+  groupKey: `{}:{alertname="${alertname}"}`,
+  status: 'firing',
+  receiver: 'kubemedic-watcher',
+  groupLabels: { alertname },
+  commonLabels: alert.labels,
+  externalURL: 'http://127.0.0.1:9093',
+  alerts: [
+    {
+      status: 'firing',
+      labels: alert.labels,
+      annotations: alert.annotations,
+      startsAt: alert.startsAt,
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: alert.generatorURL,
+      fingerprint: alert.fingerprint,
+    },
+  ],
+});
+
+/** Waits until the watcher has evaluated the policy twice more after `since`. */
+async function evaluatedSince(policy: string, since: number): Promise<void> {
+  let seen = 0;
+  let last = '';
+  await eventually('two more evaluations of the policy', async () => {
+    const status = (await readPolicy('RemediationPolicy', { name: policy, namespace: namespace.name }))
+      .status;
+    const at = String(status?.lastEvaluationTime ?? '');
+    if (at !== last && Date.parse(at) > since) {
+      last = at;
+      seen += 1;
+    }
+    return seen >= 2 ? true : undefined;
+  });
+}
+
+describe('a policy triggered by an Alertmanager alert', () => {
+  it(
+    'runs one remediation when the real alert fires, and none more when it is notified again',
+    { timeout: 240_000 },
+    async () => {
+      // Given a Deployment of 1 replica, and a policy that scales it to 2 on the alert
+      await createAvailableDeployment(namespace.name, 'web', 1);
+      await createPolicy(
+        'RemediationPolicy',
+        { name: 'scale-on-alert', namespace: namespace.name },
+        {
+          target: { kind: 'Deployment', name: 'web' },
+          evaluationInterval: '1s',
+          conditions: [
+            {
+              name: 'high-error-rate',
+              source: 'Alertmanager',
+              alertmanager: { matchers: [`alertname="${alertname}"`, 'severity=~"crit.*"'] },
+              operator: '>',
+              threshold: 0,
+            },
+          ],
+          actions: [{ type: 'Scale', scale: { replicas: 2 } }],
+          verification: { settle: '1s', conditions: [deploymentUnavailable('available', 1)] },
+          cooldown: '1s',
+        },
+      );
+      // And the watcher listening on the port the stack's Alertmanager posts to
+      const watcher = await medic.startWatcher({ alertWebhookPort: ports.watcherWebhook });
+      assert.equal(watcher.alertWebhookPort, ports.watcherWebhook);
+      // And a real Prometheus rule on the error rate
+      unloadRules = await loadAlertRules(`kubemedic-e2e-${run}`, [
+        {
+          alert: alertname,
+          expr: `${signal}{run="${run}"} > 0.05`,
+          labels: { severity: 'critical' },
+          annotations: { summary: 'the error rate is high' },
+        },
+      ]);
+      const workflowId = remediationWorkflowId(
+        medic.cluster,
+        { kind: 'Deployment', namespace: namespace.name, name: 'web' },
+        { kind: 'RemediationPolicy', namespace: namespace.name, name: 'scale-on-alert' },
+      );
+
+      // When the error rate of the Deployment goes above the rule's threshold
+      await errorRate('web', 0.2);
+
+      // Then the alert fires in Prometheus and reaches Alertmanager
+      const [alert] = await eventually(
+        'the alert to fire',
+        async () => {
+          const alerts = await alertmanagerAlerts(alertname);
+          return alerts.length > 0 ? alerts : undefined;
+        },
+        120_000,
+      );
+      const seenInAlertmanager = Date.now();
+      assert.equal(alert!.labels.deployment, 'web');
+      // And the watcher starts a remediation for the Deployment
+      const handle = medic.client.workflow.getHandle(workflowId);
+      const started = await eventually('the remediation to start', () => handle.describe(), 120_000);
+      const firedAt = Date.parse(alert!.startsAt);
+      console.log(
+        `alert firing in Prometheus at ${alert!.startsAt}; seen in Alertmanager's API after ` +
+          `${seenInAlertmanager - firedAt} ms; run started after ${started.startTime.getTime() - firedAt} ms`,
+      );
+      assert.deepEqual(started.memo?.[triggeredByAlertsMemo], [alertKey(alert!)]);
+      // And the run scales it and succeeds
+      const result: RemediationResult = await handle.result();
+      assert.equal(result.outcome, 'Succeeded', result.reason);
+      assert.equal((await readDeployment(namespace.name, 'web')).spec?.replicas, 2);
+
+      // When, with the run over and the alert still firing, Alertmanager notifies it again
+      const stillFiring = await alertmanagerAlerts(alertname);
+      assert.equal(stillFiring[0]?.startsAt, alert!.startsAt, 'the same firing of the alert');
+      const renotifiedAt = Date.now();
+      for (let i = 0; i < 3; i += 1) {
+        const answer: Response = await fetch(`http://127.0.0.1:${ports.watcherWebhook}${alertWebhookPath}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(notification(stillFiring[0]!)),
+        });
+        assert.equal(answer.status, 200, await answer.text());
+      }
+      await evaluatedSince('scale-on-alert', renotifiedAt);
+
+      // Then there was still exactly one run for the target
+      assert.deepEqual(await runsOf(workflowId), [started.runId]);
+    },
+  );
+});
