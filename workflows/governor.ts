@@ -7,6 +7,9 @@
  * - max concurrent: a request beyond the limit waits in a FIFO queue for a slot;
  * - max per hour (sliding window) and attempts per target per window: refused at once;
  * - pause: every request is refused until resume; runs already holding a permit go on.
+ * - storm cooldown: after the watcher reports a blast-radius storm (`stormDetected`), every
+ *   request is refused until the cooldown has passed since the storm was last reported. It lives
+ *   here, not in the watcher's memory, so a watcher restart does not forget it.
  *
  * Requests and answers are signals between workflows, so no activity waits on the governor.
  * The state is carried across continue-as-new, so the history never grows without bound.
@@ -17,6 +20,7 @@ import {
   defineQuery,
   defineSignal,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -36,7 +40,7 @@ export interface PermitRequest {
   limits: Limits;
 }
 
-export type PermitCode = 'granted' | 'rate-limited' | 'paused' | 'needs-attention';
+export type PermitCode = 'granted' | 'rate-limited' | 'paused' | 'needs-attention' | 'storm-cooldown';
 
 export interface PermitAnswer {
   governor: string;
@@ -55,6 +59,8 @@ export interface GovernorState {
   /** Grant times by target, within each target's attempts window. */
   attempts: Record<string, number[]>;
   paused?: { by: string; reason: string };
+  /** The last storm reported: nothing is granted before `untilMs` (workflow time). */
+  storm?: { untilMs: number; message: string };
 }
 
 export interface GovernorStatus {
@@ -62,12 +68,22 @@ export interface GovernorStatus {
   queued: number;
   grantedLastHour: number;
   paused?: GovernorState['paused'];
+  storm?: GovernorState['storm'];
+}
+
+/** From the watcher: too many of the policy's targets are unhealthy (policy-watcher/blast-radius.ts). */
+export interface StormReport {
+  /** The policy's stormCooldown, in ms: it runs from the governor's receipt of this report. */
+  cooldownMs: number;
+  /** What the watcher saw, e.g. "6 of 10 targets are unhealthy (60%), above the limit of 40%: …". */
+  message: string;
 }
 
 export const requestPermitSignal = defineSignal<[PermitRequest]>('requestPermit');
 export const releasePermitSignal = defineSignal<[{ workflowId: string }]>('releasePermit');
 export const pauseSignal = defineSignal<[{ by?: string; reason?: string }]>('pause');
 export const resumeSignal = defineSignal<[{ by?: string }]>('resume');
+export const stormDetectedSignal = defineSignal<[StormReport]>('stormDetected');
 /** Sent by the governor to the requesting run. */
 export const permitSignal = defineSignal<[PermitAnswer]>('permit');
 export const governorStatusQuery = defineQuery<GovernorStatus>('governorStatus');
@@ -101,11 +117,19 @@ export async function governor(
   setHandler(resumeSignal, () => {
     state.paused = undefined;
   });
+  setHandler(stormDetectedSignal, ({ cooldownMs, message }) => {
+    // Governors that ran before storms were reported here replay without it.
+    if (!patched('storm-cooldown')) return;
+    const untilMs = workflowTime() + cooldownMs;
+    // A storm seen again extends the cooldown; a shorter report never cuts one short.
+    if (state.storm === undefined || untilMs >= state.storm.untilMs) state.storm = { untilMs, message };
+  });
   setHandler(governorStatusQuery, () => ({
     active: [...state.active],
     queued: state.queue.length,
     grantedLastHour: state.granted.filter((t) => t > workflowTime() - hourMs).length,
     paused: state.paused,
+    storm: state.storm && state.storm.untilMs > workflowTime() ? state.storm : undefined,
   }));
 
   for (;;) {
@@ -143,6 +167,12 @@ export async function governor(
       return {
         code: 'paused',
         reason: `paused by ${state.paused.by}${state.paused.reason ? `: ${state.paused.reason}` : ''}`,
+      };
+    }
+    if (state.storm && state.storm.untilMs > now) {
+      return {
+        code: 'storm-cooldown',
+        reason: `after a storm (${state.storm.message}) no remediation of this policy starts until ${new Date(state.storm.untilMs).toISOString()}`,
       };
     }
     const lastHour = state.granted.filter((t) => t > now - hourMs).length;
@@ -189,6 +219,7 @@ function pruned(state: GovernorState): GovernorState {
   const horizon = workflowTime() - 24 * hourMs;
   return {
     ...state,
+    storm: state.storm && state.storm.untilMs > workflowTime() ? state.storm : undefined,
     granted: state.granted.filter((t) => t > workflowTime() - hourMs),
     attempts: Object.fromEntries(
       Object.entries(state.attempts)
