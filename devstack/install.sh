@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything KubeMedic's local stack and tests need on a fresh Debian machine:
-# Debian's Prometheus, Alertmanager and openssl; the npm packages; the Go-built servers.
+# Debian's Prometheus, Alertmanager, openssl and Chromium (the Web UI test drives it); the npm
+# packages; the Go-built servers.
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ start=$SECONDS
 sudo=""
 [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
 missing=()
-for package in prometheus prometheus-alertmanager openssl; do
+for package in prometheus prometheus-alertmanager openssl chromium; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if ((${#missing[@]} > 0)); then
