@@ -2,6 +2,7 @@
  * The `kubemedic` CLI as a person or a script uses it: a child process against the real
  * Temporal, API server and this file's worker, checked by its output and exit code.
  */
+import { AppsV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RunEvent } from '../../cli/history.ts';
@@ -9,7 +10,7 @@ import type { RunRow } from '../../cli/commands/list.ts';
 import { statusQuery } from '../../workflows/messages.ts';
 import { type CliResult, jsonOf, kubemedic } from '../support/cli.ts';
 import { createPolicy, deploymentUnavailable, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
-import { eventually, useTestNamespace } from '../support/stack.ts';
+import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmc');
@@ -128,6 +129,28 @@ describe('kubemedic CLI: reading runs', () => {
   );
 
   it(
+    'refuses to restore over a change someone made since (exit 4), and keeps it',
+    { timeout: 120_000 },
+    async () => {
+      // Given a Succeeded run that scaled to 3, and a person who then set 7 replicas
+      const handle = await startRun('changed-since');
+      assert.equal((await handle.result()).outcome, 'Succeeded');
+      await kubeconfig()
+        .makeApiClient(AppsV1Api)
+        .patchNamespacedDeploymentScale({
+          name: 'changed-since',
+          namespace: namespace.name,
+          body: [{ op: 'replace', path: '/spec/replicas', value: 7 }],
+        });
+      // When the backup is restored by hand, then the conflict is named and nothing is written
+      const restored = await cli('restore', handle.workflowId);
+      expectExit(restored, 4);
+      assert.match(restored.stderr, /RollbackConflict: .*\/spec\/replicas is 7, not the 3 KubeMedic wrote/);
+      assert.equal(await replicasOf('changed-since'), 7);
+    },
+  );
+
+  it(
     'says a run does not exist (3), a usage error (2) and an unreachable Temporal (5)',
     { timeout: 60_000 },
     async () => {
@@ -160,6 +183,17 @@ describe('kubemedic CLI: deciding and cancelling', () => {
     // Given a run awaiting approval
     const handle = await startRun('approve-me', awaitingApproval);
     await inPhase(handle, 'AwaitingApproval');
+    // When it is shown and running runs are listed, then it is there, awaiting a decision
+    const shown = await cli('show', handle.workflowId);
+    expectExit(shown, 0);
+    assert.match(shown.stdout, /Phase\s+AwaitingApproval/);
+    assert.match(shown.stdout, /Approval\s+awaiting a decision/);
+    await eventually('the run among the running ones', async () => {
+      const running = jsonOf<RunRow[]>(
+        await cli('list', '--running', '--phase', 'AwaitingApproval', '--json'),
+      );
+      return running.some((r) => r.workflowId === handle.workflowId) ? true : undefined;
+    });
     // When alice approves with the CLI
     const approved = await cli('approve', handle.workflowId, '--by', 'alice', '--reason', 'looks right');
     expectExit(approved, 0);
@@ -258,6 +292,19 @@ describe('kubemedic CLI: pause and resume', () => {
       expectExit(await cli('resume', '--by', 'oncall'), 0);
       const status = jsonOf<{ paused: boolean }>(await cli('status', '--json'));
       assert.equal(status.paused, false);
+
+      // When one policy is paused, then its governor says so, and resume lifts it
+      const policy = `${namespace.name}/while-paused`;
+      const policyPaused = jsonOf<{ governor: string; paused: boolean }>(
+        await cli('pause', '--policy', policy, '--reason', 'tuning', '--json'),
+      );
+      assert.deepEqual(policyPaused.governor, `governor/${medic.cluster}/policy/${policy}`);
+      assert.equal(policyPaused.paused, true);
+      expectExit(await cli('resume', '--policy', policy), 0);
+      assert.equal(
+        jsonOf<{ paused: boolean }>(await cli('status', '--policy', policy, '--json')).paused,
+        false,
+      );
     },
   );
 });
