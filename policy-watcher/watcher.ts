@@ -31,6 +31,7 @@ import { combined, parseDuration, readConditions, recordEvent, targetKey } from 
 import { policyObjectRef } from '../activities/policy-status.ts';
 import { type ConditionReading, policyLabel, type TargetRef } from '../workflows/types.ts';
 import { type BlastRadiusDecision, decideBlastRadius } from './blast-radius.ts';
+import { reportStorm } from './storm-report.ts';
 import type { FiringAlert } from '../activities/conditions/alerts.ts';
 import type { AlertmanagerPayload } from './alert-payload.ts';
 import { FiringAlerts } from './alert-store.ts';
@@ -364,6 +365,11 @@ export class PolicyWatcher implements Caches {
     const announced = !decision.newStorm && (this.storms.get(uid)?.announced ?? false);
     const storm = { lastSeenMs: now.getTime(), announced };
     this.storms.set(uid, storm);
+    // The policy governor keeps the cooldown, so a restarted watcher (or another replica) keeps it too.
+    await reportStorm(this.options.client, this.options.cluster, policy, decision.message).catch(
+      (error: unknown) =>
+        this.log('could not report the storm to the policy governor', { error: String(error) }),
+    );
     if (announced) return;
     this.log('blast radius exceeded; remediating none', {
       policy: policyLabel(policy.ref),
