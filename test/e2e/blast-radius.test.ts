@@ -8,6 +8,8 @@ import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { governorStatusQuery, policyGovernorId } from '../../workflows/governor.ts';
+import { statusQuery } from '../../workflows/messages.ts';
 import { searchAttributes } from '../../workflows/search-attributes.ts';
 import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { remoteWrite } from '../../devstack/remote-write.ts';
@@ -68,8 +70,13 @@ const ready = async (policy: string) => {
   return { status, ready: status?.conditions?.find((c) => c.type === 'Ready') };
 };
 
-const runsOfThisCluster = async () =>
-  (await medic.client.workflow.count(`${searchAttributes.cluster.name} = "${medic.cluster}"`)).count;
+/** Runs of this file's cluster for one policy of the test namespace. */
+const runsOf = async (policy: string) =>
+  (
+    await medic.client.workflow.count(
+      `${searchAttributes.cluster.name} = "${medic.cluster}" AND ${searchAttributes.policy.name} = "${namespace.name}/${policy}"`,
+    )
+  ).count;
 
 const scaledUp = async (names: string[]) => {
   const deployments = await kubeconfig()
@@ -92,6 +99,66 @@ const stormEvents = async (policy: string) =>
   );
 
 describe('blast radius', () => {
+  it(
+    'keeps the storm cooldown across a watcher restart: the policy governor refuses with storm-cooldown',
+    { timeout: 150_000 },
+    async () => {
+      // Given a storm of 6 of 10 targets, seen by a watcher that reports it to the policy governor
+      const metric = 'kubemedic_e2e_blast_restart';
+      const names = await tenUnderOnePolicy('restart', metric);
+      await signal(metric, names, 6);
+      const first = await medic.startWatcher();
+      const governor = medic.client.workflow.getHandle(
+        policyGovernorId(medic.cluster, `${namespace.name}/restart`),
+      );
+      const storm = await eventually('the storm at the policy governor', async () =>
+        governor.query(governorStatusQuery).then((s) => s.storm),
+      );
+      assert.match(storm.message, /^6 of 10 targets are unhealthy \(60%\), above the limit of 40%/);
+
+      // When the storm eases to 3 of 10 and the watcher restarts: the new one remembers no storm
+      await signal(metric, names, 3);
+      await first.stop();
+      const second = await medic.startWatcher();
+
+      // Then the new watcher starts runs for the 3 that fire, and the governor refuses each one
+      const query = `${searchAttributes.cluster.name} = "${medic.cluster}" AND ${searchAttributes.policy.name} = "${namespace.name}/restart"`;
+      const outcomes = await eventually(
+        'three runs refused',
+        async () => {
+          const ended: { workflowId: string; outcome?: string; reason?: string }[] = [];
+          for await (const run of medic.client.workflow.list({ query })) {
+            const status = await medic.client.workflow.getHandle(run.workflowId).query(statusQuery);
+            ended.push({ workflowId: run.workflowId, outcome: status.outcome, reason: status.reason });
+          }
+          return ended.length === 3 && ended.every((r) => r.outcome) ? ended : undefined;
+        },
+        90_000,
+      );
+      for (const run of outcomes) {
+        assert.equal(run.outcome, 'Skipped', run.reason);
+        assert.match(
+          run.reason ?? '',
+          /^storm-cooldown: after a storm \(6 of 10 targets are unhealthy \(60%\), above the limit of 40%.*\) no remediation of this policy starts until /,
+        );
+      }
+      // And nothing was scaled
+      assert.deepEqual(await scaledUp(names), []);
+
+      // The storm passes; this test's watcher and runs end with it.
+      await signal(metric, names, 0);
+      await second.stop();
+      await Promise.all(
+        outcomes.map((r) =>
+          medic.client.workflow
+            .getHandle(r.workflowId)
+            .terminate('test done')
+            .catch(() => undefined),
+        ),
+      );
+    },
+  );
+
   it(
     'remediates none when 6 of 10 targets breach against a limit of 40%, then holds a storm cooldown',
     { timeout: 120_000 },
@@ -117,7 +184,7 @@ describe('blast radius', () => {
       );
       // And after several more evaluations nothing was started and nothing scaled
       await sleep(3_000);
-      assert.equal(await runsOfThisCluster(), 0);
+      assert.equal(await runsOf('storm'), 0);
       assert.deepEqual(await scaledUp(names), []);
       const { status, ready: still } = await ready('storm');
       assert.equal(still?.reason, 'BlastRadius');
@@ -148,7 +215,7 @@ describe('blast radius', () => {
         `cooldown ends ${new Date(until).toISOString()}`,
       );
       await sleep(2_000);
-      assert.equal(await runsOfThisCluster(), 0);
+      assert.equal(await runsOf('storm'), 0);
       assert.deepEqual(await scaledUp(names), []);
       assert.equal((await stormEvents('storm')).length, 1);
 
@@ -180,17 +247,16 @@ describe('blast radius', () => {
         90_000,
       );
       assert.deepEqual(scaled, breaching);
-      const query = `${searchAttributes.cluster.name} = "${medic.cluster}"`;
-      const runs: { workflowId: string; target: string; policy: string }[] = [];
+      // (This file's other tests leave runs of other policies.)
+      const query = `${searchAttributes.cluster.name} = "${medic.cluster}" AND ${searchAttributes.policy.name} = "${namespace.name}/few"`;
+      const runs: { workflowId: string; target: string }[] = [];
       for await (const run of medic.client.workflow.list({ query })) {
         runs.push({
           workflowId: run.workflowId,
           target: run.typedSearchAttributes.get(searchAttributes.targetName) ?? '',
-          policy: run.typedSearchAttributes.get(searchAttributes.policy) ?? '',
         });
       }
       assert.deepEqual(runs.map((r) => r.target).sort(), breaching);
-      assert.ok(runs.every((r) => r.policy === `${namespace.name}/few`));
       // And the policy is Ready, Evaluated as usual
       const { status, ready: condition } = await eventually('the Evaluated status', async () => {
         const view = await ready('few');
