@@ -2,12 +2,13 @@
  * The policy watcher: informers on the policies and on every kind they can target; each policy
  * is evaluated on its own interval from those caches (one query per condition, never one per
  * target), fired targets get a remediation workflow, and the policy status says what happened.
- * Stateless apart from the `for` clocks and the storm cooldowns (both in memory only): run as
- * many replicas as you like, no leader election.
+ * Stateless apart from the `for` clocks (in memory only): run as many replicas as you like, no
+ * leader election.
  *
  * Blast radius (policy-watcher/blast-radius.ts): when more targets of a policy fire at once than
  * `spec.blastRadius` allows, none is remediated, and nothing starts for the policy until its
- * `stormCooldown` has passed since the storm was last seen.
+ * `stormCooldown` has passed since the storm was last seen. The policy governor keeps that
+ * cooldown (storm-report.ts), so it outlives a watcher restart.
  *
  * Alertmanager conditions: with `alertWebhookPort` set, the watcher receives Alertmanager's
  * webhook (alert-webhook.ts) and keeps the firing alerts (alert-store.ts); an alert makes the
@@ -89,13 +90,10 @@ export class PolicyWatcher implements Caches {
   private readonly announcedInvalid = new Set<string>();
   /**
    * Storms per policy uid: when the last one was last seen, and whether its Warning Event went
-   * out. Memory only, like the `for` clocks, and on purpose not shared: a watcher restart forgets
-   * a storm cooldown, and several replicas each hold their own, each replica detecting the storm
-   * itself from the same readings. While the storm lasts, a restarted replica sees it again on its
-   * first evaluation (its `for` clocks start anew for every target at once, so none fires before
-   * the count does) and starts nothing. Forgetting can only make a watcher start remediations
-   * sooner after a restart if the storm is already over: the cooldown that should still hold
-   * then, does not.
+   * out. This memory only spares runs that would be refused anyway: each storm seen is reported
+   * to the policy governor, which refuses every permit (`storm-cooldown`) until the cooldown
+   * ends. A restarted watcher forgets it and may start runs after the storm; the governor then
+   * ends them Skipped, with the reason, and nothing acts.
    */
   private readonly storms = new Map<string, { lastSeenMs: number; announced: boolean }>();
   private timer: NodeJS.Timeout | undefined;
