@@ -18,6 +18,7 @@ import { actor, byAndReason, type Command, flag } from '../command.ts';
 import type { Context } from '../context.ts';
 import { messageOf, notFound, unreachable } from '../errors.ts';
 import { fields } from '../output.ts';
+import { workerTimeoutMs } from '../runs.ts';
 import { within } from '../within.ts';
 
 const policyOption = { policy: { type: 'string' } } as const;
@@ -101,14 +102,14 @@ async function report(
   settled: (status: GovernorStatus) => boolean,
 ): Promise<void> {
   const handle = client.workflow.getHandle(id);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + workerTimeoutMs;
   let current: GovernorStatus;
   for (;;) {
     try {
       current = await within(
-        10_000,
+        Math.max(1000, deadline - Date.now()),
         handle.query(governorStatusQuery),
-        () => new Error('no answer within 10s'),
+        () => new Error(`no answer within ${workerTimeoutMs / 1000}s`),
       );
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {

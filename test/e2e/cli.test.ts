@@ -48,7 +48,7 @@ const awaitingApproval = { approval: { required: true, timeout: '10m', onTimeout
 describe('kubemedic CLI: reading runs', () => {
   it(
     'lists, shows, explains, prints the history of and restores a Succeeded run',
-    { timeout: 120_000 },
+    { timeout: 300_000 },
     async () => {
       // Given a run that scaled a Deployment from 2 to 3 and succeeded
       const handle = await startRun('finished');
@@ -110,7 +110,7 @@ describe('kubemedic CLI: reading runs', () => {
 
   it(
     'explains a RolledBack run: verification failed, the rollback restored the field',
-    { timeout: 120_000 },
+    { timeout: 300_000 },
     async () => {
       // Given a run whose verification fails (the condition holds whatever happens)
       const handle = await startRun('stays-sick', { conditions: [deploymentUnavailable('always', 0)] });
@@ -130,7 +130,7 @@ describe('kubemedic CLI: reading runs', () => {
 
   it(
     'refuses to restore over a change someone made since (exit 4), and keeps it',
-    { timeout: 120_000 },
+    { timeout: 300_000 },
     async () => {
       // Given a Succeeded run that scaled to 3, and a person who then set 7 replicas
       const handle = await startRun('changed-since');
@@ -152,7 +152,7 @@ describe('kubemedic CLI: reading runs', () => {
 
   it(
     'says a run does not exist (3), a usage error (2) and an unreachable Temporal (5)',
-    { timeout: 60_000 },
+    { timeout: 300_000 },
     async () => {
       const missing = await cli('show', `remediation/${medic.cluster}/nowhere/Deployment/none/none`);
       expectExit(missing, 3);
@@ -163,6 +163,13 @@ describe('kubemedic CLI: reading runs', () => {
       expectExit(unknownFlag, 2);
       assert.match(unknownFlag.stderr, /kubemedic list --help/);
       expectExit(await cli('frobnicate'), 2);
+      // And help names every exit code, and each command has its own
+      const help = await cli('help');
+      expectExit(help, 0);
+      for (const code of [0, 1, 2, 3, 4, 5]) assert.match(help.stdout, new RegExp(`^  ${code}  `, 'm'));
+      const approveHelp = await cli('approve', '--help');
+      expectExit(approveHelp, 0);
+      assert.match(approveHelp.stdout, /^Usage: kubemedic approve <run> \[--by NAME\] \[--reason TEXT\]/);
 
       const unreachable = await cli('list', '--address', '127.0.0.1:1');
       expectExit(unreachable, 5);
@@ -179,7 +186,7 @@ describe('kubemedic CLI: reading runs', () => {
 });
 
 describe('kubemedic CLI: deciding and cancelling', () => {
-  it('approves by update, and refuses a second approval with exit code 4', { timeout: 120_000 }, async () => {
+  it('approves by update, and refuses a second approval with exit code 4', { timeout: 300_000 }, async () => {
     // Given a run awaiting approval
     const handle = await startRun('approve-me', awaitingApproval);
     await inPhase(handle, 'AwaitingApproval');
@@ -219,7 +226,7 @@ describe('kubemedic CLI: deciding and cancelling', () => {
     );
   });
 
-  it('rejects by update: nothing changes', { timeout: 120_000 }, async () => {
+  it('rejects by update: nothing changes', { timeout: 300_000 }, async () => {
     const handle = await startRun('reject-me', awaitingApproval);
     await inPhase(handle, 'AwaitingApproval');
     const rejected = await cli('reject', handle.workflowId, '--by', 'carol', '--reason', 'not now', '--json');
@@ -236,7 +243,7 @@ describe('kubemedic CLI: deciding and cancelling', () => {
     assert.equal(await replicasOf('reject-me'), 2);
   });
 
-  it('cancels a run in the middle: it rolls back, and explain tells it', { timeout: 120_000 }, async () => {
+  it('cancels a run in the middle: it rolls back, and explain tells it', { timeout: 300_000 }, async () => {
     // Given a run that has scaled and waits to verify
     const handle = await startRun('cancel-me', { verification: { settle: '10m' } });
     await inPhase(handle, 'Verifying');
@@ -267,7 +274,7 @@ describe('kubemedic CLI: deciding and cancelling', () => {
 describe('kubemedic CLI: pause and resume', () => {
   it(
     'pauses the cluster: a new run is Skipped as paused, explained; resume lifts it',
-    { timeout: 120_000 },
+    { timeout: 300_000 },
     async () => {
       // Given the cluster paused with the CLI
       const paused = await cli('pause', '--by', 'oncall', '--reason', 'incident 42');
