@@ -7,6 +7,8 @@
  * - max concurrent: a request beyond the limit waits in a FIFO queue for a slot;
  * - max per hour (sliding window) and attempts per target per window: refused at once;
  * - pause: every request is refused until resume; runs already holding a permit go on.
+ * - a permit released unused (its run was refused by a later governor and never acted) gives its
+ *   grant back: it counts toward neither the hourly limit nor the target's attempts.
  * - storm cooldown: after the watcher reports a blast-radius storm (`stormDetected`), every
  *   request is refused until the cooldown has passed since the storm was last reported. It lives
  *   here, not in the watcher's memory, so a watcher restart does not forget it.
@@ -59,6 +61,8 @@ export interface GovernorState {
   /** Grant times by target, within each target's attempts window. */
   attempts: Record<string, number[]>;
   paused?: { by: string; reason: string };
+  /** When each active permit was granted and for which target, so an unused one can be refunded. */
+  grants?: Record<string, { atMs: number; targetKey: string }>;
   /** The last storm reported: nothing is granted before `untilMs` (workflow time). */
   storm?: { untilMs: number; message: string };
 }
@@ -80,7 +84,8 @@ export interface StormReport {
 }
 
 export const requestPermitSignal = defineSignal<[PermitRequest]>('requestPermit');
-export const releasePermitSignal = defineSignal<[{ workflowId: string }]>('releasePermit');
+/** `unused`: the run never acted (a later governor refused it), so the grant is given back. */
+export const releasePermitSignal = defineSignal<[{ workflowId: string; unused?: boolean }]>('releasePermit');
 export const pauseSignal = defineSignal<[{ by?: string; reason?: string }]>('pause');
 export const resumeSignal = defineSignal<[{ by?: string }]>('resume');
 export const stormDetectedSignal = defineSignal<[StormReport]>('stormDetected');
@@ -108,8 +113,12 @@ export async function governor(
   setHandler(requestPermitSignal, (request) => {
     if (!state.queue.some((r) => r.workflowId === request.workflowId)) state.queue.push(request);
   });
-  setHandler(releasePermitSignal, ({ workflowId }) => {
+  setHandler(releasePermitSignal, ({ workflowId, unused }) => {
     state.active = state.active.filter((id) => id !== workflowId);
+    const grant = state.grants?.[workflowId];
+    if (state.grants) delete state.grants[workflowId];
+    // Governors that ran before refunds replay without them.
+    if (unused && grant && patched('refund-unused-permits')) refund(state, grant);
   });
   setHandler(pauseSignal, ({ by, reason }) => {
     state.paused = { by: by ?? 'unknown', reason: reason ?? '' };
@@ -205,6 +214,7 @@ export async function governor(
     state.active.push(request.workflowId);
     state.granted.push(now);
     state.attempts[request.targetKey] = [...(state.attempts[request.targetKey] ?? []), now];
+    state.grants = { ...state.grants, [request.workflowId]: { atMs: now, targetKey: request.targetKey } };
     return {
       governor: self,
       granted: true,
@@ -214,12 +224,27 @@ export async function governor(
   }
 }
 
+/** Takes back one grant: its time leaves the hourly count and the target's attempts. */
+function refund(state: GovernorState, grant: { atMs: number; targetKey: string }): void {
+  const withoutOne = (times: number[]) => {
+    const index = times.lastIndexOf(grant.atMs);
+    return index < 0 ? times : [...times.slice(0, index), ...times.slice(index + 1)];
+  };
+  state.granted = withoutOne(state.granted);
+  const attempts = withoutOne(state.attempts[grant.targetKey] ?? []);
+  if (attempts.length > 0) state.attempts[grant.targetKey] = attempts;
+  else delete state.attempts[grant.targetKey];
+}
+
 /** Drops what no limit can look at any more, so the carried state stays small. */
 function pruned(state: GovernorState): GovernorState {
   const horizon = workflowTime() - 24 * hourMs;
   return {
     ...state,
     storm: state.storm && state.storm.untilMs > workflowTime() ? state.storm : undefined,
+    grants: Object.fromEntries(
+      Object.entries(state.grants ?? {}).filter(([id]) => state.active.includes(id)),
+    ),
     granted: state.granted.filter((t) => t > workflowTime() - hourMs),
     attempts: Object.fromEntries(
       Object.entries(state.attempts)

@@ -41,10 +41,11 @@ export class Permits {
     return undefined;
   }
 
-  async releaseAll(): Promise<void> {
+  /** `unused`: the run never acted, so each governor gives the grant back (see governor.ts). */
+  async releaseAll(unused: boolean): Promise<void> {
     const workflowId = workflowInfo().workflowId;
     for (const id of this.held.splice(0)) {
-      await getExternalWorkflowHandle(id).signal(releasePermitSignal, { workflowId });
+      await getExternalWorkflowHandle(id).signal(releasePermitSignal, { workflowId, unused });
     }
   }
 }

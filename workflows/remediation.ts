@@ -164,7 +164,8 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     }
   }
 
-  await CancellationScope.nonCancellable(() => permits.releaseAll());
+  // A run that took no step (a later governor refused it, or it was cancelled first) never acted.
+  await CancellationScope.nonCancellable(() => permits.releaseAll(status.steps.length === 0));
   setPhase(outcome);
   status.outcome = outcome;
   status.reason = reason;
