@@ -14,6 +14,7 @@ import {
   pauseSignal,
   requestPermitSignal,
   resumeSignal,
+  stormDetectedSignal,
 } from '../../workflows/governor.ts';
 import { createPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
 import { assertExactStorm, runStorm } from '../support/storm.ts';
@@ -105,6 +106,45 @@ describe('the safety governor', () => {
         `the current run's history is short (${lastHistory.events?.length} events)`,
       );
       await handle.terminate('test done');
+    },
+  );
+
+  it(
+    'keeps a reported storm across continue-as-new, refusing every request until it ends',
+    { timeout: 90_000 },
+    async () => {
+      // Given a governor that continues as new after every 2 decisions, told of a storm
+      const id = `governor/${medic.cluster}/storm-${randomUUID()}`;
+      const handle = await medic.client.workflow.start('governor', {
+        workflowId: id,
+        taskQueue: taskQueueFor(medic.cluster),
+        args: [undefined, 2],
+      });
+      await handle.signal(stormDetectedSignal, {
+        cooldownMs: 600_000,
+        message: '6 of 10 targets are unhealthy',
+      });
+      // When 5 requests arrive that its other limits would grant
+      for (let i = 0; i < 5; i++) {
+        await handle.signal(requestPermitSignal, {
+          workflowId: `gone-${i}`,
+          targetKey: `t${i}`,
+          limits: { maxPerHour: 100 },
+        });
+      }
+      // Then every one is decided and none granted, and the storm is still known after continuing as new
+      const latest = await eventually('every request decided in a later run', async () => {
+        const current = medic.client.workflow.getHandle(id);
+        const [status, description] = await Promise.all([
+          current.query(governorStatusQuery),
+          current.describe(),
+        ]);
+        return status.queued === 0 && description.runId !== handle.firstExecutionRunId ? status : undefined;
+      });
+      assert.equal(latest.grantedLastHour, 0);
+      assert.equal(latest.storm?.message, '6 of 10 targets are unhealthy');
+      assert.ok((latest.storm?.untilMs ?? 0) > Date.now() + 8 * 60_000, 'the cooldown runs about 10 minutes');
+      await medic.client.workflow.getHandle(id).terminate('test done');
     },
   );
 });
