@@ -33,8 +33,6 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ .Values.temporal.namespace | quote }}
 - name: KUBEMEDIC_CLUSTER
   value: {{ .Values.clusterName | quote }}
-- name: KUBEMEDIC_LOG_LEVEL
-  value: {{ .Values.logLevel | quote }}
 - name: KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT
   value: {{ .Values.requireServiceAccount | quote }}
 {{- with .Values.prometheusUrl }}
