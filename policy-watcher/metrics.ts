@@ -55,8 +55,9 @@ export function trackActiveRemediations(client: Client, cluster: string): void {
     registers: [watcherRegistry],
     async collect() {
       const running = `${searchAttributes.cluster.name} = "${cluster}" AND ExecutionStatus = "Running"`;
+      // A NeedsAttention run holds its ID until the target's attempts window passes: shown too.
       const counts = await Promise.all(
-        phases.map(async (phase) => {
+        [...phases, 'NeedsAttention' as const].map(async (phase) => {
           const query = `${running} AND ${searchAttributes.phase.name} = "${phase}"`;
           return [phase, (await client.workflow.count(query)).count] as const;
         }),
