@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import type { RemediationNotification } from '../../activities/notify-payload.ts';
 import { signatureHeader, timestampHeader, verifySignature } from '../../activities/notify-signature.ts';
-import { approveUpdate, statusQuery } from '../../workflows/messages.ts';
+import { statusQuery } from '../../workflows/messages.ts';
+import { kubemedic } from '../support/cli.ts';
 import {
   createPolicy,
   deploymentUnavailable,
@@ -145,9 +146,14 @@ describe('notifications', () => {
       assert.ok(JSON.stringify(message.blocks).includes(command));
       assert.equal(slack.headers[signatureHeader.toLowerCase()], undefined);
 
-      // When the run is approved, then it succeeds and the Webhook sink hears Succeeded (Slack does not)
-      await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+      // When a person runs the approve command from the notification, as it is
+      const [program, ...args] = command.split(' ');
+      assert.equal(program, 'kubemedic');
+      const approved = await kubemedic([...args, '--by', 'alice']);
+      assert.equal(approved.code, 0, approved.stderr);
+      // Then the run succeeds, approved by them, and the Webhook sink hears Succeeded (Slack does not)
       const result = await handle.result();
+      assert.equal(result.approval?.by, 'alice');
       assert.equal(result.outcome, 'Succeeded', result.reason);
       const succeeded = await deliveredEvent('/team', 'Succeeded');
       assert.equal(succeeded.body.outcome, 'Succeeded');
