@@ -222,6 +222,45 @@ describe('notifications', () => {
   );
 
   it(
+    'sends RollbackConflict when someone changed the target, then Failed',
+    { timeout: 120_000 },
+    async () => {
+      // Given a run whose verification will fail, with a sink for conflicts and failures only
+      const policy = await givenPolicy('contested', {
+        verification: { settle: '4s', conditions: [alwaysHolds] },
+        notifications: [webhook('/conflicts', { events: ['RollbackConflict', 'Failed'] })],
+      });
+      const handle = await policy.start();
+      await eventually('phase Verifying', async () =>
+        (await handle.query(statusQuery)).phase === 'Verifying' ? true : undefined,
+      );
+      // When a person sets the replicas to 7 before the rollback
+      await kubeconfig()
+        .makeApiClient(AppsV1Api)
+        .patchNamespacedDeploymentScale({
+          name: 'contested',
+          namespace: namespace.name,
+          body: [{ op: 'replace', path: '/spec/replicas', value: 7 }],
+        });
+      // Then the run fails, and the sink hears of the conflict (with what was left alone) and of the failure
+      const result = await handle.result();
+      assert.equal(result.outcome, 'Failed', result.reason);
+      const conflict = await deliveredEvent('/conflicts', 'RollbackConflict');
+      assert.equal(conflict.body.phase, 'RollingBack');
+      assert.match(conflict.body.reason, /\/spec\/replicas is 7, not the 3 KubeMedic wrote/);
+      const failed = await deliveredEvent('/conflicts', 'Failed');
+      assert.equal(failed.body.reason, result.reason);
+      assert.deepEqual(
+        delivered('/conflicts')
+          .map((r) => r.body.event)
+          .sort(),
+        ['Failed', 'RollbackConflict'],
+      );
+      assert.equal((await readDeployment(namespace.name, 'contested')).spec?.replicas, 7);
+    },
+  );
+
+  it(
     'sends Skipped, and a sink that is down for good does not fail the run',
     { timeout: 120_000 },
     async () => {
