@@ -13,16 +13,10 @@ import { KubeRequestError, kubeRequest } from '../kube/request.ts';
 import { ActionError, type ActionContext, type ActionModule, type ExecuteResult } from './action.ts';
 import { backupUnschedulable, cordon } from './cordon-node.ts';
 import { restoreFields } from './fields.ts';
+import type { ObjectMeta } from './target.ts';
 
 interface Pod {
-  metadata: {
-    name: string;
-    namespace: string;
-    uid: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: { kind: string; name: string; controller?: boolean }[];
-  };
+  metadata: ObjectMeta;
 }
 
 interface LabelSelector {

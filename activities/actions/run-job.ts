@@ -21,7 +21,7 @@ import {
   type RollbackResult,
 } from './action.ts';
 import { makeBackup, verifyBackup } from './fields.ts';
-import { describeRef, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
+import { describeRef, type ObjectMeta, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
 
 export const managedLabel = 'kubemedic.io/managed';
 export const backupHashAnnotation = 'kubemedic.io/backup-hash';
@@ -35,13 +35,7 @@ interface JobCondition {
 }
 
 interface Job {
-  metadata: {
-    name: string;
-    namespace: string;
-    uid: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
+  metadata: ObjectMeta;
   status?: { conditions?: JobCondition[]; succeeded?: number; failed?: number; active?: number };
 }
 

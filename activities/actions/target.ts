@@ -9,6 +9,16 @@ import { readObject } from './fields.ts';
 
 export type KubeObject = Record<string, unknown>;
 
+/** The metadata actions read from namespaced objects they fetch raw (Pods, Jobs). */
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { kind: string; name: string; controller?: boolean }[];
+}
+
 const targetApiVersions: Record<TargetRef['kind'], string> = {
   Deployment: 'apps/v1',
   StatefulSet: 'apps/v1',
