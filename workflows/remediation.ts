@@ -10,6 +10,7 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -28,6 +29,7 @@ import {
   statusQuery,
 } from './messages.ts';
 import { Permits } from './permits.ts';
+import { runDetails } from './run-details.ts';
 import { Reporting } from './reporting.ts';
 import { searchAttributes } from './search-attributes.ts';
 import {
@@ -94,6 +96,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   const setPhase = (phase: ActivePhase | Outcome) => {
     status.phase = phase;
     upsertSearchAttributes([{ key: searchAttributes.phase, value: phase }]);
+    setCurrentDetails(runDetails(status));
   };
   // Events at each phase, notifications and NeedsAttention came after the first histories
   // were recorded: those runs replay without them.
@@ -166,9 +169,9 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
 
   // A run that took no step (a later governor refused it, or it was cancelled first) never acted.
   await CancellationScope.nonCancellable(() => permits.releaseAll(status.steps.length === 0));
-  setPhase(outcome);
   status.outcome = outcome;
   status.reason = reason;
+  setPhase(outcome);
   await CancellationScope.nonCancellable(() =>
     activities.recordOutcome({
       policy,
