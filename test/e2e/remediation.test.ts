@@ -88,6 +88,13 @@ describe('a remediation driven by a PromQL condition', () => {
       // And the policy status carries the outcome
       const policy = await readPolicy('RemediationPolicy', { name: 'scale-web', namespace: namespace.name });
       assert.equal((policy.status?.lastOutcome as { outcome: string }).outcome, 'Succeeded');
+      // And the Web UI's current details say what the backup holds and what the action wrote
+      const metadata = await medic.client.workflow
+        .getHandle(workflowId)
+        .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      assert.match(metadata.currentDetails ?? '', /backup of Deployment web .*`\/spec\/replicas` = `2`/);
+      assert.match(metadata.currentDetails ?? '', /wrote `\/spec\/replicas` = `4`/);
+      assert.match(metadata.currentDetails ?? '', /\*\*Outcome\*\* Succeeded: scaled/);
       await saveHistory(medic.client, workflowId, 'scale-succeeded');
     },
   );
