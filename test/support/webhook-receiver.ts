@@ -1,7 +1,7 @@
 /**
  * A real HTTP server in the test process that receives notifications, as a team's webhook
  * endpoint would: it keeps every request (raw body and headers) and can answer 500 for a
- * number of requests first, to play a sink that is down for a while.
+ * number of requests first (or another status), to play a sink that is down for a while.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,21 +21,21 @@ export interface WebhookReceiver {
   url(path: string): string;
   /** Every request so far, in arrival order. */
   requests: ReceivedRequest[];
-  /** The next `count` requests to `path` are answered 500. */
-  failNext(path: string, count: number): void;
+  /** The next `count` requests to `path` are answered `status` (500 unless said). */
+  failNext(path: string, count: number, status?: number): void;
 }
 
 export function useWebhookReceiver(): WebhookReceiver {
   const requests: ReceivedRequest[] = [];
-  const failures = new Map<string, number>();
+  const failures = new Map<string, { count: number; status: number }>();
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const path = request.url ?? '/';
-      const failing = failures.get(path) ?? 0;
-      if (failing > 0) failures.set(path, failing - 1);
-      const status = failing > 0 ? 500 : 200;
+      const failing = failures.get(path) ?? { count: 0, status: 200 };
+      if (failing.count > 0) failures.set(path, { ...failing, count: failing.count - 1 });
+      const status = failing.count > 0 ? failing.status : 200;
       requests.push({ path, headers: request.headers, raw: Buffer.concat(chunks).toString('utf8'), status });
       response.writeHead(status).end();
     });
@@ -49,6 +49,6 @@ export function useWebhookReceiver(): WebhookReceiver {
   return {
     url: (path) => `${base}${path}`,
     requests,
-    failNext: (path, count) => void failures.set(path, count),
+    failNext: (path, count, status = 500) => void failures.set(path, { count, status }),
   };
 }

@@ -1,0 +1,117 @@
+/**
+ * The notify activity against a real API server (the signing Secret) and a real HTTP receiver,
+ * run in an activity context: where a cluster policy's key comes from, what is not worth a
+ * retry, and what is counted.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { notificationsTotal } from '../../activities/metrics.ts';
+import { createNotify, type NotifyInput } from '../../activities/notify.ts';
+import type { RemediationNotification } from '../../activities/notify-payload.ts';
+import { signatureHeader, timestampHeader, verifySignature } from '../../activities/notify-signature.ts';
+import { kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { useWebhookReceiver } from '../support/webhook-receiver.ts';
+
+// Plays KubeMedic's own namespace, where a cluster policy's Secrets live.
+const own = useTestNamespace('kmt-notify');
+const receiver = useWebhookReceiver();
+const run = { workflowId: 'remediation/c1/_cluster/Node/n1/cluster:nodes', runId: 'run-1' };
+
+const facts: NotifyInput['facts'] = {
+  event: 'NeedsAttention',
+  cluster: 'c1',
+  policy: { kind: 'ClusterRemediationPolicy', name: 'nodes', uid: 'u', generation: 1 },
+  target: { kind: 'Node', name: 'n1' },
+  action: 'CordonNode',
+  phase: 'NeedsAttention',
+  outcome: 'NeedsAttention',
+  reason: 'needs-attention: 2 attempts on this target within the window; the limit is 2',
+  time: '2026-11-26T03:00:00.000Z',
+};
+
+function notifyInActivity(input: NotifyInput) {
+  const notify = createNotify({
+    kubeconfig: kubeconfig(),
+    ownNamespace: own.name,
+    webUiUrl: 'http://ui.example:8233',
+  });
+  const environment = new MockActivityEnvironment({ workflowExecution: run, workflowNamespace: 'default' });
+  return environment.run(notify, input) as ReturnType<typeof notify>;
+}
+
+const counted = async (result: string) =>
+  (await notificationsTotal.get()).values.find(
+    (v) => v.labels.policy === 'nodes' && v.labels.event === 'NeedsAttention' && v.labels.result === result,
+  )?.value ?? 0;
+
+describe('the notify activity', () => {
+  it("signs a cluster policy's notification with the key from KubeMedic's own namespace", async () => {
+    // Given the signing Secret in KubeMedic's own namespace
+    await kubeconfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedSecret({
+        namespace: own.name,
+        body: { metadata: { name: 'hooks' }, stringData: { hmac: 'cluster-key' } },
+      });
+    const before = await counted('delivered');
+    // When a cluster policy's run notifies a signed sink
+    const answer = await notifyInActivity({
+      sink: { type: 'Webhook', url: receiver.url('/cluster'), secretRef: { name: 'hooks', key: 'hmac' } },
+      facts,
+    });
+    // Then it was delivered, signed with that key, naming the run and linking to it
+    assert.equal(answer.status, 200);
+    const request = receiver.requests.find((r) => r.path === '/cluster')!;
+    const timestamp = String(request.headers[timestampHeader.toLowerCase()]);
+    assert.ok(
+      verifySignature(
+        'cluster-key',
+        timestamp,
+        request.raw,
+        String(request.headers[signatureHeader.toLowerCase()]),
+      ),
+    );
+    assert.equal(request.headers['x-kubemedic-delivery'], `${run.workflowId}/run-1/NeedsAttention`);
+    const body = JSON.parse(request.raw) as RemediationNotification;
+    assert.deepEqual(body.policy, { kind: 'ClusterRemediationPolicy', name: 'nodes' });
+    assert.equal(
+      body.webUiUrl,
+      `http://ui.example:8233/namespaces/default/workflows/${encodeURIComponent(run.workflowId)}/run-1/history`,
+    );
+    // And it is counted
+    assert.equal(await counted('delivered'), before + 1);
+  });
+
+  it('does not retry what retrying cannot fix: a missing Secret, a 4xx answer', async () => {
+    // Given a sink whose Secret does not exist, when it notifies, then it fails for good, saying which Secret
+    await assert.rejects(
+      notifyInActivity({
+        sink: { type: 'Webhook', url: receiver.url('/unsigned'), secretRef: { name: 'absent', key: 'hmac' } },
+        facts,
+      }),
+      (error: unknown) =>
+        error instanceof ApplicationFailure &&
+        error.type === 'SecretMissing' &&
+        error.nonRetryable &&
+        error.message === `Secret ${own.name}/absent for the notification signature does not exist`,
+    );
+    // Given a sink that answers 404, when it notifies, then it fails for good and the failure is counted
+    receiver.failNext('/gone', 1, 404);
+    const before = await counted('failed');
+    await assert.rejects(
+      notifyInActivity({ sink: { type: 'Slack', url: receiver.url('/gone') }, facts }),
+      (error: unknown) =>
+        error instanceof ApplicationFailure && error.type === 'NotificationRefused' && error.nonRetryable,
+    );
+    assert.equal(await counted('failed'), before + 1);
+    // But a 500 is worth a retry: an ordinary (retryable) failure
+    receiver.failNext('/busy', 1);
+    await assert.rejects(
+      notifyInActivity({ sink: { type: 'Slack', url: receiver.url('/busy') }, facts }),
+      (error: unknown) => !(error instanceof ApplicationFailure) && /answered 500/.test(String(error)),
+    );
+  });
+});
