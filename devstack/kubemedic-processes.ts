@@ -1,9 +1,11 @@
 /**
  * KubeMedic's own worker and policy watcher as processes beside the stack's servers, the way the
  * chart runs them: configured by the environment, /healthz and /metrics on the ports Prometheus
- * scrapes (devstack/server-configs.ts). The demo starts them; `devstack down` stops them too.
+ * scrapes (devstack/server-configs.ts), each as its chart ServiceAccount with the chart's RBAC
+ * (devstack/chart.ts). The demo starts them; `devstack down` stops them too.
  */
 import { join } from 'node:path';
+import { chartIdentities } from './chart.ts';
 import { ports, repoRoot } from './config.ts';
 import { logFile, startProcess, stopProcess, waitFor } from './processes.ts';
 import { environment } from './stack.ts';
@@ -15,16 +17,27 @@ import { environment } from './stack.ts';
 export const demoPolicyLabel = 'kubemedic.io/demo';
 
 export const kubemedicProcesses = [
-  { name: 'kubemedic-worker', main: 'worker/main.ts', metricsPort: ports.kubemedicWorker },
-  { name: 'kubemedic-watcher', main: 'policy-watcher/main.ts', metricsPort: ports.kubemedicWatcher },
+  { name: 'kubemedic-worker', main: 'worker/main.ts', metricsPort: ports.kubemedicWorker, as: 'worker' },
+  {
+    name: 'kubemedic-watcher',
+    main: 'policy-watcher/main.ts',
+    metricsPort: ports.kubemedicWatcher,
+    as: 'watcher',
+  },
 ] as const;
 
 export async function startKubeMedicProcesses(cluster: string, log: (line: string) => void): Promise<void> {
   await stopKubeMedicProcesses(() => undefined); // a previous demo's, perhaps for another cluster
-  for (const { name, main, metricsPort } of kubemedicProcesses) {
+  const identities = await chartIdentities();
+  const kubeconfigFiles = {
+    worker: identities.workerKubeconfigFile,
+    watcher: identities.watcherKubeconfigFile,
+  };
+  for (const { name, main, metricsPort, as } of kubemedicProcesses) {
     startProcess(name, process.execPath, ['--import', 'tsx', join(repoRoot, main)], repoRoot, {
       ...process.env,
       ...environment(),
+      KUBECONFIG: kubeconfigFiles[as],
       KUBEMEDIC_CLUSTER: cluster,
       KUBEMEDIC_METRICS_PORT: String(metricsPort),
       KUBEMEDIC_ALERT_WEBHOOK_PORT: String(ports.watcherWebhook),
