@@ -32,6 +32,7 @@ import { repoRoot } from '../../devstack/config.ts';
 import { fakeNode } from '../../devstack/fake-nodes.ts';
 import { remoteWrite, type Sample } from '../../devstack/remote-write.ts';
 import { kwokCustomStatusAnnotation } from '../../devstack/servers.ts';
+import { approveUpdate, statusQuery } from '../../workflows/messages.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import { type RemediationResult, remediationWorkflowId, type TargetRef } from '../../workflows/types.ts';
 import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
@@ -358,6 +359,41 @@ after(async () => {
 
 const nodeReady = async (name: string) =>
   (await core().readNode({ name })).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+const isCordoned = async (name: string) => (await core().readNode({ name })).spec?.unschedulable === true;
+const podsOn = async (name: string) =>
+  (await core().listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}` })).items;
+
+/** A fake worker Node of this test's own, Ready; the policy selects it by hostname. */
+async function readyNode(): Promise<Fixture> {
+  const name = `kme-node-${randomBytes(3).toString('hex')}`;
+  const node = fakeNode(name);
+  node.spec = { taints: [{ key: 'kubemedic.io/test-node', value: name, effect: 'NoSchedule' }] };
+  await core().createNode({ body: node });
+  nodes.push(name);
+  await eventually(`${name} Ready`, async () => ((await nodeReady(name)) === 'True' ? true : undefined));
+  return { selector: { matchLabels: { 'kubernetes.io/hostname': name } }, target: { kind: 'Node', name } };
+}
+
+/**
+ * The Node's kubelet stops posting status: KWOK lets go of it, and its Ready condition turns
+ * Unknown as the node lifecycle controller writes it.
+ */
+async function nodeStopsReporting(name: string): Promise<void> {
+  await core().patchNode(
+    { name, body: { metadata: { annotations: { [kwokCustomStatusAnnotation]: 'custom' } } } },
+    strategicMerge,
+  );
+  const now = new Date();
+  const ready = {
+    type: 'Ready',
+    status: 'Unknown',
+    reason: 'NodeStatusUnknown',
+    message: 'Kubelet stopped posting node status.',
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+  };
+  await core().patchNodeStatus({ name, body: { status: { conditions: [ready] } } }, strategicMerge);
+}
 
 // ---------------------------------------------------------------------------------------------
 // One case per example file.
@@ -561,59 +597,60 @@ const cases: Record<string, ExampleCase> = {
   },
 
   'node-cordon.yaml': {
-    async given() {
-      // A fake worker Node of this test's own, Ready
-      const name = `kme-node-${randomBytes(3).toString('hex')}`;
-      const node = fakeNode(name);
-      node.spec = { taints: [{ key: 'kubemedic.io/test-node', value: name, effect: 'NoSchedule' }] };
-      await core().createNode({ body: node });
-      nodes.push(name);
-      await eventually(`${name} Ready`, async () => ((await nodeReady(name)) === 'True' ? true : undefined));
-      return {
-        selector: { matchLabels: { 'kubernetes.io/hostname': name } },
-        target: { kind: 'Node', name },
-      };
-    },
-    // Its kubelet stops posting status (KWOK lets go of it) and the Node's Ready turns Unknown,
-    // as the node lifecycle controller writes it
-    when: async ({ target: { name } }) => {
-      await core().patchNode(
-        { name, body: { metadata: { annotations: { [kwokCustomStatusAnnotation]: 'custom' } } } },
-        strategicMerge,
-      );
-      const now = new Date();
-      await core().patchNodeStatus(
-        {
-          name,
-          body: {
-            status: {
-              conditions: [
-                {
-                  type: 'Ready',
-                  status: 'Unknown',
-                  reason: 'NodeStatusUnknown',
-                  message: 'Kubelet stopped posting node status.',
-                  lastHeartbeatTime: now,
-                  lastTransitionTime: now,
-                },
-              ],
-            },
-          },
-        },
-        strategicMerge,
-      );
-    },
+    given: readyNode,
+    when: ({ target }) => nodeStopsReporting(target.name),
     async then({ target: { name } }, run) {
       // The Node is cordoned
-      await eventually(`${name} cordoned`, async () =>
-        (await core().readNode({ name })).spec?.unschedulable === true ? true : undefined,
-      );
+      await eventually(`${name} cordoned`, async () => ((await isCordoned(name)) ? true : undefined));
       const result = await ended(run);
       assert.deepEqual(stepsOf(result), ['CordonNode']);
       // With the example's empty verification list the cordon is kept
       assert.equal(result.outcome, 'Succeeded', result.reason);
-      assert.equal((await core().readNode({ name })).spec?.unschedulable, true);
+      assert.equal(await isCordoned(name), true);
       assert.equal(await nodeReady(name), 'Unknown', 'the Node stayed NotReady throughout');
+    },
+  },
+
+  'node-drain-with-approval.yaml': {
+    async given() {
+      // A Ready fake worker Node running one Pod
+      const fixture = await readyNode();
+      await core().createNamespacedPod({
+        namespace: namespace.name,
+        body: {
+          metadata: { name: `on-${fixture.target.name}` },
+          spec: {
+            nodeName: fixture.target.name,
+            tolerations: [{ key: 'kubemedic.io/test-node', operator: 'Exists', effect: 'NoSchedule' }],
+            containers: [{ name: 'app', image: 'example.com/app:1' }],
+          },
+        },
+      });
+      await eventually('the Pod running on the Node', async () =>
+        (await podsOn(fixture.target.name))[0]?.status?.phase === 'Running' ? true : undefined,
+      );
+      return fixture;
+    },
+    when: ({ target }) => nodeStopsReporting(target.name),
+    async then({ target: { name } }, run) {
+      // The run waits for approval, and nothing is touched meanwhile
+      await eventually('the run to await approval', async () =>
+        (await run.handle.query(statusQuery)).phase === 'AwaitingApproval' ? true : undefined,
+      );
+      assert.equal(await isCordoned(name), false, 'not cordoned before approval');
+      assert.equal((await podsOn(name)).length, 1, 'no Pod evicted before approval');
+      // When the person on call approves, as `kubemedic approve` does
+      const decision = await run.handle.executeUpdate(approveUpdate, {
+        args: [{ by: 'on-call', reason: 'the machine is gone' }],
+      });
+      assert.equal(decision.decision, 'approved');
+      // Then the Node is cordoned and its Pod evicted
+      await eventually(`${name} drained`, async () =>
+        (await isCordoned(name)) && (await podsOn(name)).length === 0 ? true : undefined,
+      );
+      const result = await ended(run);
+      assert.deepEqual(stepsOf(result), ['DrainNode']);
+      assert.equal(result.outcome, 'Succeeded', result.reason);
     },
   },
 };
