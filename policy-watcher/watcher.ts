@@ -179,6 +179,11 @@ export class PolicyWatcher implements Caches {
     return this.webhook?.port;
   }
 
+  /** The alerts Alertmanager last said are firing, as this watcher heard it. */
+  get firingAlerts(): readonly FiringAlert[] {
+    return this.alerts.list();
+  }
+
   /** Keeps the alerts, and makes every policy with an Alertmanager condition due at once. */
   private alertsReceived(payload: AlertmanagerPayload): void {
     this.alerts.receive(payload);

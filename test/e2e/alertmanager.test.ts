@@ -80,7 +80,7 @@ async function evaluatedSince(policy: string, since: number): Promise<void> {
 
 describe('a policy triggered by an Alertmanager alert', () => {
   it(
-    'runs one remediation when the real alert fires, and none more when it is notified again',
+    'runs one remediation per firing of the real alert, however often it is notified',
     { timeout: 240_000 },
     async () => {
       // Given a Deployment of 1 replica, and a policy that scales it to 2 on the alert
@@ -167,6 +167,31 @@ describe('a policy triggered by an Alertmanager alert', () => {
 
       // Then there was still exactly one run for the target
       assert.deepEqual(await runsOf(workflowId), [started.runId]);
+
+      // When the error rate falls, and Alertmanager tells the watcher that the alert resolved
+      await errorRate('web', 0);
+      await eventually(
+        'the watcher to hear that the alert resolved',
+        async () => (watcher.firingAlerts.some((a) => a.labels.alertname === alertname) ? undefined : true),
+        120_000,
+      );
+      // And later the alert fires anew (a flap shorter than group_interval never reaches a
+      // receiver: Alertmanager notifies changes of the set of firing alerts)
+      await errorRate('web', 0.3);
+      // Then the new firing starts a second run, which remembers that firing
+      const second = await eventually(
+        'a second run',
+        async () => {
+          const described = await handle.describe();
+          return described.runId === started.runId ? undefined : described;
+        },
+        120_000,
+      );
+      const [refired] = await alertmanagerAlerts(alertname);
+      assert.notEqual(refired?.startsAt, alert!.startsAt);
+      assert.deepEqual(second.memo?.[triggeredByAlertsMemo], [alertKey(refired!)]);
+      await medic.client.workflow.getHandle(workflowId, second.runId).result();
+      assert.equal((await runsOf(workflowId)).length, 2);
     },
   );
 });
