@@ -7,7 +7,13 @@
  * replicas, so each reaches the same decision) before an alert may trigger again.
  */
 import type { Client } from '@temporalio/client';
-import { alertKey, alertsFor, type FiringAlert } from '../activities/conditions/alerts.ts';
+import {
+  alertKey,
+  alertsFor,
+  type FiringAlert,
+  matches,
+  parseMatcher,
+} from '../activities/conditions/alerts.ts';
 import type { TargetState } from '../activities/index.ts';
 import { searchAttributes } from '../workflows/search-attributes.ts';
 import {
@@ -75,9 +81,14 @@ export async function alertTriggers(
 ): Promise<AlertTriggers | undefined> {
   const conditions = policy.spec.conditions.filter((c) => c.source === 'Alertmanager');
   if (conditions.length === 0) return undefined;
-  const consumed = await alertsThatTriggered(client, cluster, policy.ref, firing);
+  // Only alerts some condition selects are looked up, so unrelated alerts cost no list call.
+  const matchers = conditions.map((c) => c.alertmanager!.matchers.map(parseMatcher));
+  const selected = firing.filter((alert) =>
+    matchers.some((all) => all.every((m) => matches(m, alert.labels))),
+  );
+  const consumed = await alertsThatTriggered(client, cluster, policy.ref, selected);
   const eligible = (target: TargetRef) =>
-    notYetTriggered(firing, consumed, remediationWorkflowId(cluster, target, policy.ref));
+    notYetTriggered(selected, consumed, remediationWorkflowId(cluster, target, policy.ref));
   return {
     eligible,
     behind(target, readings) {
