@@ -8,51 +8,21 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { AppsV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  approveSignal,
-  approveUpdate,
-  cancelSignal,
-  rejectSignal,
-  statusQuery,
-} from '../../workflows/messages.ts';
-import {
-  createPolicy,
-  deploymentUnavailable,
-  readPolicy,
-  startRunNow,
-  useKubeMedic,
-} from '../support/kubemedic.ts';
+import { approveSignal, approveUpdate, cancelSignal, rejectSignal } from '../../workflows/messages.ts';
+import { deploymentUnavailable, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { saveHistory } from '../support/histories.ts';
-import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
-import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
+import { givenScalePolicy, inPhase } from '../support/scale-runs.ts';
+import { kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { readDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kma');
 const medic = useKubeMedic();
 
-/** Healthy once the Deployment is Available again (KWOK makes the new Pods Running). */
-const unavailable = deploymentUnavailable('unavailable', 1);
 /** Holds whatever happens, so verification always fails. */
 const alwaysHolds = deploymentUnavailable('always', 0);
 
-async function startRun(name: string, spec: Record<string, unknown>) {
-  await createAvailableDeployment(namespace.name, name, 2);
-  const metadata = { name, namespace: namespace.name };
-  await createPolicy('RemediationPolicy', metadata, {
-    target: { kind: 'Deployment', name },
-    conditions: [unavailable],
-    actions: [{ type: 'Scale', scale: { replicas: 3 } }],
-    verification: { settle: '1s' },
-    cooldown: '1s',
-    ...spec,
-  });
-  return startRunNow(medic, metadata, { kind: 'Deployment', namespace: namespace.name, name });
-}
-
-type Handle = Awaited<ReturnType<typeof startRun>>;
-const inPhase = (handle: Handle, phase: string) =>
-  eventually(`phase ${phase}`, async () =>
-    (await handle.query(statusQuery)).phase === phase ? true : undefined,
-  );
+const startRun = async (name: string, spec: Record<string, unknown>) =>
+  (await givenScalePolicy(medic, namespace.name, name, spec)).start();
 const replicasOf = async (name: string) => (await readDeployment(namespace.name, name)).spec?.replicas;
 
 const approval = (timeout: string) => ({ approval: { required: true, timeout, onTimeout: 'Reject' } });

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RunEvent } from '../../cli/history.ts';
 import type { RunRow } from '../../cli/commands/list.ts';
-import { statusQuery } from '../../workflows/messages.ts';
 import { type CliResult, jsonOf, kubemedic } from '../support/cli.ts';
-import { createPolicy, deploymentUnavailable, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
+import { deploymentUnavailable, useKubeMedic } from '../support/kubemedic.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
-import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
+import { givenScalePolicy, inPhase } from '../support/scale-runs.ts';
+import { readDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmc');
 const medic = useKubeMedic();
@@ -22,26 +22,8 @@ const cli = (...args: string[]) => kubemedic([...args, '--cluster', medic.cluste
 const expectExit = (result: CliResult, code: number) =>
   assert.equal(result.code, code, `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
 
-/** A Deployment with 2 replicas and a policy that scales it to 3; verified once it is Available. */
-async function startRun(name: string, spec: Record<string, unknown> = {}) {
-  await createAvailableDeployment(namespace.name, name, 2);
-  const metadata = { name, namespace: namespace.name };
-  await createPolicy('RemediationPolicy', metadata, {
-    target: { kind: 'Deployment', name },
-    conditions: [deploymentUnavailable('unavailable', 1)],
-    actions: [{ type: 'Scale', scale: { replicas: 3 } }],
-    verification: { settle: '1s' },
-    cooldown: '1s',
-    ...spec,
-  });
-  return startRunNow(medic, metadata, { kind: 'Deployment', namespace: namespace.name, name });
-}
-
-type Handle = Awaited<ReturnType<typeof startRun>>;
-const inPhase = (handle: Handle, phase: string) =>
-  eventually(`phase ${phase}`, async () =>
-    (await handle.query(statusQuery)).phase === phase ? true : undefined,
-  );
+const startRun = async (name: string, spec: Record<string, unknown> = {}) =>
+  (await givenScalePolicy(medic, namespace.name, name, spec)).start();
 const replicasOf = async (name: string) => (await readDeployment(namespace.name, name)).spec?.replicas;
 const awaitingApproval = { approval: { required: true, timeout: '10m', onTimeout: 'Reject' } };
 

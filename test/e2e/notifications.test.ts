@@ -11,17 +11,12 @@ import type { RemediationNotification } from '../../activities/notify-payload.ts
 import { signatureHeader, timestampHeader, verifySignature } from '../../activities/notify-signature.ts';
 import { statusQuery } from '../../workflows/messages.ts';
 import { kubemedic } from '../support/cli.ts';
-import {
-  createPolicy,
-  deploymentUnavailable,
-  readPolicy,
-  startRunNow,
-  useKubeMedic,
-} from '../support/kubemedic.ts';
+import { deploymentUnavailable, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { saveHistory } from '../support/histories.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
-import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
+import { readDeployment } from '../support/workloads.ts';
 import { useWebhookReceiver } from '../support/webhook-receiver.ts';
+import { givenScalePolicy } from '../support/scale-runs.ts';
 
 const namespace = useTestNamespace('kmn');
 const medic = useKubeMedic();
@@ -35,24 +30,9 @@ const signingKey = 'team-shared-secret';
 const unavailable = deploymentUnavailable('unavailable', 1);
 const alwaysHolds = deploymentUnavailable('always', 0);
 
-/** A Deployment with 2 replicas and a policy that scales it to 3, notifying `sinks`. */
-async function givenPolicy(name: string, spec: Record<string, unknown>) {
-  await createAvailableDeployment(namespace.name, name, 2);
-  const metadata = { name, namespace: namespace.name };
-  await createPolicy('RemediationPolicy', metadata, {
-    target: { kind: 'Deployment', name },
-    conditions: [unavailable],
-    actions: [{ type: 'Scale', scale: { replicas: 3 } }],
-    verification: { settle: '1s' },
-    cooldown: '1s',
-    ...spec,
-  });
-  return {
-    metadata,
-    target: { kind: 'Deployment' as const, namespace: namespace.name, name },
-    start: () => startRunNow(medic, metadata, { kind: 'Deployment', namespace: namespace.name, name }),
-  };
-}
+/** A Deployment with 2 replicas and a policy that scales it to 3 (its `spec` names the sinks). */
+const givenPolicy = (name: string, spec: Record<string, unknown>) =>
+  givenScalePolicy(medic, namespace.name, name, { conditions: [unavailable], ...spec });
 
 const webhook = (path: string, extra: Record<string, unknown> = {}) => ({
   type: 'Webhook',
