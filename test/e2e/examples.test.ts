@@ -25,6 +25,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { group, policyKinds, type PolicyKind, version } from '../../api/policy.ts';
@@ -70,6 +71,8 @@ interface Fixture {
 }
 
 interface ExampleCase {
+  /** Durations this case needs other than `shortDurations` (each says why). */
+  durations?: Partial<typeof shortDurations> & { window?: string };
   /** Creates the fixture the example is pointed at. */
   given(): Promise<Fixture>;
   /** Makes the example's conditions hold, for real. */
@@ -82,7 +85,7 @@ interface ExampleCase {
 // Durations: the only change to an example besides where it points. Waits of minutes and hours
 // become seconds; conditions still must hold for their (shorter) `for`, runs still settle
 // before verifying, revertAfter still reverts through its durable timer. Rate windows stay as
-// written: they decide what the PromQL computes, not how long the test waits.
+// written unless a case's `durations` says otherwise, and why.
 const shortDurations = {
   evaluationInterval: '1s',
   for: '2s',
@@ -98,28 +101,32 @@ const shortDurations = {
 interface Durations {
   evaluationInterval?: string;
   cooldown?: string;
-  conditions?: { for?: string }[];
+  conditions?: { for?: string; prometheus?: { window?: string } }[];
   verification?: { settle?: string; conditions?: { for?: string }[] };
   revertAfter?: { after?: string; interval?: string };
 }
 
-function shortened(spec: Example['spec']): Example['spec'] {
+function shortened(spec: Example['spec'], overrides: ExampleCase['durations'] = {}): Example['spec'] {
+  const short = { ...shortDurations, ...overrides };
   const copy = structuredClone(spec) as Example['spec'] & Durations;
   const shortenFor = (conditions: { for?: string }[] | undefined) =>
-    conditions?.forEach((c) => c.for && (c.for = shortDurations.for));
-  if (copy.evaluationInterval) copy.evaluationInterval = shortDurations.evaluationInterval;
-  if (copy.cooldown) copy.cooldown = shortDurations.cooldown;
+    conditions?.forEach((c) => c.for && (c.for = short.for));
+  if (copy.evaluationInterval) copy.evaluationInterval = short.evaluationInterval;
+  if (copy.cooldown) copy.cooldown = short.cooldown;
   shortenFor(copy.conditions);
   shortenFor(copy.verification?.conditions);
-  if (copy.verification?.settle) copy.verification.settle = shortDurations.settle;
-  if (copy.revertAfter?.after) copy.revertAfter.after = shortDurations.after;
-  if (copy.revertAfter?.interval) copy.revertAfter.interval = shortDurations.interval;
+  copy.conditions?.forEach(
+    (c) => c.prometheus?.window && short.window && (c.prometheus.window = short.window),
+  );
+  if (copy.verification?.settle) copy.verification.settle = short.settle;
+  if (copy.revertAfter?.after) copy.revertAfter.after = short.after;
+  if (copy.revertAfter?.interval) copy.revertAfter.interval = short.interval;
   return copy;
 }
 
 /** The example pointed at the fixture: its namespace and target replaced, its durations shortened. */
-function pointed(example: Example, fixture: Fixture): Example {
-  const spec = shortened(example.spec);
+function pointed(example: Example, fixture: Fixture, durations: ExampleCase['durations']): Example {
+  const spec = shortened(example.spec, durations);
   if ('name' in spec.target) spec.target.name = fixture.name;
   if ('selector' in spec.target) spec.target.selector = fixture.selector;
   assert.ok(spec.target.name ?? spec.target.selector, 'the fixture gives the target the example names');
@@ -156,23 +163,76 @@ const podLabels = (pod: string, name: string, more: Record<string, string> = {})
   ...more,
 });
 
+/** kube-state-metrics' CPU requests of a fixture Pod: 100m. */
+const cpuRequests = (pod: string): Sample => ({
+  labels: podLabels(pod, 'kube_pod_container_resource_requests', {
+    container: 'app',
+    resource: 'cpu',
+    unit: 'core',
+  }),
+  value: 0.1,
+});
+
 /** Each Pod of `app` uses `cores` CPU per second, against requests of 100m (the fixture's). */
 async function writeCpu(app: string, cores: number): Promise<void> {
   const pods = await podsOf(app);
   await remoteWrite(
     pods.flatMap((pod) => [
       ...counter(podLabels(pod, 'container_cpu_usage_seconds_total', { container: 'app' }), cores),
-      {
-        labels: podLabels(pod, 'kube_pod_container_resource_requests', {
-          container: 'app',
-          resource: 'cpu',
-          unit: 'core',
-        }),
-        value: 0.1,
-      },
+      cpuRequests(pod),
     ]),
   );
 }
+
+/**
+ * A CPU load of `totalCores` shared evenly by the running Pods of `app`, as cAdvisor would
+ * report it: every 2s each Pod's counter grows by its share, and its requests are written.
+ */
+function startCpuLoad(app: string, totalCores: number) {
+  const counters = new Map<string, number>();
+  let ticks = 0;
+  let last = Date.now();
+  let stopped = false;
+  const tick = async () => {
+    const pods = await podsOf(app);
+    const now = Date.now();
+    const share = (totalCores * (now - last)) / 1000 / Math.max(1, pods.length);
+    last = now;
+    await remoteWrite(
+      pods.flatMap((pod) => {
+        counters.set(pod, (counters.get(pod) ?? 1000) + share);
+        return [
+          {
+            labels: podLabels(pod, 'container_cpu_usage_seconds_total', { container: 'app' }),
+            value: counters.get(pod)!,
+            timestampMs: now,
+          },
+          cpuRequests(pod),
+        ];
+      }),
+    );
+    ticks++;
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      await tick();
+      await sleep(2_000);
+    }
+  })();
+  return {
+    /** Waits until `count` more samples are written. */
+    written: (count: number) => {
+      const target = ticks + count;
+      return eventually(`${count} CPU samples of ${app}`, async () => (ticks >= target ? true : undefined));
+    },
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+let cpuLoad: ReturnType<typeof startCpuLoad> | undefined;
+after(() => cpuLoad?.stop());
 
 /** Each Pod of `app` answers `perSecond` requests a second, `errorShare` of them with a 500. */
 async function writeRequests(app: string, perSecond: number, errorShare: number): Promise<void> {
@@ -407,26 +467,40 @@ const replicasOf = async (name: string) => (await readDeployment(namespace.name,
 
 const cases: Record<string, ExampleCase> = {
   'cpu-scale-up-with-revert.yaml': {
+    // For the CPU to fall within the test, the rate window is 20s instead of 5m, and the settle
+    // 30s, so that the verification's window holds only samples from after the scale-up.
+    durations: { window: '20s', settle: '30s' },
     async given() {
       // A Deployment of 2 whose Pods request 100m CPU
       await createAvailableDeployment(namespace.name, 'cpu-web', 2);
       return deploymentFixture('cpu-web');
     },
-    // Its Pods use 0.3 cores each: 3 times their requests, above 0.8
-    when: ({ target }) => writeCpu(target.name, 0.3),
+    // A load of 0.24 cores in all: shared by 2 Pods, 1.2 times their requests, above 0.8
+    when: async () => {
+      cpuLoad = startCpuLoad('cpu-web', 0.24);
+      await cpuLoad.written(2);
+    },
     async then({ target }, run) {
-      // The replicas double, from 2 to 4
+      // The replicas double, from 2 to 4; the same load on 4 Pods is 0.6 times their requests
       await eventually('the Deployment at 4 replicas', async () =>
         (await replicasOf(target.name)) === 4 ? true : undefined,
+      );
+      // Verification finds the CPU below 0.8; after revertAfter the replicas walk back to 2
+      // in the example's 3 steps: 3, 3, then 2
+      await eventually(
+        'the first revert step, at 3 replicas',
+        async () => ((await replicasOf(target.name)) === 3 ? true : undefined),
+        120_000,
+      );
+      await eventually('the revert done, at 2 replicas', async () =>
+        (await replicasOf(target.name)) === 2 ? true : undefined,
       );
       const result = await ended(run);
       assert.deepEqual(stepsOf(result), ['Scale']);
       assert.match(result.steps[0]!.executed!.summary, /from 2 to 4 replicas \(factor 2\)/);
-      // The Pods' CPU series stay high (the test does not lower them), so the verification the
-      // example asks for finds the CPU still high and restores 2 replicas: revertAfter, which
-      // follows a verified success only, is not reached here (hpa-limits.yaml's revert is).
-      assert.equal(result.outcome, 'RolledBack', result.reason);
-      assert.equal(await replicasOf(target.name), 2);
+      assert.equal(result.outcome, 'Succeeded', result.reason);
+      assert.equal(result.steps[0]!.revert?.outcome, 'RolledBack', result.steps[0]!.revert?.reason);
+      await cpuLoad!.stop();
     },
   },
 
@@ -683,7 +757,7 @@ describe('examples/', () => {
         };
         assert.equal(example.apiVersion, `${group}/${version}`);
         const fixture = await testCase.given();
-        const policy = pointed(example, fixture);
+        const policy = pointed(example, fixture, testCase.durations);
         // A cluster policy outlives a test run that was killed: this file's own name, left over
         if (policy.kind === 'ClusterRemediationPolicy') await deletePolicy(policy).catch(() => undefined);
 
