@@ -9,7 +9,8 @@
  * Then the watcher starts a run and its first action changes the cluster as the example says.
  *
  * The example is sent as written except for its namespace, its target (name or selector) and
- * its durations, which are shortened so a case takes seconds (see `shortened`).
+ * its durations, which are shortened so a case takes seconds (see `shortDurations`; the CPU case
+ * also shortens its rate window, and says why).
  */
 import {
   AppsV1Api,
@@ -220,7 +221,7 @@ function startCpuLoad(app: string, totalCores: number) {
     }
   })();
   return {
-    /** Waits until `count` more samples are written. */
+    /** Waits until `count` more rounds of samples are written. */
     written: (count: number) => {
       const target = ticks + count;
       return eventually(`${count} CPU samples of ${app}`, async () => (ticks >= target ? true : undefined));
