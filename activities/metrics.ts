@@ -4,7 +4,7 @@
  */
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { RollbackResult } from './actions/action.ts';
-import type { Outcome } from '../workflows/types.ts';
+import { type Outcome, outcomes } from '../workflows/types.ts';
 
 export const metricsRegistry = new Registry();
 
@@ -49,6 +49,18 @@ export const rollbacksTotal = new Counter({
   labelNames: ['policy', 'action', 'result'] as const,
   registers: [metricsRegistry],
 });
+
+/**
+ * Creates a policy's outcome series at zero when one of its runs starts, so that the first outcome
+ * is an increase that rate() and increase() can see, not a series appearing at 1 (Prometheus's
+ * advice: avoid missing metrics).
+ */
+export function initializeSeries(policy: string, action: string): void {
+  for (const outcome of outcomes) {
+    remediationsTotal.inc({ policy, action, outcome }, 0);
+    remediationDuration.zero({ policy, action, outcome });
+  }
+}
 
 export function countRollback(policy: string, action: string, result: RollbackResult['outcome']): void {
   rollbacksTotal.inc({ policy, action, result });

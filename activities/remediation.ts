@@ -22,7 +22,7 @@ import type {
 } from '../workflows/types.ts';
 import { policyLabel, targetDisplay } from '../workflows/types.ts';
 import { parseDuration } from './duration.ts';
-import { countOutcome, countRollback } from './metrics.ts';
+import { countOutcome, countRollback, initializeSeries } from './metrics.ts';
 import { defaultProtectedNamespaces, refuseUnsafeTarget, refuseWithoutServiceAccount } from './safety.ts';
 import {
   ActionError,
@@ -200,7 +200,10 @@ export function createRemediationActivities(deps: ActivityDependencies) {
       limits?: PolicySpec['limits'];
       /** The target's namespace; its governor is asked when a per-namespace limit is set. */
       namespace?: string;
+      /** The ladder's first action, for the metric labels. */
+      action?: string;
     }): Promise<Governor[]> {
+      initializeSeries(policyLabel(input.policy), input.action ?? 'unknown');
       const { client, info } = Context.current();
       const governors: Governor[] = [
         {

@@ -219,6 +219,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         policy,
         limits: spec.limits,
         namespace: target.namespace,
+        action: spec.actions[0]?.type,
       });
       const refused = await permits.acquire(governors, targetDisplay(target));
       if (refused && reporting && refused.code === 'needs-attention' && refused.untilMs !== undefined) {

@@ -55,9 +55,10 @@ describe('the Grafana dashboard', () => {
       runs.map((run) => run.outcome),
       runs.map((run) => run.expected),
     );
-    const skipped = `kubemedic_remediations_total{policy="${demoNamespace}/ledger-error-rate",outcome="Skipped"}`;
-    await eventually('Prometheus to scrape the last outcome', async () =>
-      (await instantQuery(skipped)).length > 0 ? true : undefined,
+    // The last series to appear is the protected Deployment's skip; increase() needs two samples.
+    const skipped = `kubemedic_remediation_skips_total{policy="${demoNamespace}/ledger-error-rate"}`;
+    await eventually('Prometheus to scrape the last outcome twice', async () =>
+      (await instantQuery(`count_over_time(${skipped}[1m]) >= 2`)).length > 0 ? true : undefined,
     );
     const end = Math.ceil(Date.now() / 1000);
 
