@@ -5,13 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
 import { environment } from '../../devstack/stack.ts';
 import { instantQuery, remoteWrite } from '../../devstack/remote-write.ts';
+import { loadAlertRules } from '../support/alert-rules.ts';
 import { ensureStack, eventually } from '../support/stack.ts';
 
 interface AlertmanagerWebhook {
@@ -46,26 +44,17 @@ describe('the local Prometheus and Alertmanager', () => {
         received.push(JSON.parse(body)),
       );
       const run = randomUUID();
-      const rulesFile = join(environment().KUBEMEDIC_PROMETHEUS_RULES_DIR, `stack-proof-${run}.yml`);
+      let unloadRules: (() => Promise<void>) | undefined;
       try {
         // And a rule that fires on a remote-written signal
-        const rule = {
-          groups: [
-            {
-              name: `stack-proof-${run}`,
-              rules: [
-                {
-                  alert: 'KubeMedicStackProof',
-                  expr: `kubemedic_stack_proof_signal{run="${run}"} > 0`,
-                  labels: { kubemedic_test_sink: 'true', run },
-                  annotations: { summary: 'the local stack delivers alerts' },
-                },
-              ],
-            },
-          ],
-        };
-        writeFileSync(rulesFile, stringify(rule));
-        await reloadPrometheus();
+        unloadRules = await loadAlertRules(`stack-proof-${run}`, [
+          {
+            alert: 'KubeMedicStackProof',
+            expr: `kubemedic_stack_proof_signal{run="${run}"} > 0`,
+            labels: { kubemedic_test_sink: 'true', run },
+            annotations: { summary: 'the local stack delivers alerts' },
+          },
+        ]);
         // When the signal goes above zero
         await remoteWrite([{ labels: { __name__: 'kubemedic_stack_proof_signal', run }, value: 1 }]);
         // Then Alertmanager posts the firing alert to the webhook
@@ -79,18 +68,12 @@ describe('the local Prometheus and Alertmanager', () => {
         );
         assert.equal(alert.labels.alertname, 'KubeMedicStackProof');
       } finally {
-        rmSync(rulesFile, { force: true });
-        await reloadPrometheus();
+        await unloadRules?.();
         await new Promise((resolvePromise) => sink.close(resolvePromise));
       }
     },
   );
 });
-
-async function reloadPrometheus(): Promise<void> {
-  const response = await fetch(`${environment().PROMETHEUS_URL}/-/reload`, { method: 'POST' });
-  assert.equal(response.status, 200, `Prometheus reload: ${await response.text()}`);
-}
 
 function listen(port: number, onBody: (body: string) => void): Promise<Server> {
   const server = createServer((req, res) => {
