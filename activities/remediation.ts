@@ -47,6 +47,8 @@ import { recordPolicyOutcome, recordRunEvents } from './policy-status.ts';
 export interface ActivityDependencies {
   kubeconfig: KubeConfig;
   prometheusUrl: string | undefined;
+  /** Where verification reads the alerts of Alertmanager conditions (its API v2). */
+  alertmanagerUrl?: string;
   /** What the cluster's governor enforces across every policy. */
   globalLimits?: Limits;
   /** Runs acting at once in one namespace, across every policy. */
@@ -170,6 +172,7 @@ export function createRemediationActivities(deps: ActivityDependencies) {
           await readConditions(input.conditions, [state], {
             kubeconfig: deps.kubeconfig,
             prometheusUrl: deps.prometheusUrl,
+            alertmanagerUrl: deps.alertmanagerUrl,
             now: new Date(),
           })
         ).get(targetKey(input.target)) ?? [];

@@ -1,7 +1,8 @@
 /**
  * The worker process. Configuration comes from the environment (the chart sets it):
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (TLS or an API key: policy-watcher/temporal-connection.ts), KUBEMEDIC_CLUSTER (its task queue is kubemedic-<cluster>),
- * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, and the cluster-wide limits
+ * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, ALERTMANAGER_URL (verifying Alertmanager
+ * conditions), and the cluster-wide limits
  * KUBEMEDIC_MAX_CONCURRENT, KUBEMEDIC_MAX_PER_HOUR and KUBEMEDIC_MAX_CONCURRENT_PER_NAMESPACE, KUBEMEDIC_PROTECTED_NAMESPACES (comma-separated);
  * KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT=true (namespaced policies must name a ServiceAccount);
  * KUBEMEDIC_NAMESPACE (the worker's own namespace, where cluster policies' notification Secrets
@@ -28,6 +29,7 @@ const worker = await createWorker({
   taskQueue: taskQueueFor(process.env.KUBEMEDIC_CLUSTER),
   kubeconfig,
   prometheusUrl: process.env.PROMETHEUS_URL,
+  alertmanagerUrl: process.env.ALERTMANAGER_URL || undefined,
   globalLimits: {
     maxConcurrent: optionalNumber('KUBEMEDIC_MAX_CONCURRENT'),
     maxPerHour: optionalNumber('KUBEMEDIC_MAX_PER_HOUR'),

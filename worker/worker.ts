@@ -16,6 +16,8 @@ export interface WorkerOptions {
   taskQueue: string;
   kubeconfig: KubeConfig;
   prometheusUrl: string | undefined;
+  /** Alertmanager's address, for verifying runs whose conditions are alerts. */
+  alertmanagerUrl?: string;
   /** Limits the cluster's governor enforces across every policy. */
   globalLimits?: Limits;
   /** Runs acting at once in one namespace, across every policy. */
@@ -41,6 +43,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     activities: createRemediationActivities({
       kubeconfig: options.kubeconfig,
       prometheusUrl: options.prometheusUrl,
+      alertmanagerUrl: options.alertmanagerUrl,
       globalLimits: options.globalLimits,
       maxConcurrentPerNamespace: options.maxConcurrentPerNamespace,
       protectedNamespaces: options.protectedNamespaces,

@@ -101,3 +101,18 @@ export function alertsFor(
       labelsNameTarget(target, alert.labels, block.targetLabel),
   );
 }
+
+/**
+ * The active alerts (neither silenced nor inhibited) Alertmanager's API v2 holds now: where no
+ * webhook feeds a process (the worker verifying a run), Alertmanager conditions read these.
+ */
+export async function activeAlerts(alertmanagerUrl: string): Promise<FiringAlert[]> {
+  const url = `${alertmanagerUrl.replace(/\/$/, '')}/api/v2/alerts?active=true&silenced=false&inhibited=false`;
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok)
+    throw new Error(`Alertmanager ${url} answered ${response.status}: ${await response.text()}`);
+  const alerts = (await response.json()) as (FiringAlert & { status?: { state?: string } })[];
+  return alerts
+    .filter((alert) => alert.status?.state === undefined || alert.status.state === 'active')
+    .map(({ fingerprint, startsAt, labels }) => ({ fingerprint, startsAt, labels }));
+}

@@ -19,7 +19,7 @@ import { kubeRequest } from '../kube/request.ts';
 import { parseDuration } from '../duration.ts';
 import { instantQuery, type PromSeries, promqlFor } from './promql.ts';
 import { compare } from './compare.ts';
-import { alertsFor, type FiringAlert, labelsNameTarget } from './alerts.ts';
+import { activeAlerts, alertsFor, type FiringAlert, labelsNameTarget } from './alerts.ts';
 
 /** A target with the objects its conditions are read from. */
 export interface TargetState {
@@ -35,10 +35,11 @@ export interface ReadingSources {
   now: Date;
   /**
    * The firing alerts that may still trigger a run for a target: the watcher's, from
-   * Alertmanager's webhook. Absent where no alerts arrive (the worker): Alertmanager
-   * conditions then read no data.
+   * Alertmanager's webhook. Absent in the worker, which asks `alertmanagerUrl` instead;
+   * without either, Alertmanager conditions read no data.
    */
   alerts?: (target: TargetRef) => readonly FiringAlert[];
+  alertmanagerUrl?: string;
 }
 
 export const targetKey = (ref: TargetRef) => `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
@@ -84,7 +85,10 @@ async function valuesFor(
     case 'Metrics':
       return metricsApiValues(condition.metrics!, targets, sources.kubeconfig);
     case 'Alertmanager': {
-      const { alerts } = sources;
+      const { alertmanagerUrl } = sources;
+      const active =
+        sources.alerts === undefined && alertmanagerUrl ? await activeAlerts(alertmanagerUrl) : [];
+      const alerts = sources.alerts ?? (alertmanagerUrl ? () => active : undefined);
       if (alerts === undefined) return new Map();
       return new Map(
         targets.map((t) => [

@@ -7,15 +7,19 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { alertKey } from '../../activities/conditions/alerts.ts';
+import type { Condition } from '../../api/policy.ts';
+import { readConditions, targetKey } from '../../activities/index.ts';
+import { readTargetState } from '../../activities/conditions/targets.ts';
 import { ports } from '../../devstack/config.ts';
+import { environment } from '../../devstack/stack.ts';
 import { remoteWrite } from '../../devstack/remote-write.ts';
 import type { AlertmanagerPayload } from '../../policy-watcher/alert-payload.ts';
 import { triggeredByAlertsMemo } from '../../policy-watcher/alert-triggers.ts';
 import { alertWebhookPath } from '../../policy-watcher/alert-webhook.ts';
-import { remediationWorkflowId, type RemediationResult } from '../../workflows/types.ts';
+import { remediationWorkflowId, type RemediationResult, type TargetRef } from '../../workflows/types.ts';
 import { type AlertmanagerAlert, alertmanagerAlerts, loadAlertRules } from '../support/alert-rules.ts';
 import { createPolicy, deploymentUnavailable, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
-import { eventually, useTestNamespace } from '../support/stack.ts';
+import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kam');
@@ -78,6 +82,26 @@ async function evaluatedSince(policy: string, since: number): Promise<void> {
   });
 }
 
+const highErrorRate: Condition = {
+  name: 'high-error-rate',
+  source: 'Alertmanager',
+  alertmanager: { matchers: [`alertname="${alertname}"`, 'severity=~"crit.*"'] },
+  operator: '>',
+  threshold: 0,
+  for: '0s',
+};
+
+/** The condition as the worker reads it when it verifies a run: from Alertmanager's API. */
+async function workerReading(target: TargetRef) {
+  const readings = await readConditions([highErrorRate], [await readTargetState(kubeconfig(), target)], {
+    kubeconfig: kubeconfig(),
+    prometheusUrl: undefined,
+    alertmanagerUrl: environment().ALERTMANAGER_URL,
+    now: new Date(),
+  });
+  return readings.get(targetKey(target))?.[0];
+}
+
 describe('a policy triggered by an Alertmanager alert', () => {
   it(
     'runs one remediation per firing of the real alert, however often it is notified',
@@ -91,15 +115,7 @@ describe('a policy triggered by an Alertmanager alert', () => {
         {
           target: { kind: 'Deployment', name: 'web' },
           evaluationInterval: '1s',
-          conditions: [
-            {
-              name: 'high-error-rate',
-              source: 'Alertmanager',
-              alertmanager: { matchers: [`alertname="${alertname}"`, 'severity=~"crit.*"'] },
-              operator: '>',
-              threshold: 0,
-            },
-          ],
+          conditions: [highErrorRate],
           actions: [{ type: 'Scale', scale: { replicas: 2 } }],
           verification: { settle: '1s', conditions: [deploymentUnavailable('available', 1)] },
           cooldown: '1s',
@@ -150,6 +166,9 @@ describe('a policy triggered by an Alertmanager alert', () => {
       const result: RemediationResult = await handle.result();
       assert.equal(result.outcome, 'Succeeded', result.reason);
       assert.equal((await readDeployment(namespace.name, 'web')).spec?.replicas, 2);
+      // And the worker, verifying, reads the same alert from Alertmanager's API
+      const web: TargetRef = { kind: 'Deployment', namespace: namespace.name, name: 'web' };
+      assert.deepEqual(await workerReading(web), { name: 'high-error-rate', value: 1, holds: true });
 
       // When, with the run over and the alert still firing, Alertmanager notifies it again
       const stillFiring = await alertmanagerAlerts(alertname);
@@ -175,6 +194,7 @@ describe('a policy triggered by an Alertmanager alert', () => {
         async () => (watcher.firingAlerts.some((a) => a.labels.alertname === alertname) ? undefined : true),
         120_000,
       );
+      assert.deepEqual(await workerReading(web), { name: 'high-error-rate', value: 0, holds: false });
       // And later the alert fires anew (a flap shorter than group_interval never reaches a
       // receiver: Alertmanager notifies changes of the set of firing alerts)
       await errorRate('web', 0.3);

@@ -75,6 +75,7 @@ export function useKubeMedic({
       taskQueue: taskQueueFor(medic.cluster),
       kubeconfig: (await chartIdentities()).worker,
       prometheusUrl: environment().PROMETHEUS_URL,
+      alertmanagerUrl: environment().ALERTMANAGER_URL,
       shutdownGraceTime: '2 seconds',
       ...workerOptions,
     });
