@@ -99,6 +99,8 @@ describe('the Temporal Web UI', () => {
       await shown(`Deployment ${namespace.name}/web · policy ${policyLabel} · Scale`);
       await shown(`Target Deployment ${namespace.name}/web in cluster ${medic.cluster}`);
       await shown(`Policy RemediationPolicy ${policyLabel} (generation 1)`);
+      // And its current details say how it ended
+      await shown('Phase Succeeded');
       // And the activities are listed by their summaries
       await page.getByText(`back up Deployment ${namespace.name}/web for Scale`).first().waitFor();
       await page.getByText(`Scale Deployment ${namespace.name}/web`).first().waitFor();
