@@ -14,7 +14,6 @@ import {
   CoreV1Api,
   PatchStrategy,
   setHeaderOptions,
-  type V1Node,
 } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -24,11 +23,11 @@ import { after, before, describe, it } from 'node:test';
 import type { PolicyKind } from '../../api/policy.ts';
 import { readFields, readObject } from '../../activities/actions/fields.ts';
 import { managedLabel } from '../../activities/actions/run-job.ts';
-import { fakeNode } from '../../devstack/fake-nodes.ts';
 import { statusQuery } from '../../workflows/messages.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import { type RemediationResult, remediationWorkflowId, type TargetRef } from '../../workflows/types.ts';
 import { saveHistory } from '../support/histories.ts';
+import { useTestNodes } from '../support/test-nodes.ts';
 import { createPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { remoteWrite } from '../../devstack/remote-write.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
@@ -59,24 +58,8 @@ before(async () => {
 let watcher: Promise<unknown> | undefined;
 after(() => webhookServer.close());
 
-// Fake nodes of this file only, tainted so no other test's Pods land on them.
-const nodes: string[] = [];
-after(async () => {
-  for (const name of nodes)
-    await core()
-      .deleteNode({ name })
-      .catch(() => undefined);
-});
-async function createNode(): Promise<string> {
-  const name = `kmx-node-${randomBytes(3).toString('hex')}`;
-  const node: V1Node = {
-    ...fakeNode(name),
-    spec: { taints: [{ key: 'kubemedic.io/test-node', value: name, effect: 'NoSchedule' }] },
-  };
-  await core().createNode({ body: node });
-  nodes.push(name);
-  return name;
-}
+const testNodes = useTestNodes('kmx-node');
+const createNode = testNodes.create;
 
 interface ActionCase {
   type: string;

@@ -23,7 +23,6 @@ import {
 } from '@kubernetes/client-node';
 import { type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +30,6 @@ import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { group, policyKinds, type PolicyKind, version } from '../../api/policy.ts';
 import { repoRoot } from '../../devstack/config.ts';
-import { fakeNode } from '../../devstack/fake-nodes.ts';
 import { remoteWrite, type Sample } from '../../devstack/remote-write.ts';
 import { kwokCustomStatusAnnotation } from '../../devstack/servers.ts';
 import { approveUpdate, statusQuery } from '../../workflows/messages.ts';
@@ -39,6 +37,7 @@ import type { remediation } from '../../workflows/remediation.ts';
 import { type RemediationResult, remediationWorkflowId, type TargetRef } from '../../workflows/types.ts';
 import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { useTestNodes } from '../support/test-nodes.ts';
 import {
   createAvailableDeployment,
   createDeployment,
@@ -409,14 +408,7 @@ async function crashLoop(pod: V1Pod): Promise<void> {
   });
 }
 
-// Fake Nodes of this file only, tainted so that no other test's Pods land on them.
-const nodes: string[] = [];
-after(async () => {
-  for (const name of nodes)
-    await core()
-      .deleteNode({ name })
-      .catch(() => undefined);
-});
+const testNodes = useTestNodes('kme-node');
 
 const nodeReady = async (name: string) =>
   (await core().readNode({ name })).status?.conditions?.find((c) => c.type === 'Ready')?.status;
@@ -426,11 +418,7 @@ const podsOn = async (name: string) =>
 
 /** A fake worker Node of this test's own, Ready; the policy selects it by hostname. */
 async function readyNode(): Promise<Fixture> {
-  const name = `kme-node-${randomBytes(3).toString('hex')}`;
-  const node = fakeNode(name);
-  node.spec = { taints: [{ key: 'kubemedic.io/test-node', value: name, effect: 'NoSchedule' }] };
-  await core().createNode({ body: node });
-  nodes.push(name);
+  const name = await testNodes.create();
   await eventually(`${name} Ready`, async () => ((await nodeReady(name)) === 'True' ? true : undefined));
   return { selector: { matchLabels: { 'kubernetes.io/hostname': name } }, target: { kind: 'Node', name } };
 }
