@@ -110,4 +110,8 @@ export async function assertExactStorm(storm: Storm): Promise<void> {
     .listNamespacedDeployment({ namespace: storm.namespace });
   assert.equal(deployments.items.filter((d) => d.spec?.replicas === 1).length, 10);
   assert.equal(storm.runsStarted, 50);
+  const reasons = [...new Set(skipped.map((run) => run.reason))].join('; ');
+  console.log(
+    `storm: peak ${storm.peak} concurrent, ${executed.length} executed, ${skipped.length} skipped (${reasons}), ${storm.runsStarted} runs`,
+  );
 }
