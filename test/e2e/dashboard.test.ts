@@ -27,13 +27,15 @@ function asGrafanaSends(expr: string, rangeSeconds: number): string {
     .replaceAll('$policy', '.*');
 }
 
+const stepSeconds = 5;
+
 async function rangeQuery(expr: string, startSeconds: number, endSeconds: number): Promise<RangeAnswer> {
   const url = new URL('/api/v1/query_range', environment().PROMETHEUS_URL);
   url.search = new URLSearchParams({
     query: expr,
     start: String(startSeconds),
     end: String(endSeconds),
-    step: '5',
+    step: String(stepSeconds),
   }).toString();
   return (await (await fetch(url)).json()) as RangeAnswer;
 }
@@ -49,7 +51,7 @@ describe('the Grafana dashboard', () => {
   it('answers every panel query with data after a demo run', { timeout: 600_000 }, async () => {
     // Given the demo has run and Prometheus has scraped its final counters
     await ensureStack();
-    const start = Math.floor(Date.now() / 1000) - 60;
+    const demoStart = Math.floor(Date.now() / 1000) - 60;
     const runs = await runDemo({ log: () => undefined, keepRunning: true });
     assert.deepEqual(
       runs.map((run) => run.outcome),
@@ -60,7 +62,10 @@ describe('the Grafana dashboard', () => {
     await eventually('Prometheus to scrape the last outcome twice', async () =>
       (await instantQuery(`count_over_time(${skipped}[1m]) >= 2`)).length > 0 ? true : undefined,
     );
-    const end = Math.ceil(Date.now() / 1000);
+    // The range ends just after now and starts a whole number of steps before, so its last
+    // evaluation is at its end and sees the samples the wait above saw.
+    const end = Math.ceil(Date.now() / 1000) + 1;
+    const start = end - stepSeconds * Math.ceil((end - demoStart) / stepSeconds);
 
     // When every panel query runs as Grafana sends it
     const answers = await Promise.all(
