@@ -1,5 +1,9 @@
 // The face of activities/ for the worker, the watcher and tests.
-export { createRemediationActivities, type RemediationActivities } from './remediation.ts';
+export {
+  type ActivityDependencies,
+  createRemediationActivities,
+  type RemediationActivities,
+} from './remediation.ts';
 export { readConditions, targetKey, type TargetState } from './conditions/readings.ts';
 export { combined, describeReadings } from './conditions/compare.ts';
 export { labelSelectorText } from './conditions/targets.ts';

@@ -31,7 +31,7 @@ import { useTestNodes } from '../support/test-nodes.ts';
 import { createPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { remoteWrite } from '../../devstack/remote-write.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
-import { createDeployment, readDeployment, waitForRunningPods } from '../support/workloads.ts';
+import { createDeployment, createHpa, readDeployment, waitForRunningPods } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmx');
 const medic = useKubeMedic();
@@ -180,19 +180,7 @@ const cases: ActionCase[] = [
     action: () => ({ type: 'AdjustHPA', adjustHPA: { maxReplicas: 12 } }),
     setup: async (name) => {
       const target = await deploymentTarget(name, 1);
-      await kubeconfig()
-        .makeApiClient(AutoscalingV2Api)
-        .createNamespacedHorizontalPodAutoscaler({
-          namespace: namespace.name,
-          body: {
-            metadata: { name },
-            spec: {
-              scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-              minReplicas: 1,
-              maxReplicas: 4,
-            },
-          },
-        });
+      await createHpa(namespace.name, name, name, 1, 4);
       return target;
     },
     executed: async (target) => {

@@ -39,6 +39,7 @@ import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts'
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { useTestNodes } from '../support/test-nodes.ts';
 import {
+  createHpa,
   createAvailableDeployment,
   createDeployment,
   readDeployment,
@@ -590,17 +591,7 @@ const cases: Record<string, ExampleCase> = {
     async given() {
       // A Deployment of 2 scaled by an HPA whose maxReplicas is 2
       await createAvailableDeployment(namespace.name, 'hpa-web', 2);
-      await hpas().createNamespacedHorizontalPodAutoscaler({
-        namespace: namespace.name,
-        body: {
-          metadata: { name: 'hpa-web' },
-          spec: {
-            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hpa-web' },
-            minReplicas: 1,
-            maxReplicas: 2,
-          },
-        },
-      });
+      await createHpa(namespace.name, 'hpa-web', 'hpa-web', 1, 2);
       return deploymentFixture('hpa-web');
     },
     // Its Pods use 3 times their CPU requests, and kube-state-metrics reports the HPA at its max

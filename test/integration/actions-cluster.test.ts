@@ -29,7 +29,11 @@ import { webhook } from '../../activities/actions/webhook.ts';
 import { readFields, readObject } from '../../activities/actions/fields.ts';
 import { fakeNode } from '../../devstack/fake-nodes.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
-import { actionContext, createDeployment as createWorkload } from '../support/workloads.ts';
+import {
+  actionContext,
+  createDeployment as createWorkload,
+  createHpa as createNamespacedHpa,
+} from '../support/workloads.ts';
 import { externalJobController, finishJob } from '../support/jobs.ts';
 
 const namespace = useTestNamespace('kma');
@@ -96,23 +100,7 @@ describe('AdjustHPA', () => {
   const deployment: TargetRef = { kind: 'Deployment', namespace: '', name: 'api' };
   const hpas = () => kubeconfig().makeApiClient(AutoscalingV2Api);
   const createHpa = (name: string, target: string, minReplicas: number, maxReplicas: number) =>
-    hpas().createNamespacedHorizontalPodAutoscaler({
-      namespace: namespace.name,
-      body: {
-        metadata: { name },
-        spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
-          minReplicas,
-          maxReplicas,
-          metrics: [
-            {
-              type: 'Resource',
-              resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
-            },
-          ],
-        },
-      },
-    });
+    createNamespacedHpa(namespace.name, name, target, minReplicas, maxReplicas);
   const adjust = (adjustHPA: Action['adjustHPA']): Action => ({ type: 'AdjustHPA', adjustHPA });
 
   before(async () => {

@@ -2,14 +2,14 @@
  * What bounds a scale-up at execute time, on the real API server: the maximum factor per run,
  * an HPA's maxReplicas, and ResourceQuota headroom.
  */
-import { AutoscalingV2Api, CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ActionError } from '../../activities/actions/action.ts';
 import { scale } from '../../activities/actions/scale.ts';
 import type { Action } from '../../api/policy.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
-import { actionContext, createDeployment, readDeployment } from '../support/workloads.ts';
+import { actionContext, createDeployment, createHpa, readDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmq');
 
@@ -30,19 +30,7 @@ describe('scale-up guards', () => {
 
   it('respects the maxReplicas of an HPA that scales the same workload', async () => {
     await createDeployment(namespace.name, 'autoscaled', 2);
-    await kubeconfig()
-      .makeApiClient(AutoscalingV2Api)
-      .createNamespacedHorizontalPodAutoscaler({
-        namespace: namespace.name,
-        body: {
-          metadata: { name: 'autoscaled' },
-          spec: {
-            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'autoscaled' },
-            minReplicas: 1,
-            maxReplicas: 3,
-          },
-        },
-      });
+    await createHpa(namespace.name, 'autoscaled', 'autoscaled', 1, 3);
     const result = await scaleUp('autoscaled', { factor: 2, maxFactor: 2 });
     assert.match(result.summary, /capped at the HPA's maxReplicas 3/);
     assert.equal((await readDeployment(namespace.name, 'autoscaled')).spec?.replicas, 3);

@@ -1,5 +1,11 @@
 /** Small builders for the workloads end-to-end tests remediate. */
-import { AppsV1Api, CoreV1Api, type V1Deployment, type V1PodSpec } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  type V1Deployment,
+  type V1PodSpec,
+} from '@kubernetes/client-node';
 import type { ActionContext } from '../../activities/actions/action.ts';
 import { eventually, kubeconfig } from './stack.ts';
 
@@ -41,6 +47,34 @@ export async function createDeployment(
       },
     });
 }
+
+/** An HPA named `name` scaling the Deployment `deployment` between the bounds, on CPU at 80%. */
+export const createHpa = (
+  namespace: string,
+  name: string,
+  deployment: string,
+  minReplicas: number,
+  maxReplicas: number,
+) =>
+  kubeconfig()
+    .makeApiClient(AutoscalingV2Api)
+    .createNamespacedHorizontalPodAutoscaler({
+      namespace,
+      body: {
+        metadata: { name },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment },
+          minReplicas,
+          maxReplicas,
+          metrics: [
+            {
+              type: 'Resource',
+              resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+            },
+          ],
+        },
+      },
+    });
 
 export const readDeployment = (namespace: string, name: string) =>
   kubeconfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace, name });
