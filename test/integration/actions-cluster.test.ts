@@ -638,17 +638,18 @@ describe('RunJob', () => {
     // Given another such Job, which its controller marks Failed
     const failing = run('60s', true);
     const failingBackup = await runJob.backup(context(), target, failing);
-    const failingExecute = runJob.execute(context(), target, failing, failingBackup);
-    await jobExists(failingBackup.object.name);
-    await finishJob(namespace.name, failingBackup.object.name, 'Failed');
-    // Then execute throws with the Job's failure reason and message
-    await assert.rejects(
-      failingExecute,
+    // (the rejection is awaited from the start: execute may see Failed before finishJob returns)
+    const failingExecute = assert.rejects(
+      runJob.execute(context(), target, failing, failingBackup),
       new RegExp(
         `Job ${namespace.name}/${failingBackup.object.name} failed: BackoffLimitExceeded: ` +
           'Job has reached the specified backoff limit',
       ),
     );
+    await jobExists(failingBackup.object.name);
+    await finishJob(namespace.name, failingBackup.object.name, 'Failed');
+    // Then execute throws with the Job's failure reason and message
+    await failingExecute;
   });
 
   it('gives up at its timeout, leaving the Job', async () => {
