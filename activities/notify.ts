@@ -9,6 +9,7 @@ import type { NotificationSink } from '../api/policy.ts';
 import type { NotificationFacts, PolicyRef } from '../workflows/types.ts';
 import { policyLabel } from '../workflows/types.ts';
 import { callingRun } from './calling-run.ts';
+import { asServiceAccount } from './kube/impersonation.ts';
 import { notificationsTotal } from './metrics.ts';
 import { type NotificationContext, renderFor, webUiRunUrl } from './notify-payload.ts';
 import { sign, signatureHeader, timestampHeader } from './notify-signature.ts';
@@ -24,6 +25,8 @@ export interface NotifyDependencies {
 export interface NotifyInput {
   sink: NotificationSink;
   facts: NotificationFacts;
+  /** The policy's ServiceAccount: a namespaced policy's signing Secret is read as it. */
+  serviceAccountName?: string;
 }
 
 /** Answers that a retry cannot change; 408 and 429 are worth retrying. */
@@ -50,7 +53,7 @@ export function createNotify(deps: NotifyDependencies) {
       'X-KubeMedic-Delivery': `${run.workflowId}/${run.runId}/${facts.event}`,
     };
     if (sink.secretRef) {
-      const key = await signingKey(deps, facts.policy, sink.secretRef);
+      const key = await signingKey(deps, facts.policy, sink.secretRef, input.serviceAccountName);
       const timestamp = String(Math.floor(Date.now() / 1000));
       headers[timestampHeader] = timestamp;
       headers[signatureHeader] = sign(key, timestamp, body);
@@ -90,33 +93,51 @@ export function createNotify(deps: NotifyDependencies) {
 }
 
 /**
- * The HMAC key: a Secret in the policy's namespace, or for a cluster policy in KubeMedic's own
- * namespace (a cluster policy has none, and tenants must not be able to plant one).
+ * The HMAC key: a Secret in the policy's namespace, read as the policy's ServiceAccount (so
+ * KubeMedic needs no right to tenants' Secrets), or for a cluster policy in KubeMedic's own
+ * namespace, read as KubeMedic (a cluster policy has no namespace, and tenants must not be able
+ * to plant one).
  */
 async function signingKey(
   deps: NotifyDependencies,
   policy: PolicyRef,
   ref: NonNullable<NotificationSink['secretRef']>,
+  serviceAccountName: string | undefined,
 ): Promise<Buffer> {
   const namespace = policy.namespace ?? deps.ownNamespace;
-  const secret = await deps.kubeconfig
+  const where = `Secret ${namespace}/${ref.name}`;
+  const unusable = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
+  let reader = deps.kubeconfig;
+  if (policy.namespace !== undefined) {
+    const impersonating =
+      serviceAccountName && asServiceAccount(deps.kubeconfig, namespace, serviceAccountName);
+    if (!impersonating) {
+      throw unusable(
+        `${where} is read as the policy's ServiceAccount, and the policy names none (spec.serviceAccountName)`,
+        'SecretUnreadable',
+      );
+    }
+    reader = impersonating;
+  }
+  const secret = await reader
     .makeApiClient(CoreV1Api)
     .readNamespacedSecret({ name: ref.name, namespace })
     .catch((error: unknown) => {
-      if ((error as { code?: number }).code === 404) {
-        throw ApplicationFailure.nonRetryable(
-          `Secret ${namespace}/${ref.name} for the notification signature does not exist`,
-          'SecretMissing',
+      const code = (error as { code?: number }).code;
+      if (code === 404)
+        throw unusable(`${where} for the notification signature does not exist`, 'SecretMissing');
+      if (code === 403) {
+        const reading = policy.namespace ? `ServiceAccount ${namespace}/${serviceAccountName}` : 'KubeMedic';
+        throw unusable(
+          `${reading} may not get ${where} for the notification signature (grant it get on that Secret)`,
+          'SecretUnreadable',
         );
       }
       throw error;
     });
   const value = secret.data?.[ref.key];
   if (value === undefined) {
-    throw ApplicationFailure.nonRetryable(
-      `Secret ${namespace}/${ref.name} has no key ${ref.key} for the notification signature`,
-      'SecretMissing',
-    );
+    throw unusable(`${where} has no key ${ref.key} for the notification signature`, 'SecretMissing');
   }
   return Buffer.from(value, 'base64');
 }

@@ -3,7 +3,7 @@
  * that retrying cannot fix leave as non-retryable ApplicationFailures typed by ActionError.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Action, Condition, PolicySpec } from '../api/policy.ts';
 import {
   globalGovernorId,
@@ -39,6 +39,7 @@ import { actionModule } from './actions/index.ts';
 import { combined, describeReadings } from './conditions/compare.ts';
 import { readConditions, targetKey } from './conditions/readings.ts';
 import { readTargetState } from './conditions/targets.ts';
+import { asServiceAccount } from './kube/impersonation.ts';
 import { KubeRequestError } from './kube/request.ts';
 import { callingRun } from './calling-run.ts';
 import { createNotify } from './notify.ts';
@@ -304,21 +305,13 @@ function runStepKey(step: string): string {
 function impersonating(base: KubeConfig, input: ActionInput): KubeConfig {
   if (!input.serviceAccountName) return base;
   const namespace = input.policy.namespace ?? input.target.namespace;
-  const user = base.getCurrentUser();
-  const cluster = base.getCurrentCluster();
-  if (user === null || cluster === null || namespace === undefined) {
+  const config = namespace && asServiceAccount(base, namespace, input.serviceAccountName);
+  if (!config) {
     throw new ActionError(
       'Invalid',
       'cannot impersonate a ServiceAccount without a namespace and a current user',
     );
   }
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [cluster],
-    users: [{ ...user, impersonateUser: `system:serviceaccount:${namespace}:${input.serviceAccountName}` }],
-    contexts: [{ name: 'impersonating', cluster: cluster.name, user: user.name }],
-    currentContext: 'impersonating',
-  });
   return config;
 }
 

@@ -304,7 +304,7 @@ const notificationSink = z
       .optional()
       .meta({
         description:
-          "HMAC-SHA256 key that signs every request: a Secret in the policy namespace (for a cluster policy, in KubeMedic's own namespace).",
+          "HMAC-SHA256 key that signs every request: a Secret in the policy namespace, read as spec.serviceAccountName (for a cluster policy, in KubeMedic's own namespace).",
       }),
     events: z
       .array(z.enum(notificationEvents))
@@ -426,9 +426,17 @@ const noDuplicateConditionNames = cel(
   'condition names must be unique',
 );
 
+/** KubeMedic has no right to tenants' Secrets: a namespaced policy's signing key is read as its ServiceAccount. */
+export const signingNeedsServiceAccountMessage =
+  'a notification with a secretRef needs spec.serviceAccountName: the signing Secret is read as that ServiceAccount';
+const signingNeedsServiceAccount = cel(
+  '!has(self.notifications) || self.notifications.all(n, !has(n.secretRef)) || has(self.serviceAccountName)',
+  signingNeedsServiceAccountMessage,
+);
+
 export const remediationPolicySpec = z
   .object({ target: namespacedTarget, ...specFields })
-  .meta(validations(noDuplicateConditionNames));
+  .meta(validations(noDuplicateConditionNames, signingNeedsServiceAccount));
 export const clusterRemediationPolicySpec = z
   .object({ target: clusterTarget, ...specFields })
   .meta(validations(noDuplicateConditionNames));

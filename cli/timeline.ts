@@ -149,6 +149,11 @@ export function explain(events: RunEvent[]): Explanation {
         'cooldown',
         `cooling down for ${duration}: new triggers for this target and policy are absorbed by this run`,
       ],
+      NeedsAttention: [
+        'attention',
+        `left to a person: no automatic action on this target; this run holds its workflow ID ${duration} more, ` +
+          'so new triggers join it instead of acting (terminate it to let KubeMedic act sooner)',
+      ],
     };
     const [what, text] = meaning[phase] ?? ['timer', `waiting ${duration}`];
     add(event, what, text);

@@ -39,6 +39,7 @@ export async function startKubeMedicProcesses(cluster: string, log: (line: strin
       ...environment(),
       KUBECONFIG: kubeconfigFiles[as],
       KUBEMEDIC_CLUSTER: cluster,
+      KUBEMEDIC_NAMESPACE: identities.namespace,
       KUBEMEDIC_METRICS_PORT: String(metricsPort),
       KUBEMEDIC_ALERT_WEBHOOK_PORT: String(ports.watcherWebhook),
       KUBEMEDIC_POLICY_SELECTOR: `${demoPolicyLabel}=true`,

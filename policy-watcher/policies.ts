@@ -6,7 +6,12 @@
  * the others.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { type PolicyKind, type PolicySpec, policyKinds } from '../api/policy.ts';
+import {
+  type PolicyKind,
+  type PolicySpec,
+  policyKinds,
+  signingNeedsServiceAccountMessage,
+} from '../api/policy.ts';
 import { actionModule } from '../activities/actions/index.ts';
 import { parseMatcher } from '../activities/conditions/alerts.ts';
 import { serviceAccountRequired } from '../activities/safety.ts';
@@ -51,6 +56,14 @@ export function checkPolicy(kind: PolicyKind, object: PolicyObject, options: Che
   const spec = parsed.data as PolicySpec;
   if (options.requireServiceAccount && kind === 'RemediationPolicy' && !spec.serviceAccountName) {
     return { valid: false, ref, reason: serviceAccountRequired };
+  }
+  // The CRD's rule says the same; this catches a policy admitted before the rule existed.
+  if (
+    kind === 'RemediationPolicy' &&
+    !spec.serviceAccountName &&
+    spec.notifications?.some((n) => n.secretRef)
+  ) {
+    return { valid: false, ref, reason: signingNeedsServiceAccountMessage };
   }
   const matcherProblem = badAlertMatcher(spec);
   if (matcherProblem !== undefined) return { valid: false, ref, reason: matcherProblem };

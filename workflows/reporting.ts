@@ -19,7 +19,7 @@ const notifications = proxyActivities<RemediationActivities>({
     backoffCoefficient: 2,
     maximumInterval: '16 seconds',
     maximumAttempts: 6,
-    nonRetryableErrorTypes: ['NotificationRefused', 'SecretMissing'],
+    nonRetryableErrorTypes: ['NotificationRefused', 'SecretMissing', 'SecretUnreadable'],
   },
 });
 const events = proxyActivities<RemediationActivities>({
@@ -73,7 +73,7 @@ export class Reporting {
       this.beside(`notify ${sink.type} of ${event}`, () =>
         notifications.notify.executeWithOptions(
           { summary: `notify ${sink.type} ${hostOf(sink.url)}: ${event}` },
-          [{ sink, facts }],
+          [{ sink, facts, serviceAccountName: spec.serviceAccountName }],
         ),
       );
     }

@@ -17,6 +17,7 @@ import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { readDeployment } from '../support/workloads.ts';
 import { useWebhookReceiver } from '../support/webhook-receiver.ts';
 import { givenScalePolicy } from '../support/scale-runs.ts';
+import { givenServiceAccount } from '../support/service-accounts.ts';
 
 const namespace = useTestNamespace('kmn');
 const medic = useKubeMedic();
@@ -84,15 +85,21 @@ describe('notifications', () => {
     'sends a signed AwaitingApproval with the exact approve command, then Succeeded, to Webhook and Slack sinks',
     { timeout: 120_000 },
     async () => {
-      // Given a Secret with the signing key and a policy needing approval, with a Webhook sink
-      // that signs and a Slack sink that hears only AwaitingApproval
+      // Given a Secret with the signing key, a ServiceAccount of the team that may read it (and
+      // scale), and a policy acting as it that needs approval, with a Webhook sink that signs and
+      // a Slack sink that hears only AwaitingApproval
       await kubeconfig()
         .makeApiClient(CoreV1Api)
         .createNamespacedSecret({
           namespace: namespace.name,
           body: { metadata: { name: 'hooks' }, stringData: { hmac: signingKey } },
         });
+      await givenServiceAccount(namespace.name, 'notifier', [
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['hooks'], verbs: ['get'] },
+      ]);
       const policy = await givenPolicy('approve-me', {
+        serviceAccountName: 'notifier',
         approval: { required: true, timeout: '10m' },
         notifications: [
           webhook('/team', { secretRef: { name: 'hooks', key: 'hmac' } }),

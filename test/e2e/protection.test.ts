@@ -3,7 +3,7 @@
  * namespaces and objects, another tenant's namespace, and what the policy's own ServiceAccount
  * may not do.
  */
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import { group, version } from '../../api/policy.ts';
 import type { TargetRef } from '../../workflows/types.ts';
 import { createPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { givenServiceAccount } from '../support/service-accounts.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmp');
@@ -182,26 +183,9 @@ describe('tenancy', () => {
     { timeout: 60_000 },
     async () => {
       // Given a ServiceAccount that may read Deployments but not change them
-      await core().createNamespacedServiceAccount({
-        namespace: namespace.name,
-        body: { metadata: { name: 'reader' } },
-      });
-      const rbac = kubeconfig().makeApiClient(RbacAuthorizationV1Api);
-      await rbac.createNamespacedRole({
-        namespace: namespace.name,
-        body: {
-          metadata: { name: 'read-deployments' },
-          rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] }],
-        },
-      });
-      await rbac.createNamespacedRoleBinding({
-        namespace: namespace.name,
-        body: {
-          metadata: { name: 'reader-reads' },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-deployments' },
-          subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: namespace.name }],
-        },
-      });
+      await givenServiceAccount(namespace.name, 'reader', [
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
+      ]);
       await createDeployment(namespace.name, 'guarded-by-rbac', 1);
       const metadata = { name: 'as-reader', namespace: namespace.name };
       await createPolicy('RemediationPolicy', metadata, {

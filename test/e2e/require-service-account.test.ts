@@ -4,11 +4,11 @@
  * again by the worker at execute; one with acts as that ServiceAccount — the worker, itself
  * running as the chart's ServiceAccount, impersonates it through the chart's only impersonate rule.
  */
-import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createPolicy, readPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
-import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { eventually, useTestNamespace } from '../support/stack.ts';
+import { givenServiceAccount } from '../support/service-accounts.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmsa');
@@ -68,28 +68,9 @@ describe('requireServiceAccount', () => {
     { timeout: 90_000 },
     async () => {
       // Given a ServiceAccount of the tenant that may scale its Deployments
-      await kubeconfig()
-        .makeApiClient(CoreV1Api)
-        .createNamespacedServiceAccount({
-          namespace: namespace.name,
-          body: { metadata: { name: 'scaler' } },
-        });
-      const rbac = kubeconfig().makeApiClient(RbacAuthorizationV1Api);
-      await rbac.createNamespacedRole({
-        namespace: namespace.name,
-        body: {
-          metadata: { name: 'scale-deployments' },
-          rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }],
-        },
-      });
-      await rbac.createNamespacedRoleBinding({
-        namespace: namespace.name,
-        body: {
-          metadata: { name: 'scaler-scales' },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'scale-deployments' },
-          subjects: [{ kind: 'ServiceAccount', name: 'scaler', namespace: namespace.name }],
-        },
-      });
+      await givenServiceAccount(namespace.name, 'scaler', [
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+      ]);
       await createDeployment(namespace.name, 'with-sa', 1);
       const metadata = { name: 'with-sa', namespace: namespace.name };
       await createPolicy('RemediationPolicy', metadata, {

@@ -254,7 +254,7 @@ describe('the Helm chart', () => {
       async () => {
         // Given the chart's roles applied and a token of each of its ServiceAccounts
         await ensureStack();
-        const { worker, watcher } = await chartIdentities();
+        const { worker, watcher, namespace: own } = await chartIdentities();
         // When each asks the API server what it may do / Then the answers follow the chart's rules
         const expectations: [KubeConfig, string, V1ResourceAttributes, boolean][] = [
           [worker, 'worker', { verb: 'impersonate', resource: 'serviceaccounts', namespace: 'tenant' }, true],
@@ -273,8 +273,10 @@ describe('the Helm chart', () => {
             { verb: 'delete', group: 'apps', resource: 'deployments', namespace: 'a' },
             false,
           ],
-          [worker, 'worker', { verb: 'get', resource: 'secrets', namespace: 'a' }, true],
-          [worker, 'worker', { verb: 'list', resource: 'secrets', namespace: 'a' }, false],
+          // Secrets: only get, only in its own namespace (a cluster policy's signing key)
+          [worker, 'worker', { verb: 'get', resource: 'secrets', namespace: own }, true],
+          [worker, 'worker', { verb: 'list', resource: 'secrets', namespace: own }, false],
+          [worker, 'worker', { verb: 'get', resource: 'secrets', namespace: 'a' }, false],
           [worker, 'worker', { verb: 'watch', resource: 'secrets' }, false],
           [
             worker,
@@ -310,10 +312,15 @@ describe('the Helm chart', () => {
 
   it('has no wildcard in its RBAC, and impersonates ServiceAccounts only', () => {
     // Given the chart rendered with everything on
-    const rules: RbacRule[] = renderChart({ values: everythingOn })
-      .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
-      .flatMap(rulesOf);
+    const roles = renderChart({ values: everythingOn }).filter(
+      (o) => o.kind === 'ClusterRole' || o.kind === 'Role',
+    );
+    const rules: RbacRule[] = roles.flatMap(rulesOf);
     assert.ok(rules.length > 0);
+    // And no ClusterRole reaches Secrets: only a Role in the release namespace does
+    for (const role of roles.filter((o) => o.kind === 'ClusterRole')) {
+      assert.ok(!rulesOf(role).some((r) => r.resources?.includes('secrets')), role.metadata?.name);
+    }
     for (const rule of rules) {
       // Then no rule names '*' anywhere, nor non-resource URLs
       for (const list of [rule.apiGroups, rule.resources, rule.verbs, rule.resourceNames ?? []]) {

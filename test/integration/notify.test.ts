@@ -1,7 +1,7 @@
 /**
  * The notify activity against a real API server (the signing Secret) and a real HTTP receiver,
- * run in an activity context: where a cluster policy's key comes from, what is not worth a
- * retry, and what is counted.
+ * run in an activity context: where a policy's key comes from and as whom it is read, what is
+ * not worth a retry, and what is counted.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { CoreV1Api } from '@kubernetes/client-node';
@@ -12,11 +12,14 @@ import { notificationsTotal } from '../../activities/metrics.ts';
 import { createNotify, type NotifyInput } from '../../activities/notify.ts';
 import type { RemediationNotification } from '../../activities/notify-payload.ts';
 import { signatureHeader, timestampHeader, verifySignature } from '../../activities/notify-signature.ts';
+import { givenServiceAccount } from '../support/service-accounts.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { useWebhookReceiver } from '../support/webhook-receiver.ts';
 
 // Plays KubeMedic's own namespace, where a cluster policy's Secrets live.
 const own = useTestNamespace('kmt-notify');
+// A tenant's namespace, with a namespaced policy's Secret.
+const tenant = useTestNamespace('kmt-tenant');
 const receiver = useWebhookReceiver();
 const run = { workflowId: 'remediation/c1/_cluster/Node/n1/cluster:nodes', runId: 'run-1' };
 
@@ -83,6 +86,62 @@ describe('the notify activity', () => {
     );
     // And it is counted
     assert.equal(await counted('delivered'), before + 1);
+  });
+
+  it("reads a namespaced policy's key as the policy's ServiceAccount, and says so when it may not", async () => {
+    // Given a tenant's signing Secret, a ServiceAccount that may read it and one that may not
+    await kubeconfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedSecret({
+        namespace: tenant.name,
+        body: { metadata: { name: 'hooks' }, stringData: { hmac: 'tenant-key' } },
+      });
+    await givenServiceAccount(tenant.name, 'notifier', [
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['hooks'], verbs: ['get'] },
+    ]);
+    await givenServiceAccount(tenant.name, 'scaler', [
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+    ]);
+    const tenantFacts: NotifyInput['facts'] = {
+      ...facts,
+      policy: { ...facts.policy, kind: 'RemediationPolicy', namespace: tenant.name },
+    };
+    const signed = (path: string) => ({
+      type: 'Webhook' as const,
+      url: receiver.url(path),
+      secretRef: { name: 'hooks', key: 'hmac' },
+    });
+    // When its policy acts as the ServiceAccount that may read it, then the request is signed with its key
+    await notifyInActivity({ sink: signed('/tenant'), facts: tenantFacts, serviceAccountName: 'notifier' });
+    const request = receiver.requests.find((r) => r.path === '/tenant')!;
+    assert.ok(
+      verifySignature(
+        'tenant-key',
+        String(request.headers[timestampHeader.toLowerCase()]),
+        request.raw,
+        String(request.headers[signatureHeader.toLowerCase()]),
+      ),
+    );
+    // When it acts as one that may not (KubeMedic itself could), then nothing is sent, for good, saying who may not read what
+    const unreadable = (message: string) => (error: unknown) =>
+      error instanceof ApplicationFailure &&
+      error.type === 'SecretUnreadable' &&
+      error.nonRetryable &&
+      error.message === message;
+    await assert.rejects(
+      notifyInActivity({ sink: signed('/forbidden'), facts: tenantFacts, serviceAccountName: 'scaler' }),
+      unreadable(
+        `ServiceAccount ${tenant.name}/scaler may not get Secret ${tenant.name}/hooks for the notification signature (grant it get on that Secret)`,
+      ),
+    );
+    // And a policy that names no ServiceAccount (admitted before the CRD required one) is told why
+    await assert.rejects(
+      notifyInActivity({ sink: signed('/nobody'), facts: tenantFacts }),
+      unreadable(
+        `Secret ${tenant.name}/hooks is read as the policy's ServiceAccount, and the policy names none (spec.serviceAccountName)`,
+      ),
+    );
+    assert.ok(!receiver.requests.some((r) => r.path === '/forbidden' || r.path === '/nobody'));
   });
 
   it('does not retry what retrying cannot fix: a missing Secret, a 4xx answer', async () => {

@@ -16,6 +16,7 @@ import {
   apiVersion,
   group,
   policyKinds,
+  signingNeedsServiceAccountMessage,
   version,
   type CustomResourceDefinition,
   type PolicyKind,
@@ -247,6 +248,15 @@ const refusals: Refusal[] = [
     patch: { notifications: [{ type: 'Webhook', url: 'https://hooks.example.com', events: ['Exploded'] }] },
     expected:
       'spec.notifications[0].events[0]: Unsupported value: "Exploded": supported values: "AwaitingApproval"',
+  },
+  {
+    name: 'a signed notification sink in a policy that names no ServiceAccount to read its Secret',
+    patch: {
+      notifications: [
+        { type: 'Webhook', url: 'https://hooks.example.com', secretRef: { name: 'hooks', key: 'hmac' } },
+      ],
+    },
+    expected: `spec: Invalid value: "object": ${signingNeedsServiceAccountMessage}`,
   },
 ];
 

@@ -69,11 +69,13 @@ export function useKubeMedic({
   const startWorker = async () => {
     const connection = await NativeConnection.connect({ address: environment().TEMPORAL_ADDRESS });
     connections.push(connection);
+    const identities = await chartIdentities();
     medic.worker = await createWorker({
       connection,
       namespace: environment().TEMPORAL_NAMESPACE,
       taskQueue: taskQueueFor(medic.cluster),
-      kubeconfig: (await chartIdentities()).worker,
+      kubeconfig: identities.worker,
+      ownNamespace: identities.namespace,
       prometheusUrl: environment().PROMETHEUS_URL,
       alertmanagerUrl: environment().ALERTMANAGER_URL,
       shutdownGraceTime: '2 seconds',

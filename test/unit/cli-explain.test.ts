@@ -73,6 +73,21 @@ describe('explain', () => {
 });
 
 describe('list', () => {
+  it('tells a target left to a person: the refused permit, until when, and how to act sooner', () => {
+    const run = explained('needs-attention');
+    assert.equal(run.outcome, 'NeedsAttention');
+    const timeline = steps('needs-attention').join('\n');
+    assert.match(
+      timeline,
+      /permit: permit REFUSED by governor\/.*: needs-attention: 1 attempts on this target/,
+    );
+    assert.match(timeline, /outcome: NeedsAttention: .*no automatic action on this target until 20\d\d-/);
+    assert.match(
+      timeline,
+      /attention: left to a person: .*holds its workflow ID [\d.]+s more.*terminate it to let KubeMedic act sooner/,
+    );
+  });
+
   it('filters by the search attributes, quoting values so they cannot change the query', () => {
     assert.equal(
       runsQuery('prod', { policy: "shop/it's", phase: 'Skipped', running: true }),

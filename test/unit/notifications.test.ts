@@ -1,5 +1,6 @@
 /**
- * The notification payloads and their signature, as docs/notifications.md documents them.
+ * The notification payloads and their signature, as docs/notifications.md documents them, and
+ * the watcher's check that a namespaced policy can read its signing Secret.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -11,6 +12,8 @@ import {
   webUiRunUrl,
 } from '../../activities/notify-payload.ts';
 import { sign, verifySignature } from '../../activities/notify-signature.ts';
+import { type PolicyKind, signingNeedsServiceAccountMessage } from '../../api/policy.ts';
+import { checkPolicy } from '../../policy-watcher/policies.ts';
 
 const awaiting: NotificationContext = {
   event: 'AwaitingApproval',
@@ -109,5 +112,45 @@ describe('the signature', () => {
     assert.equal(verifySignature('k3y', '1700000001', '{"a":1}', signature), false);
     assert.equal(verifySignature('other', '1700000000', '{"a":1}', signature), false);
     assert.equal(verifySignature('k3y', '1700000000', '{"a":1}', 'sha256=00'), false);
+  });
+});
+
+describe('a signed sink in the watcher', () => {
+  const withSignedSink = (kind: PolicyKind, serviceAccountName?: string) =>
+    checkPolicy(kind, {
+      metadata: {
+        name: 'p',
+        namespace: kind === 'RemediationPolicy' ? 'shop' : undefined,
+        uid: 'u',
+        generation: 1,
+      },
+      spec: {
+        target:
+          kind === 'RemediationPolicy' ? { kind: 'Deployment', name: 'web' } : { kind: 'Node', name: 'n1' },
+        serviceAccountName,
+        conditions: [
+          {
+            name: 'down',
+            source: 'Kubernetes',
+            kubernetes: { state: kind === 'RemediationPolicy' ? 'DeploymentUnavailable' : 'NodeNotReady' },
+            threshold: 1,
+          },
+        ],
+        actions: [{ type: kind === 'RemediationPolicy' ? 'RolloutRestart' : 'CordonNode' }],
+        notifications: [
+          { type: 'Webhook', url: 'https://hooks.example', secretRef: { name: 'hooks', key: 'hmac' } },
+        ],
+      },
+    });
+
+  it("makes a namespaced policy without a ServiceAccount Invalid (admitted before the CRD's rule)", () => {
+    const check = withSignedSink('RemediationPolicy');
+    assert.equal(check.valid, false);
+    assert.equal(!check.valid && check.reason, signingNeedsServiceAccountMessage);
+    assert.equal(withSignedSink('RemediationPolicy', 'notifier').valid, true);
+  });
+
+  it("accepts it in a cluster policy, whose key lives in KubeMedic's own namespace", () => {
+    assert.equal(withSignedSink('ClusterRemediationPolicy').valid, true);
   });
 });
