@@ -125,7 +125,7 @@ export function useKubeMedic({
 }
 
 /** Policies carry the test file's run, so its watchers evaluate only its own. */
-const testRunLabel = 'kubemedic.io/test-run';
+export const testRunLabel = 'kubemedic.io/test-run';
 let testRun = 'none';
 
 /** Cluster policies outlive the test namespace, so the file that made them deletes them. */

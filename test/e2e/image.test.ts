@@ -1,0 +1,153 @@
+/**
+ * The container image, as close as this machine can get without a container engine: the files
+ * the Dockerfile puts in it (production dependencies only), read-only as the chart mounts them,
+ * run with the Dockerfile's ENTRYPOINT and the chart's args and ServiceAccounts. The watcher and
+ * the worker from those files alone must start, become healthy, and carry out a remediation.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { environment } from '../../devstack/stack.ts';
+import { statusQuery } from '../../workflows/messages.ts';
+import { remediationWorkflowId } from '../../workflows/types.ts';
+import { chartIdentities, renderChart } from '../support/chart.ts';
+import {
+  type AssembledImage,
+  assembleImage,
+  makeReadOnly,
+  makeWritable,
+  mountFile,
+  runImage,
+} from '../support/image.ts';
+import { createPolicy, deploymentUnavailable, testRunLabel, useKubeMedic } from '../support/kubemedic.ts';
+import { eventually, useTestNamespace } from '../support/stack.ts';
+import { createDeployment, readDeployment } from '../support/workloads.ts';
+
+const namespace = useTestNamespace('kmimg');
+const medic = useKubeMedic({ inProcessWorker: false });
+
+let image: AssembledImage;
+const processes: ChildProcess[] = [];
+before(
+  () => {
+    image = assembleImage();
+    makeReadOnly(image.app);
+  },
+  { timeout: 600_000 },
+);
+after(() => {
+  for (const process of processes) process.kill('SIGKILL');
+  if (image) {
+    makeWritable(image.app);
+    rmSync(image.root, { recursive: true, force: true });
+  }
+});
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The container args of the chart's Deployment for `component`. */
+function chartArgs(component: 'worker' | 'watcher'): string[] {
+  const deployment = renderChart().find(
+    (o) => o.kind === 'Deployment' && o.metadata?.labels?.['app.kubernetes.io/component'] === component,
+  ) as { spec: { template: { spec: { containers: { args: string[] }[] } } } } | undefined;
+  const args = deployment?.spec.template.spec.containers[0]?.args;
+  if (!args) throw new Error(`the chart renders no ${component} Deployment with args`);
+  return args;
+}
+
+it(
+  "runs the watcher and the worker from the image's files alone, read-only, and they remediate",
+  { timeout: 240_000 },
+  async () => {
+    // Given the image's files: what the Dockerfile copies, with production dependencies only,
+    // read-only, run as its USER (when the test runs as root; otherwise as the test's user)
+    assert.ok(existsSync(join(image.app, 'worker', 'main.ts')));
+    for (const absent of ['test', 'devstack', 'cli', 'node_modules/typescript', 'node_modules/eslint']) {
+      assert.ok(!existsSync(join(image.app, absent)), `${absent} is not in the image`);
+    }
+    // When the worker and the watcher run from them, as the chart runs them
+    const identities = await chartIdentities();
+    const log = join(image.root, 'processes.log');
+    const common = {
+      TEMPORAL_ADDRESS: environment().TEMPORAL_ADDRESS,
+      TEMPORAL_NAMESPACE: environment().TEMPORAL_NAMESPACE,
+      PROMETHEUS_URL: environment().PROMETHEUS_URL,
+      KUBEMEDIC_CLUSTER: medic.cluster,
+      KUBEMEDIC_NAMESPACE: identities.namespace,
+    };
+    const ports = { worker: await freePort(), watcher: await freePort(), alerts: await freePort() };
+    processes.push(
+      runImage(
+        image,
+        chartArgs('worker'),
+        {
+          ...common,
+          KUBECONFIG: mountFile(image, identities.workerKubeconfigFile),
+          KUBEMEDIC_METRICS_PORT: String(ports.worker),
+        },
+        log,
+      ),
+      runImage(
+        image,
+        chartArgs('watcher'),
+        {
+          ...common,
+          KUBECONFIG: mountFile(image, identities.watcherKubeconfigFile),
+          KUBEMEDIC_METRICS_PORT: String(ports.watcher),
+          KUBEMEDIC_ALERT_WEBHOOK_PORT: String(ports.alerts),
+          // Only this file's policies (the others' runs are not this worker's business)
+          KUBEMEDIC_POLICY_SELECTOR: `${testRunLabel}=${medic.cluster}`,
+        },
+        log,
+      ),
+    );
+    const output = () => (existsSync(log) ? readFileSync(log, 'utf8').slice(-4000) : '(no output)');
+    // Then both become healthy
+    for (const port of [ports.worker, ports.watcher]) {
+      await eventually(
+        `/healthz on ${port}`,
+        async () =>
+          (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok ? true : undefined,
+        120_000,
+      ).catch((error: unknown) => assert.fail(`${String(error)}\n${output()}`));
+    }
+
+    // When a policy's condition holds for a Deployment of 1 replica
+    await createDeployment(namespace.name, 'web', 1);
+    const policy = { name: 'scale-web', namespace: namespace.name };
+    await createPolicy('RemediationPolicy', policy, {
+      target: { kind: 'Deployment', name: 'web' },
+      conditions: [deploymentUnavailable('always', 0)],
+      actions: [{ type: 'Scale', scale: { replicas: 2 } }],
+      verification: { settle: '1s', conditions: [], onNoData: 'Pass' },
+      cooldown: '10m',
+    });
+    // Then the watcher from the image starts a run, and the worker from the image scales it to 2
+    const workflowId = remediationWorkflowId(
+      medic.cluster,
+      { kind: 'Deployment', namespace: namespace.name, name: 'web' },
+      { kind: 'RemediationPolicy', ...policy },
+    );
+    await eventually(
+      'replicas=2',
+      async () => ((await readDeployment(namespace.name, 'web')).spec?.replicas === 2 ? true : undefined),
+      90_000,
+    ).catch((error: unknown) => assert.fail(`${String(error)}\n${output()}`));
+    const handle = medic.client.workflow.getHandle(workflowId);
+    const status = await eventually('the run to succeed', async () => {
+      const current = await handle.query(statusQuery);
+      return current.outcome ? current : undefined;
+    });
+    assert.equal(status.outcome, 'Succeeded', status.reason);
+  },
+);
