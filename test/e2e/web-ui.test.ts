@@ -1,13 +1,11 @@
 /**
  * The Temporal Web UI of the local stack, driven by Debian's Chromium through playwright-core:
  * a real remediation is found by its policy's search attribute, opened, and read (the static
- * summary and details, the event history with activity summaries). The screenshots land in a
- * temporary folder, or in docs/screenshots for the README when KUBEMEDIC_UPDATE_SCREENSHOTS=1 (so
- * a test run leaves the working tree as it found it).
+ * summary and details, the event history with activity summaries). The screenshots land in
+ * docs/screenshots for the README.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -21,10 +19,7 @@ import { createAvailableDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kwu');
 const medic = useKubeMedic();
-const screenshots =
-  process.env.KUBEMEDIC_UPDATE_SCREENSHOTS === '1'
-    ? join(repoRoot, 'docs', 'screenshots')
-    : mkdtempSync(join(tmpdir(), 'kubemedic-screenshots-'));
+const screenshots = join(repoRoot, 'docs', 'screenshots');
 
 let browser: Browser;
 let page: Page;
