@@ -3,34 +3,13 @@
  * Pods each one owns, as the condition readers need them.
  */
 import type { KubernetesObject, V1LabelSelector, V1Pod } from '@kubernetes/client-node';
+import { selectorMatches } from '../api/label-selector.ts';
 import type { PolicySpec } from '../api/policy.ts';
 import type { TargetState } from '../activities/index.ts';
 import type { CheckedPolicy } from './policies.ts';
 
 export interface Caches {
   list(kind: PolicySpec['target']['kind'] | 'Namespace'): readonly KubernetesObject[];
-}
-
-export function selectorMatches(
-  selector: V1LabelSelector | undefined,
-  labels: Record<string, string> = {},
-): boolean {
-  if (selector === undefined) return false;
-  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  const byExpressions = (selector.matchExpressions ?? []).every((e) => {
-    const has = Object.hasOwn(labels, e.key); // not `in`: a label may be called `constructor`
-    switch (e.operator) {
-      case 'In':
-        return has && (e.values ?? []).includes(labels[e.key]!);
-      case 'NotIn':
-        return !has || !(e.values ?? []).includes(labels[e.key]!);
-      case 'Exists':
-        return has;
-      default:
-        return !has;
-    }
-  });
-  return byLabels && byExpressions;
 }
 
 function namespacesOf(policy: CheckedPolicy, caches: Caches): Set<string> | 'cluster' {

@@ -56,9 +56,10 @@ const nonRetryableErrorTypes = [
   'BackupTampered',
   'Protected',
   'Quota',
+  'DisruptionBudget',
 ];
-/** Refusals that mean "not ours to touch" end a run as Skipped; the others as Failed. */
-const skippingErrorTypes = ['TargetGone', 'Protected', 'Quota'];
+/** Refusals that mean "not ours to touch (now)" end a run as Skipped; the others as Failed. */
+const skippingErrorTypes = ['TargetGone', 'Protected', 'Quota', 'DisruptionBudget'];
 
 const retry = {
   initialInterval: '1 second',

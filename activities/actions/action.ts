@@ -99,7 +99,14 @@ export interface ActionModule {
 export class ActionError extends Error {
   constructor(
     readonly type:
-      'TargetGone' | 'Forbidden' | 'Invalid' | 'NotApplicable' | 'BackupTampered' | 'Protected' | 'Quota',
+      | 'TargetGone'
+      | 'Forbidden'
+      | 'Invalid'
+      | 'NotApplicable'
+      | 'BackupTampered'
+      | 'Protected'
+      | 'Quota'
+      | 'DisruptionBudget',
     message: string,
   ) {
     super(message);

@@ -9,26 +9,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Action } from '../../api/policy.ts';
 import { parseDuration } from '../duration.ts';
-import { KubeRequestError, kubeRequest } from '../kube/request.ts';
-import { ActionError, type ActionContext, type ActionModule, type ExecuteResult } from './action.ts';
+import { kubeRequest } from '../kube/request.ts';
+import type { ActionContext, ActionModule, ExecuteResult } from './action.ts';
 import { backupUnschedulable, cordon } from './cordon-node.ts';
 import { restoreFields } from './fields.ts';
-import type { ObjectMeta } from './target.ts';
-
-interface Pod {
-  metadata: ObjectMeta;
-}
-
-interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
-
-interface PodDisruptionBudget {
-  metadata: { name: string; namespace: string };
-  spec?: { selector?: LabelSelector | null };
-  status?: { disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number };
-}
+import { budgetsFor, currentPod, type Eviction, evictWithBackoff, type Pod, podKey } from './eviction.ts';
 
 /** What execute remembers for rollback: the pods it evicted, as namespace/name. */
 export interface DrainExecuteResult extends ExecuteResult {
@@ -36,8 +21,6 @@ export interface DrainExecuteResult extends ExecuteResult {
 }
 
 const mirrorAnnotation = 'kubernetes.io/config.mirror';
-const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
-const podPath = (pod: Pod) => `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
 
 /** Pods a drain leaves alone: the node runs mirror pods itself, DaemonSets recreate theirs in place. */
 function skipReason(pod: Pod): string | undefined {
@@ -47,96 +30,14 @@ function skipReason(pod: Pod): string | undefined {
   return undefined;
 }
 
-export function selectorMatches(selector: LabelSelector | null | undefined, labels: Record<string, string>) {
-  // policy/v1: a null selector selects no pods, an empty one selects every pod in the namespace.
-  if (selector === null || selector === undefined) return false;
-  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  const byExpressions = (selector.matchExpressions ?? []).every((e) => {
-    const value = labels[e.key];
-    switch (e.operator) {
-      case 'In':
-        return value !== undefined && (e.values ?? []).includes(value);
-      case 'NotIn':
-        return value === undefined || !(e.values ?? []).includes(value);
-      case 'Exists':
-        return value !== undefined;
-      case 'DoesNotExist':
-        return value === undefined;
-      default:
-        return false;
-    }
-  });
-  return byLabels && byExpressions;
-}
-
-type Eviction = 'evicted' | 'gone' | 'blocked';
-
-async function evict(ctx: ActionContext, pod: Pod): Promise<Eviction> {
-  try {
-    await kubeRequest(ctx.kubeconfig, {
-      method: 'POST',
-      path: `${podPath(pod)}/eviction`,
-      query: { dryRun: ctx.dryRun ? 'All' : undefined },
-      body: {
-        apiVersion: 'policy/v1',
-        kind: 'Eviction',
-        metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace },
-      },
-    });
-    return 'evicted';
-  } catch (error) {
-    if (!(error instanceof KubeRequestError)) throw error;
-    if (error.status === 404) return 'gone';
-    if (error.status === 429) return 'blocked';
-    if (error.status === 403)
-      throw new ActionError('Forbidden', `not allowed to evict ${podKey(pod)}: ${error.message}`);
-    throw error;
-  }
-}
-
-/** The PodDisruptionBudgets that select the pod (the 429 itself does not name them to us). */
-async function budgetsFor(ctx: ActionContext, pod: Pod): Promise<string[]> {
-  const list = await kubeRequest<{ items: PodDisruptionBudget[] }>(ctx.kubeconfig, {
-    method: 'GET',
-    path: `/apis/policy/v1/namespaces/${pod.metadata.namespace}/poddisruptionbudgets`,
-  }).catch(() => ({ items: [] as PodDisruptionBudget[] }));
-  return list.items
-    .filter((pdb) => selectorMatches(pdb.spec?.selector, pod.metadata.labels ?? {}))
-    .map((pdb) => {
-      const s = pdb.status ?? {};
-      return `PodDisruptionBudget ${pdb.metadata.namespace}/${pdb.metadata.name} (needs ${s.desiredHealthy ?? '?'} healthy, has ${s.currentHealthy ?? '?'}, allows ${s.disruptionsAllowed ?? 0} disruptions)`;
-    });
-}
-
-/** Evicts one pod, retrying while a PodDisruptionBudget forbids it, until the deadline. */
-async function evictWithBackoff(ctx: ActionContext, pod: Pod, deadline: number): Promise<Eviction> {
-  let delay = 250;
-  for (;;) {
-    const result = await evict(ctx, pod);
-    // A dry run reports what a real drain would meet now; it does not wait for budgets.
-    if (result !== 'blocked' || ctx.dryRun) return result;
-    const left = deadline - Date.now();
-    if (left <= 0) return 'blocked';
-    ctx.heartbeat({ waitingFor: podKey(pod), reason: 'PodDisruptionBudget' });
-    await sleep(Math.min(delay, left));
-    delay = Math.min(delay * 2, 5_000);
-  }
-}
-
 /** Waits until each evicted pod is gone (or replaced under the same name by a new one). */
 async function waitGone(ctx: ActionContext, pods: Pod[], deadline: number): Promise<Pod[]> {
   let remaining = pods;
   for (;;) {
     const still = await Promise.all(
-      remaining.map(async (pod) => {
-        try {
-          const current = await kubeRequest<Pod>(ctx.kubeconfig, { method: 'GET', path: podPath(pod) });
-          return current.metadata.uid === pod.metadata.uid ? pod : undefined;
-        } catch (error) {
-          if (error instanceof KubeRequestError && error.status === 404) return undefined;
-          throw error;
-        }
-      }),
+      remaining.map(async (pod) =>
+        (await currentPod(ctx, pod))?.metadata.uid === pod.metadata.uid ? pod : undefined,
+      ),
     );
     remaining = still.filter((p): p is Pod => p !== undefined);
     if (remaining.length === 0 || Date.now() >= deadline) return remaining;

@@ -1,10 +1,12 @@
 /**
- * Restart one pod by deleting it: the Pod named by the target, or one pod of a Deployment or
- * StatefulSet — the one with most container restarts, the oldest on a tie. The backup records
- * the pod and its uid; the delete carries that uid as a precondition, so a retried execute never
- * deletes the replacement (a StatefulSet's has the same name). It cannot be undone.
+ * Restart one pod by evicting it: the Pod named by the target, or one pod of a Deployment or
+ * StatefulSet — the one with most container restarts, the oldest on a tie. An eviction, not a
+ * delete, so the pod's PodDisruptionBudgets hold: while one forbids it, the action waits a little
+ * (well inside its activity's timeout), then refuses with DisruptionBudget, naming the budgets.
+ * The backup records the pod and its uid; the eviction carries that uid as a precondition, so a
+ * retried execute never evicts the replacement (a StatefulSet's has the same name). It cannot be
+ * undone.
  */
-import { ApiException, CoreV1Api } from '@kubernetes/client-node';
 import { kubeRequest } from '../kube/request.ts';
 import {
   ActionError,
@@ -13,11 +15,14 @@ import {
   type ObjectRef,
   type TargetRef,
 } from './action.ts';
+import { budgetsFor, currentPod, evictWithBackoff } from './eviction.ts';
 import { readPointer } from './fields.ts';
 import { executed, podSelector, snapshot, targetObject, workloadKinds } from './workloads.ts';
 import { type KubeObject, describeRef, kubeFailure, readTarget } from './target.ts';
 
 const uidPointer = '/metadata/uid';
+/** How long a PodDisruptionBudget may hold the eviction up: the execute activity times out at 30 s. */
+const budgetWaitMs = 20_000;
 const kinds = ['Pod', ...workloadKinds] as const;
 
 const restartsOf = (pod: KubeObject) =>
@@ -73,22 +78,23 @@ export const restartPod: ActionModule = {
     return snapshot(target, 'RestartPod', podRef(pod), pod, [uidPointer]);
   },
   async execute(ctx, target, _action, backup) {
-    const { name, namespace = '' } = backup.object;
+    const pod = { metadata: { name: backup.object.name, namespace: backup.object.namespace ?? '' } };
     const uid = String(backup.fields[uidPointer]);
-    let gone = '';
-    try {
-      await ctx.kubeconfig.makeApiClient(CoreV1Api).deleteNamespacedPod({
-        name,
-        namespace,
-        // With a DeleteOptions body the API server ignores the query parameters: dryRun goes in the body.
-        body: { preconditions: { uid }, dryRun: ctx.dryRun ? ['All'] : undefined },
-      });
-    } catch (error) {
-      // 404: gone; 409: the uid precondition failed, so the pod by that name is a replacement.
-      const done = error instanceof ApiException && (error.code === 404 || error.code === 409);
-      if (!done) throw kubeFailure(error, backup.object);
-      gone = '; it was already gone';
+    const result = await evictWithBackoff(ctx, pod, Date.now() + budgetWaitMs, uid).catch(
+      (error: unknown) => {
+        throw kubeFailure(error, backup.object);
+      },
+    );
+    if (result === 'blocked') {
+      const current = await currentPod(ctx, pod);
+      const budgets = current ? await budgetsFor(ctx, current) : [];
+      throw new ActionError(
+        'DisruptionBudget',
+        `${describeRef(backup.object)} was not restarted: a PodDisruptionBudget forbids evicting it now` +
+          ` (${budgets.length > 0 ? budgets.join('; ') : 'none selects it any more'})`,
+      );
     }
+    const gone = result === 'gone' ? '; it was already gone' : '';
     const of = target.kind === 'Pod' ? '' : ` of ${describeRef(target)}`;
     return executed(ctx, backup, {}, `deleted ${describeRef(backup.object)} (uid ${uid})${of}${gone}`);
   },

@@ -13,7 +13,7 @@ import type { TargetRef } from '../../workflows/types.ts';
 import { createPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { givenServiceAccount } from '../support/service-accounts.ts';
-import { createDeployment, readDeployment } from '../support/workloads.ts';
+import { createAvailableDeployment, createDeployment, readDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmp');
 const medic = useKubeMedic();
@@ -178,36 +178,64 @@ describe('tenancy', () => {
     );
   });
 
-  it(
-    "acts as the policy's ServiceAccount: what it may not do is Forbidden, explained, and nothing changes",
-    { timeout: 60_000 },
-    async () => {
-      // Given a ServiceAccount that may read Deployments but not change them
-      await givenServiceAccount(namespace.name, 'reader', [
-        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
-      ]);
-      await createDeployment(namespace.name, 'guarded-by-rbac', 1);
-      const metadata = { name: 'as-reader', namespace: namespace.name };
-      await createPolicy('RemediationPolicy', metadata, {
-        target: { kind: 'Deployment', name: 'guarded-by-rbac' },
-        serviceAccountName: 'reader',
-        ...scaleTo3,
-      });
-      // When a run scales it
-      const result = await (
-        await startRunNow(medic, metadata, {
-          kind: 'Deployment',
-          namespace: namespace.name,
-          name: 'guarded-by-rbac',
-        })
-      ).result();
-      // Then the API server refused the ServiceAccount, the run says so, and nothing changed
-      assert.equal(result.outcome, 'Failed');
-      assert.match(
-        result.reason,
-        /^Forbidden: .*system:serviceaccount:kmp-[0-9a-f]+:reader.* cannot patch resource "deployments"/,
-      );
-      assert.equal((await readDeployment(namespace.name, 'guarded-by-rbac')).spec?.replicas, 1);
+  /** What a run may have changed: the Deployment's replicas and its pods (by uid). */
+  const workloadState = async (name: string) => ({
+    replicas: (await readDeployment(namespace.name, name)).spec?.replicas,
+    pods: (await core().listNamespacedPod({ namespace: namespace.name, labelSelector: `app=${name}` })).items
+      .map((pod) => pod.metadata?.uid)
+      .sort(),
+  });
+
+  const forbiddenCases = [
+    {
+      what: 'may read Deployments but not change them, and the run scales',
+      serviceAccount: 'reader',
+      rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] }],
+      policy: scaleTo3,
+      refused: 'cannot patch resource "deployments"',
     },
-  );
+    {
+      // A pod restart is an eviction (so PodDisruptionBudgets hold): the right it needs is to
+      // create pods/eviction, which this ServiceAccount lacks, as it lacks delete
+      what: 'may read Deployments and pods but not take pods away, and the run restarts one',
+      serviceAccount: 'no-evicter',
+      rules: [
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+      ],
+      policy: { ...scaleTo3, actions: [{ type: 'RestartPod' }] },
+      refused: 'cannot create resource "pods/eviction"',
+    },
+  ];
+  for (const { what, serviceAccount, rules, policy, refused } of forbiddenCases) {
+    it(
+      `acts as the policy's ServiceAccount: one that ${what} gets Forbidden, explained, and nothing changes`,
+      { timeout: 90_000 },
+      async () => {
+        // Given a ServiceAccount with just these rights, and a policy acting as it on a Deployment
+        await givenServiceAccount(namespace.name, serviceAccount, rules);
+        const name = `guarded-${serviceAccount}`;
+        await createAvailableDeployment(namespace.name, name, 1);
+        const before = await workloadState(name);
+        const metadata = { name: `as-${serviceAccount}`, namespace: namespace.name };
+        await createPolicy('RemediationPolicy', metadata, {
+          target: { kind: 'Deployment', name },
+          serviceAccountName: serviceAccount,
+          ...policy,
+        });
+        // When a run acts
+        const target = { kind: 'Deployment', namespace: namespace.name, name } as const;
+        const result = await (await startRunNow(medic, metadata, target)).result();
+        // Then the API server refused the ServiceAccount, the run says so, and nothing changed
+        assert.equal(result.outcome, 'Failed');
+        assert.match(result.reason, /^Forbidden: /);
+        assert.ok(
+          result.reason.includes(`system:serviceaccount:${namespace.name}:${serviceAccount}`) &&
+            result.reason.includes(refused),
+          result.reason,
+        );
+        assert.deepEqual(await workloadState(name), before);
+      },
+    );
+  }
 });

@@ -4,7 +4,7 @@
  * backed-up fields, and are idempotent; Scale also honours dry run and refuses to roll back over
  * someone else's change.
  */
-import { AppsV1Api, CoreV1Api, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PolicyV1Api, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Action } from '../../api/policy.ts';
@@ -457,6 +457,46 @@ describe('RestartPod', () => {
     assert.match(retry.summary, /it was already gone$/);
     const still = await core().readNamespacedPod({ namespace: namespace.name, name: 'db-1' });
     assert.equal(still.metadata?.uid, replacement.metadata?.uid);
+    assert.equal(still.metadata?.deletionTimestamp, undefined);
+  });
+
+  it('refuses with DisruptionBudget, naming the budget, while a PodDisruptionBudget forbids evicting the pod', async () => {
+    // Given a Deployment of one Running pod, and a PodDisruptionBudget that needs it
+    await createDeployment('pod-guarded', 1);
+    const [pod] = await runningPods('pod-guarded', 1);
+    const policy = kubeconfig().makeApiClient(PolicyV1Api);
+    await policy.createNamespacedPodDisruptionBudget({
+      namespace: namespace.name,
+      body: {
+        metadata: { name: 'guarded-pdb' },
+        spec: { minAvailable: 1, selector: { matchLabels: { app: 'pod-guarded' } } },
+      },
+    });
+    await eventually('the PDB to count 1 healthy pod', async () => {
+      const pdb = await policy.readNamespacedPodDisruptionBudget({
+        namespace: namespace.name,
+        name: 'guarded-pdb',
+      });
+      return pdb.status?.currentHealthy === 1 && pdb.status.disruptionsAllowed === 0 ? true : undefined;
+    });
+    const guarded = target('Deployment', 'pod-guarded');
+    const backup = await restartPod.backup(context(), guarded, action);
+
+    // When RestartPod executes, Then it refuses, naming the pod and the budget with its numbers
+    await assert.rejects(
+      restartPod.execute(context(), guarded, action, backup),
+      isActionError(
+        'DisruptionBudget',
+        `Pod ${namespace.name}/${pod?.metadata?.name} was not restarted: a PodDisruptionBudget forbids evicting it now ` +
+          `(PodDisruptionBudget ${namespace.name}/guarded-pdb (needs 1 healthy, has 1, allows 0 disruptions))`,
+      ),
+    );
+    // And the pod is still there, not terminating
+    const still = await core().readNamespacedPod({
+      namespace: namespace.name,
+      name: pod?.metadata?.name ?? '',
+    });
+    assert.equal(still.metadata?.uid, pod?.metadata?.uid);
     assert.equal(still.metadata?.deletionTimestamp, undefined);
   });
 

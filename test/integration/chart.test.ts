@@ -298,6 +298,8 @@ describe('the Helm chart', () => {
             false,
           ],
           [watcher, 'watcher', { verb: 'delete', resource: 'pods', namespace: 'a' }, false],
+          // Pods go only by eviction, which PodDisruptionBudgets govern; never by a plain delete
+          [worker, 'worker', { verb: 'delete', resource: 'pods', namespace: 'a' }, false],
           [watcher, 'watcher', { verb: 'get', resource: 'secrets', namespace: 'a' }, false],
         ];
         for (const [config, who, attributes, allowed] of expectations) {

@@ -2,7 +2,7 @@
 import type { V1LabelSelector } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectorMatches } from '../../policy-watcher/targets.ts';
+import { selectorMatches } from '../../api/label-selector.ts';
 
 const labels = { app: 'web', tier: 'frontend', empty: '' };
 const expression = (
@@ -70,5 +70,6 @@ describe('selectorMatches', () => {
     assert.equal(selectorMatches({}, labels), true);
     assert.equal(selectorMatches({ matchLabels: {}, matchExpressions: [] }, {}), true);
     assert.equal(selectorMatches(undefined, labels), false);
+    assert.equal(selectorMatches(null, labels), false, "policy/v1's null selector");
   });
 });
