@@ -85,6 +85,8 @@ describe('the Helm chart', () => {
       'ClusterRoleBinding/km-kubemedic-worker',
       'Deployment/km-kubemedic-watcher',
       'Deployment/km-kubemedic-worker',
+      'Role/km-kubemedic-worker-signing-keys',
+      'RoleBinding/km-kubemedic-worker-signing-keys',
       'Service/km-kubemedic-watcher',
       'Service/km-kubemedic-worker',
       'ServiceAccount/km-kubemedic-watcher',
