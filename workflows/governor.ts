@@ -5,7 +5,10 @@
  * however many watcher replicas start runs and whichever processes crash.
  *
  * - max concurrent: a request beyond the limit waits in a FIFO queue for a slot;
- * - max per hour (sliding window) and attempts per target per window: refused at once;
+ * - max per hour (sliding window) and attempts per target per window: refused at once, except
+ *   that while the hourly limit is reached only by counting grants still held (which may yet be
+ *   given back unused) the request waits for them to settle, so it is not refused for a budget
+ *   that frees up (a paused cluster governor must be the reason a storm's runs hear);
  * - pause: every request is refused until resume; runs already holding a permit go on.
  * - a permit released unused (its run was refused by a later governor and never acted) gives its
  *   grant back: it counts toward neither the hourly limit nor the target's attempts.
@@ -109,6 +112,8 @@ export async function governor(
   const state: GovernorState = initial ?? { active: [], queue: [], granted: [], attempts: {} };
   const self = workflowInfo().workflowId;
   let decisions = 0;
+  // Governors that started before it replay without waiting for held grants to settle.
+  const settleHeldGrants = patched('rate-limit-waits-for-held-grants');
 
   setHandler(requestPermitSignal, (request) => {
     if (!state.queue.some((r) => r.workflowId === request.workflowId)) state.queue.push(request);
@@ -165,11 +170,15 @@ export async function governor(
   function decidable(): boolean {
     const head = state.queue[0];
     if (head === undefined) return false;
-    if (state.active.includes(head.workflowId) || refusal(head) !== undefined) return true;
+    if (state.active.includes(head.workflowId)) return true;
+    const refused = refusal(head);
+    if (refused === 'wait') return false;
+    if (refused !== undefined) return true;
     return head.limits.maxConcurrent === undefined || state.active.length < head.limits.maxConcurrent;
   }
 
-  function refusal(request: PermitRequest): Omit<PermitAnswer, 'governor' | 'granted'> | undefined {
+  /** Why the request is refused now; `wait` when that depends on grants still held. */
+  function refusal(request: PermitRequest): Omit<PermitAnswer, 'governor' | 'granted'> | 'wait' | undefined {
     const now = workflowTime();
     const { maxPerHour, maxAttemptsPerTarget, attemptsWindowMs = hourMs } = request.limits;
     if (state.paused) {
@@ -186,6 +195,10 @@ export async function governor(
     }
     const lastHour = state.granted.filter((t) => t > now - hourMs).length;
     if (maxPerHour !== undefined && lastHour >= maxPerHour) {
+      const held = Object.entries(state.grants ?? {}).filter(
+        ([id, grant]) => state.active.includes(id) && grant.atMs > now - hourMs,
+      ).length;
+      if (settleHeldGrants && lastHour - held < maxPerHour) return 'wait';
       return {
         code: 'rate-limited',
         reason: `${lastHour} remediations in the last hour; the limit is ${maxPerHour}`,
@@ -208,8 +221,9 @@ export async function governor(
     if (state.active.includes(request.workflowId)) {
       return { governor: self, granted: true, code: 'granted', reason: 'already holds a permit' };
     }
+    // Never `wait` here: decidable() said the head can be answered, and nothing changed since.
     const refused = refusal(request);
-    if (refused) return { governor: self, granted: false, ...refused };
+    if (refused && refused !== 'wait') return { governor: self, granted: false, ...refused };
     const now = workflowTime();
     state.active.push(request.workflowId);
     state.granted.push(now);
