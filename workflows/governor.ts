@@ -195,10 +195,7 @@ export async function governor(
     }
     const lastHour = state.granted.filter((t) => t > now - hourMs).length;
     if (maxPerHour !== undefined && lastHour >= maxPerHour) {
-      const held = Object.entries(state.grants ?? {}).filter(
-        ([id, grant]) => state.active.includes(id) && grant.atMs > now - hourMs,
-      ).length;
-      if (settleHeldGrants && lastHour - held < maxPerHour) return 'wait';
+      if (settleHeldGrants && lastHour - heldGrantsSince(now - hourMs) < maxPerHour) return 'wait';
       return {
         code: 'rate-limited',
         reason: `${lastHour} remediations in the last hour; the limit is ${maxPerHour}`,
@@ -215,6 +212,13 @@ export async function governor(
       };
     }
     return undefined;
+  }
+
+  /** Grants since `sinceMs` whose permits are still held: their runs may yet give them back unused. */
+  function heldGrantsSince(sinceMs: number): number {
+    return Object.entries(state.grants ?? {}).filter(
+      ([id, grant]) => state.active.includes(id) && grant.atMs > sinceMs,
+    ).length;
   }
 
   function decide(request: PermitRequest): PermitAnswer {

@@ -8,14 +8,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import type { RemediationNotification } from '../../activities/notify-payload.ts';
-import { signatureHeader, timestampHeader, verifySignature } from '../../activities/notify-signature.ts';
+import { signatureHeader } from '../../activities/notify-signature.ts';
 import { statusQuery } from '../../workflows/messages.ts';
 import { kubemedic } from '../support/cli.ts';
 import { deploymentUnavailable, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { saveHistory } from '../support/histories.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { readDeployment } from '../support/workloads.ts';
-import { useWebhookReceiver } from '../support/webhook-receiver.ts';
+import {
+  createSigningSecret,
+  signedAt,
+  signedWith,
+  useWebhookReceiver,
+} from '../support/webhook-receiver.ts';
 import { givenScalePolicy } from '../support/scale-runs.ts';
 import { givenServiceAccount } from '../support/service-accounts.ts';
 
@@ -88,12 +93,7 @@ describe('notifications', () => {
       // Given a Secret with the signing key, a ServiceAccount of the team that may read it (and
       // scale), and a policy acting as it that needs approval, with a Webhook sink that signs and
       // a Slack sink that hears only AwaitingApproval
-      await kubeconfig()
-        .makeApiClient(CoreV1Api)
-        .createNamespacedSecret({
-          namespace: namespace.name,
-          body: { metadata: { name: 'hooks' }, stringData: { hmac: signingKey } },
-        });
+      await createSigningSecret(namespace.name, signingKey);
       await givenServiceAccount(namespace.name, 'notifier', [
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
         { apiGroups: [''], resources: ['secrets'], resourceNames: ['hooks'], verbs: ['get'] },
@@ -119,11 +119,10 @@ describe('notifications', () => {
       assert.deepEqual(awaiting.body.target, policy.target);
       assert.equal(awaiting.body.phase, 'AwaitingApproval');
       // And its HMAC over timestamp and raw body is valid with the Secret's key (and not with another)
-      const timestamp = String(awaiting.headers[timestampHeader.toLowerCase()]);
-      const signature = String(awaiting.headers[signatureHeader.toLowerCase()]);
+      const timestamp = signedAt(awaiting);
       assert.ok(Math.abs(Number(timestamp) - Date.now() / 1000) < 600, `timestamp ${timestamp} is recent`);
-      assert.equal(verifySignature(signingKey, timestamp, awaiting.raw, signature), true);
-      assert.equal(verifySignature('another key', timestamp, awaiting.raw, signature), false);
+      assert.equal(signedWith(signingKey, awaiting), true);
+      assert.equal(signedWith('another key', awaiting), false);
       // And the Slack sink got a Slack message with the same command, unsigned
       const slack = await eventually('the Slack message', async () =>
         receiver.requests.find((r) => r.path === '/slack'),
@@ -146,15 +145,7 @@ describe('notifications', () => {
       assert.equal(succeeded.body.outcome, 'Succeeded');
       assert.equal(succeeded.body.reason, result.reason);
       assert.equal(succeeded.body.approveCommand, undefined);
-      assert.equal(
-        verifySignature(
-          signingKey,
-          String(succeeded.headers[timestampHeader.toLowerCase()]),
-          succeeded.raw,
-          String(succeeded.headers[signatureHeader.toLowerCase()]),
-        ),
-        true,
-      );
+      assert.equal(signedWith(signingKey, succeeded), true);
       assert.equal(receiver.requests.filter((r) => r.path === '/slack').length, 1);
       // And each phase left one Event on the policy and one on the target
       await assertPhaseEvents('approve-me', 'approve-me', {

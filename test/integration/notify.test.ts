@@ -4,17 +4,15 @@
  * not worth a retry, and what is counted.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { CoreV1Api } from '@kubernetes/client-node';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { notificationsTotal } from '../../activities/metrics.ts';
 import { createNotify, type NotifyInput } from '../../activities/notify.ts';
 import type { RemediationNotification } from '../../activities/notify-payload.ts';
-import { signatureHeader, timestampHeader, verifySignature } from '../../activities/notify-signature.ts';
 import { givenServiceAccount } from '../support/service-accounts.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
-import { useWebhookReceiver } from '../support/webhook-receiver.ts';
+import { createSigningSecret, signedWith, useWebhookReceiver } from '../support/webhook-receiver.ts';
 
 // Plays KubeMedic's own namespace, where a cluster policy's Secrets live.
 const own = useTestNamespace('kmt-notify');
@@ -53,12 +51,7 @@ const counted = async (result: string) =>
 describe('the notify activity', () => {
   it("signs a cluster policy's notification with the key from KubeMedic's own namespace", async () => {
     // Given the signing Secret in KubeMedic's own namespace
-    await kubeconfig()
-      .makeApiClient(CoreV1Api)
-      .createNamespacedSecret({
-        namespace: own.name,
-        body: { metadata: { name: 'hooks' }, stringData: { hmac: 'cluster-key' } },
-      });
+    await createSigningSecret(own.name, 'cluster-key');
     const before = await counted('delivered');
     // When a cluster policy's run notifies a signed sink
     const answer = await notifyInActivity({
@@ -68,15 +61,7 @@ describe('the notify activity', () => {
     // Then it was delivered, signed with that key, naming the run and linking to it
     assert.equal(answer.status, 200);
     const request = receiver.requests.find((r) => r.path === '/cluster')!;
-    const timestamp = String(request.headers[timestampHeader.toLowerCase()]);
-    assert.ok(
-      verifySignature(
-        'cluster-key',
-        timestamp,
-        request.raw,
-        String(request.headers[signatureHeader.toLowerCase()]),
-      ),
-    );
+    assert.ok(signedWith('cluster-key', request));
     assert.equal(request.headers['x-kubemedic-delivery'], `${run.workflowId}/run-1/NeedsAttention`);
     const body = JSON.parse(request.raw) as RemediationNotification;
     assert.deepEqual(body.policy, { kind: 'ClusterRemediationPolicy', name: 'nodes' });
@@ -90,12 +75,7 @@ describe('the notify activity', () => {
 
   it("reads a namespaced policy's key as the policy's ServiceAccount, and says so when it may not", async () => {
     // Given a tenant's signing Secret, a ServiceAccount that may read it and one that may not
-    await kubeconfig()
-      .makeApiClient(CoreV1Api)
-      .createNamespacedSecret({
-        namespace: tenant.name,
-        body: { metadata: { name: 'hooks' }, stringData: { hmac: 'tenant-key' } },
-      });
+    await createSigningSecret(tenant.name, 'tenant-key');
     await givenServiceAccount(tenant.name, 'notifier', [
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['hooks'], verbs: ['get'] },
     ]);
@@ -114,14 +94,7 @@ describe('the notify activity', () => {
     // When its policy acts as the ServiceAccount that may read it, then the request is signed with its key
     await notifyInActivity({ sink: signed('/tenant'), facts: tenantFacts, serviceAccountName: 'notifier' });
     const request = receiver.requests.find((r) => r.path === '/tenant')!;
-    assert.ok(
-      verifySignature(
-        'tenant-key',
-        String(request.headers[timestampHeader.toLowerCase()]),
-        request.raw,
-        String(request.headers[signatureHeader.toLowerCase()]),
-      ),
-    );
+    assert.ok(signedWith('tenant-key', request));
     // When it acts as one that may not (KubeMedic itself could), then nothing is sent, for good, saying who may not read what
     const unreadable = (message: string) => (error: unknown) =>
       error instanceof ApplicationFailure &&

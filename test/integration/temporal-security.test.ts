@@ -21,6 +21,7 @@ import {
   type Http2SecureServer,
   type IncomingHttpHeaders,
   type ServerHttp2Session,
+  type ServerHttp2Stream,
 } from 'node:http2';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -196,10 +197,7 @@ describe('an API key to Temporal', () => {
   });
 
   /** One gRPC call passed on to the dev server: request headers and body, response headers, body and trailers. */
-  function forward(
-    stream: Parameters<Parameters<Http2SecureServer['on']>[1]>[0],
-    headers: IncomingHttpHeaders,
-  ) {
+  function forward(stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
     // The upstream session sets its own authority and scheme (plain HTTP/2)
     const passed = Object.fromEntries(
       Object.entries(headers).filter(([name]) => name !== ':authority' && name !== ':scheme'),

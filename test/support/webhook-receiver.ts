@@ -3,9 +3,12 @@
  * endpoint would: it keeps every request (raw body and headers) and can answer 500 for a
  * number of requests first (or another status), to play a sink that is down for a while.
  */
+import { CoreV1Api } from '@kubernetes/client-node';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before } from 'node:test';
+import { signatureHeader, timestampHeader, verifySignature } from '../../activities/notify-signature.ts';
+import { kubeconfig } from './stack.ts';
 
 export interface ReceivedRequest {
   path: string;
@@ -51,4 +54,23 @@ export function useWebhookReceiver(): WebhookReceiver {
     requests,
     failNext: (path, count, status = 500) => void failures.set(path, { count, status }),
   };
+}
+
+/** The timestamp a signed request carries (Unix seconds, as text). */
+export const signedAt = (request: ReceivedRequest) => String(request.headers[timestampHeader.toLowerCase()]);
+
+/** Whether the request's signature header is the HMAC with `key` of its timestamp and raw body. */
+export const signedWith = (key: string, request: ReceivedRequest) =>
+  verifySignature(
+    key,
+    signedAt(request),
+    request.raw,
+    String(request.headers[signatureHeader.toLowerCase()]),
+  );
+
+/** The team's signing key as the Secret `hooks` (key `hmac`) in `namespace`, which sinks name in secretRef. */
+export async function createSigningSecret(namespace: string, key: string): Promise<void> {
+  await kubeconfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespacedSecret({ namespace, body: { metadata: { name: 'hooks' }, stringData: { hmac: key } } });
 }
