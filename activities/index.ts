@@ -1,12 +1,10 @@
-// The face of activities/ for the worker, the watcher and tests.
+// The face of activities/ for the worker (which hosts them), the workflows (as proxy types only)
+// and the CLI's by-hand restore.
 export {
   type ActivityDependencies,
   createRemediationActivities,
+  type PhaseInput,
   type RemediationActivities,
 } from './remediation.ts';
-export { readConditions, targetKey, type TargetState } from './conditions/readings.ts';
-export { combined, describeReadings } from './conditions/compare.ts';
-export { labelSelectorText } from './conditions/targets.ts';
-export { recordEvent } from './kube/events.ts';
-export { parseDuration } from './duration.ts';
 export { metricsRegistry } from './metrics.ts';
+export { restoreByHand } from './actions/index.ts';

@@ -3,8 +3,8 @@
  * run is counted once. The worker serves this registry on its metrics port.
  */
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { RollbackResult } from './actions/action.ts';
-import { type Outcome, outcomes } from '../workflows/types.ts';
+import type { RollbackResult } from '../domain/actions.ts';
+import { type Outcome, outcomes } from '../domain/run.ts';
 
 export const metricsRegistry = new Registry();
 

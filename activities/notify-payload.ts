@@ -4,7 +4,7 @@
  * unit tests pin their exact shape; docs/notifications.md documents the same shape.
  */
 import type { NotificationSink } from '../api/policy.ts';
-import { approveCommand, type NotificationFacts, policyLabel, targetDisplay } from '../workflows/types.ts';
+import { approveCommand, type NotificationFacts, policyLabel, targetDisplay } from '../domain/run.ts';
 
 /** What the worker adds to the run's facts. */
 export interface NotificationContext extends NotificationFacts {

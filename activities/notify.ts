@@ -6,10 +6,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { NotificationSink } from '../api/policy.ts';
-import type { NotificationFacts, PolicyRef } from '../workflows/types.ts';
-import { policyLabel } from '../workflows/types.ts';
+import type { NotificationFacts, PolicyRef } from '../domain/run.ts';
+import { policyLabel } from '../domain/run.ts';
 import { callingRun } from './calling-run.ts';
-import { asServiceAccount } from './kube/impersonation.ts';
+import { asServiceAccount } from '../domain/kube/impersonation.ts';
 import { notificationsTotal } from './metrics.ts';
 import { type NotificationContext, renderFor, webUiRunUrl } from './notify-payload.ts';
 import { sign, signatureHeader, timestampHeader } from './notify-signature.ts';

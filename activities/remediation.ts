@@ -5,45 +5,35 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Action, Condition, PolicySpec } from '../api/policy.ts';
-import {
-  globalGovernorId,
-  type Limits,
-  namespaceGovernorId,
-  policyGovernorId,
-} from '../workflows/governor.ts';
-import type { Governor } from '../workflows/permits.ts';
-import type {
-  ActivePhase,
-  ConditionReading,
-  Outcome,
-  PolicyRef,
-  TargetRef,
-  Verdict,
-} from '../workflows/types.ts';
-import { policyLabel, targetDisplay } from '../workflows/types.ts';
-import { parseDuration } from './duration.ts';
+import { globalGovernorId, type Limits, namespaceGovernorId, policyGovernorId } from '../domain/governor.ts';
+import type { Governor } from '../domain/governor.ts';
+import type { ActivePhase, ConditionReading, Outcome, PolicyRef, TargetRef, Verdict } from '../domain/run.ts';
+import { policyLabel, targetDisplay } from '../domain/run.ts';
+import { parseDuration } from '../domain/duration.ts';
 import { countOutcome, countRollback, initializeSeries } from './metrics.ts';
-import { defaultProtectedNamespaces, refuseUnsafeTarget, refuseWithoutServiceAccount } from './safety.ts';
+import { refuseUnsafeTarget } from './safety.ts';
+import { defaultProtectedNamespaces, refuseWithoutServiceAccount } from '../domain/protection.ts';
+import { type ActionContext } from './actions/action.ts';
 import {
   ActionError,
-  type ActionContext,
   type Backup,
   type ExecuteResult,
   type FieldChange,
   type FieldSnapshot,
   type RollbackResult,
-} from './actions/action.ts';
+} from '../domain/actions.ts';
 import { revertPartly } from './actions/gradual.ts';
 import { apiMessage } from './actions/target.ts';
 import { actionModule } from './actions/index.ts';
-import { combined, describeReadings } from './conditions/compare.ts';
-import { readConditions, targetKey } from './conditions/readings.ts';
-import { readTargetState } from './conditions/targets.ts';
-import { asServiceAccount } from './kube/impersonation.ts';
-import { KubeRequestError } from './kube/request.ts';
+import { actionTargetKinds } from '../domain/action-catalogue.ts';
+import { combined, describeReadings } from '../domain/conditions/compare.ts';
+import { readConditions, targetKey } from '../domain/conditions/readings.ts';
+import { readTargetState } from '../domain/conditions/targets.ts';
+import { asServiceAccount } from '../domain/kube/impersonation.ts';
+import { KubeRequestError } from '../domain/kube/request.ts';
 import { callingRun } from './calling-run.ts';
 import { createNotify } from './notify.ts';
-import { recordPolicyOutcome, recordRunEvents } from './policy-status.ts';
+import { recordPolicyOutcome, recordRunEvents } from '../domain/kube/policy-status.ts';
 
 export interface ActivityDependencies {
   kubeconfig: KubeConfig;
@@ -108,8 +98,12 @@ export function createRemediationActivities(deps: ActivityDependencies) {
   });
   const moduleFor = (input: ActionInput) => {
     const module = actionModule(input.action.type);
-    if (!module.kinds.includes(input.target.kind)) {
-      throw new ActionError('NotApplicable', `${input.action.type} cannot act on a ${input.target.kind}`);
+    const kinds = actionTargetKinds[input.action.type];
+    if (!kinds.includes(input.target.kind)) {
+      throw new ActionError(
+        'NotApplicable',
+        `${input.action.type} acts on ${kinds.join(' or ')}, not on ${input.target.kind}`,
+      );
     }
     return module;
   };

@@ -10,31 +10,16 @@
  * Reads use the worker's own identity, so a tenant cannot hide a label by lacking RBAC.
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { PolicyRef, TargetRef } from '../workflows/types.ts';
-import { ActionError } from './actions/action.ts';
+import type { PolicyRef, TargetRef } from '../domain/run.ts';
+import { ActionError } from '../domain/actions.ts';
+import { protectedLabel } from '../domain/protection.ts';
 import { describeRef, readTarget, targetObjectRef } from './actions/target.ts';
-
-export const defaultProtectedNamespaces = ['kube-system', 'kube-public', 'kube-node-lease'];
-export const protectedLabel = 'kubemedic.io/protected';
 
 const labelsOf = (object: unknown) =>
   ((object as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {}) as Record<
     string,
     string
   >;
-
-export const serviceAccountRequired =
-  'spec.serviceAccountName is required: this KubeMedic requires every RemediationPolicy to act as a ServiceAccount of its namespace (requireServiceAccount)';
-
-/** A namespaced policy that would act with KubeMedic's own rights where the operator forbids it. */
-export function refuseWithoutServiceAccount(policy: PolicyRef, serviceAccountName: string | undefined): void {
-  if (policy.kind === 'RemediationPolicy' && !serviceAccountName) {
-    throw new ActionError(
-      'Forbidden',
-      `RemediationPolicy ${policy.namespace}/${policy.name}: ${serviceAccountRequired}`,
-    );
-  }
-}
 
 export async function refuseUnsafeTarget(
   kubeconfig: KubeConfig,

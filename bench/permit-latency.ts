@@ -11,7 +11,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { environment, isUp, up } from '../devstack/stack.ts';
-import { globalGovernorId, policyGovernorId } from '../workflows/governor.ts';
+import { globalGovernorId, policyGovernorId } from '../domain/governor.ts';
 
 const runs = Number(process.argv[2] ?? 40);
 Runtime.install({ logger: new DefaultLogger('WARN') });

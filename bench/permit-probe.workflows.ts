@@ -2,7 +2,8 @@
  * Workflows for bench/permit-latency.ts only: the governor itself, a run's side of the permit
  * protocol with nothing else around it, and an empty workflow as the baseline.
  */
-import { Permits, type Governor } from '../workflows/permits.ts';
+import { Permits } from '../workflows/permits.ts';
+import { type Governor } from '../domain/governor.ts';
 
 export { governor } from '../workflows/governor.ts';
 

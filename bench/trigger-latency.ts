@@ -15,7 +15,7 @@ import { group, version } from '../api/index.ts';
 import { installCrds } from '../devstack/crds.ts';
 import { environment, isUp, loadKubeconfig, up } from '../devstack/stack.ts';
 import { PolicyWatcher } from '../policy-watcher/index.ts';
-import { remediationWorkflowId } from '../workflows/types.ts';
+import { remediationWorkflowId } from '../domain/run.ts';
 import { remoteWrite } from '../devstack/remote-write.ts';
 
 const samples = Number(process.argv[2] ?? 8);

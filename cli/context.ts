@@ -4,8 +4,8 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
-import { clusterName } from '../policy-watcher/config.ts';
-import { temporalConnectionOptions, temporalNamespace } from '../policy-watcher/temporal-connection.ts';
+import { clusterName } from '../domain/config/names.ts';
+import { temporalConnectionOptions, temporalNamespace } from '../domain/config/temporal-connection.ts';
 import { messageOf, unreachable } from './errors.ts';
 import type { Output } from './output.ts';
 

@@ -1,6 +1,6 @@
 /** A run's status in words: shared by `show` and the outcome line of other commands. */
-import type { RemediationStatus, StepRecord } from '../workflows/types.ts';
-import { policyLabel, targetDisplay } from '../workflows/types.ts';
+import type { RemediationStatus, StepRecord } from '../domain/run.ts';
+import { policyLabel, targetDisplay } from '../domain/run.ts';
 import { brief } from './output.ts';
 
 export function describeApproval(status: RemediationStatus): string | undefined {

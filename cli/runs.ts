@@ -7,15 +7,14 @@ import {
   type WorkflowHandle,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import { statusQuery } from '../workflows/messages.ts';
-import type { remediation } from '../workflows/remediation.ts';
-import type { RemediationStatus } from '../workflows/types.ts';
+import { statusQuery } from '../domain/messages.ts';
+import type { RemediationStatus, RemediationWorkflow } from '../domain/run.ts';
 import { type Context } from './context.ts';
 import { messageOf, notFound, unreachable, usageError } from './errors.ts';
 import { within } from './within.ts';
 
 export interface Run {
-  handle: WorkflowHandle<typeof remediation>;
+  handle: WorkflowHandle<RemediationWorkflow>;
   description: WorkflowExecutionDescription;
   running: boolean;
 }
@@ -32,7 +31,7 @@ export async function findRun(
 ): Promise<Run> {
   if (!workflowId) throw usageError('name the run: its workflow ID, as `kubemedic list` shows it');
   const client = await context.temporal();
-  const handle = client.workflow.getHandle<typeof remediation>(workflowId, runId);
+  const handle = client.workflow.getHandle<RemediationWorkflow>(workflowId, runId);
   try {
     const description = await handle.describe();
     return { handle, description, running: description.status.name === 'RUNNING' };

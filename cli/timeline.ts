@@ -3,18 +3,18 @@
  * each governor's permit, the backup, the action, the verification, the rollback and the
  * cooldown, in the order they happened. Pure: it reads decoded events (see history.ts).
  */
-import type { Backup, ExecuteResult, RollbackResult } from '../activities/actions/action.ts';
-import type { PermitAnswer } from '../workflows/governor.ts';
+import type { Backup, ExecuteResult, RollbackResult } from '../domain/actions.ts';
+import type { PermitAnswer } from '../domain/governor.ts';
 import type {
   ApprovalDecision,
   MessageInput,
   RemediationInput,
   RemediationResult,
   Verdict,
-} from '../workflows/types.ts';
-import { policyLabel, targetDisplay } from '../workflows/types.ts';
-import { describeReadings } from '../activities/conditions/compare.ts';
-import type { Governor } from '../workflows/permits.ts';
+} from '../domain/run.ts';
+import { policyLabel, targetDisplay } from '../domain/run.ts';
+import { describeReadings } from '../domain/conditions/compare.ts';
+import type { Governor } from '../domain/governor.ts';
 import { fieldList } from './describe-run.ts';
 import { type RunEvent, seconds } from './history.ts';
 import { brief } from './output.ts';

@@ -8,7 +8,7 @@ import { type BinaryName, paths, ports } from './config.ts';
 import { answersOk } from './http.ts';
 import { pki } from './pki.ts';
 import { alertmanagerConfigFile, apiserverUrl, prometheusConfigFile } from './server-configs.ts';
-import { searchAttributes } from '../workflows/search-attributes.ts';
+import { searchAttributes } from '../domain/search-attributes.ts';
 
 export interface Server {
   name: string;

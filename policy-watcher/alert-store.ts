@@ -4,7 +4,7 @@
  * resolution went to another replica) cannot start a second run, because an alert triggers at
  * most one run per target and policy (policy-watcher/alert-triggers.ts).
  */
-import type { FiringAlert } from '../activities/conditions/alerts.ts';
+import type { FiringAlert } from '../domain/conditions/alerts.ts';
 import type { AlertmanagerPayload } from './alert-payload.ts';
 
 export class FiringAlerts {

@@ -7,22 +7,16 @@
  * replicas, so each reaches the same decision) before an alert may trigger again.
  */
 import type { Client } from '@temporalio/client';
-import {
-  alertKey,
-  alertsFor,
-  type FiringAlert,
-  matches,
-  parseMatcher,
-} from '../activities/conditions/alerts.ts';
-import type { TargetState } from '../activities/index.ts';
-import { searchAttributes } from '../workflows/search-attributes.ts';
+import { alertKey, alertsFor, type FiringAlert, matches, parseMatcher } from '../domain/conditions/alerts.ts';
+import type { TargetState } from '../domain/conditions/readings.ts';
+import { searchAttributes } from '../domain/search-attributes.ts';
 import {
   type ConditionReading,
   policyLabel,
   type PolicyRef,
   remediationWorkflowId,
   type TargetRef,
-} from '../workflows/types.ts';
+} from '../domain/run.ts';
 import type { CheckedPolicy } from './policies.ts';
 
 /** The memo field of a run's start that lists the alertKeys that triggered it. */

@@ -11,7 +11,7 @@
  * it come out. The watcher keeps the memory of storms (see `PolicyWatcher`).
  */
 import type { PolicySpec } from '../api/policy.ts';
-import { parseDuration } from '../activities/duration.ts';
+import { parseDuration } from '../domain/duration.ts';
 
 export type BlastRadius = NonNullable<PolicySpec['blastRadius']>;
 export type BlastRadiusLimits = Pick<BlastRadius, 'maxUnhealthy' | 'maxUnhealthyPercent'>;

@@ -4,7 +4,7 @@
  * a watcher restart every condition starts holding anew, so a restart can delay a trigger but
  * never make one fire before its `for` duration.
  */
-import type { ConditionReading } from '../workflows/types.ts';
+import type { ConditionReading } from '../domain/run.ts';
 
 export class HoldTracker {
   private readonly since = new Map<string, number>();

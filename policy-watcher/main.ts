@@ -9,10 +9,10 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
-import { serveMetrics } from '../worker/metrics-server.ts';
-import { clusterName } from './config.ts';
+import { serveMetrics } from '../domain/metrics-server.ts';
+import { clusterName } from '../domain/config/names.ts';
 import { trackActiveRemediations, watcherRegistry } from './metrics.ts';
-import { temporalConnectionOptions, temporalNamespace } from './temporal-connection.ts';
+import { temporalConnectionOptions, temporalNamespace } from '../domain/config/temporal-connection.ts';
 import { PolicyWatcher } from './watcher.ts';
 
 const kubeconfig = new KubeConfig();

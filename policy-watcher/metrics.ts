@@ -6,8 +6,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { searchAttributes } from '../workflows/search-attributes.ts';
-import { phases } from '../workflows/types.ts';
+import { searchAttributes } from '../domain/search-attributes.ts';
+import { phases } from '../domain/run.ts';
 
 export const watcherRegistry = new Registry();
 collectDefaultMetrics({ register: watcherRegistry });

@@ -12,10 +12,10 @@ import {
   policyKinds,
   signingNeedsServiceAccountMessage,
 } from '../api/policy.ts';
-import { actionModule } from '../activities/actions/index.ts';
-import { parseMatcher } from '../activities/conditions/alerts.ts';
-import { serviceAccountRequired } from '../activities/safety.ts';
-import type { PolicyRef } from '../workflows/types.ts';
+import { actionTargetKinds } from '../domain/action-catalogue.ts';
+import { parseMatcher } from '../domain/conditions/alerts.ts';
+import { serviceAccountRequired } from '../domain/protection.ts';
+import type { PolicyRef } from '../domain/run.ts';
 
 export interface PolicyObject extends KubernetesObject {
   spec?: unknown;
@@ -68,7 +68,7 @@ export function checkPolicy(kind: PolicyKind, object: PolicyObject, options: Che
   const matcherProblem = badAlertMatcher(spec);
   if (matcherProblem !== undefined) return { valid: false, ref, reason: matcherProblem };
   for (const [index, action] of spec.actions.entries()) {
-    const kinds = actionModule(action.type).kinds;
+    const kinds = actionTargetKinds[action.type];
     if (!kinds.includes(spec.target.kind)) {
       return {
         valid: false,

@@ -4,20 +4,21 @@
  * several watcher replicas are absorbed by Temporal, not by a lock.
  */
 import { type Client, WorkflowIdConflictPolicy } from '@temporalio/client';
-import type { remediation } from '../workflows/remediation.ts';
-import { searchAttributes } from '../workflows/search-attributes.ts';
+import { searchAttributes } from '../domain/search-attributes.ts';
 import {
   type ConditionReading,
   policyLabel,
   type RemediationInput,
   remediationWorkflowId,
+  remediationWorkflowType,
+  type RemediationWorkflow,
   targetDisplay,
   type TargetRef,
-} from '../workflows/types.ts';
-import { describeReadings } from '../activities/index.ts';
-import { taskQueueFor } from './config.ts';
+} from '../domain/run.ts';
+import { describeReadings } from '../domain/conditions/compare.ts';
+import { taskQueueFor } from '../domain/config/names.ts';
 import type { CheckedPolicy } from './policies.ts';
-import { alertKey, type FiringAlert } from '../activities/conditions/alerts.ts';
+import { alertKey, type FiringAlert } from '../domain/conditions/alerts.ts';
 import { triggeredByAlertsMemo } from './alert-triggers.ts';
 
 export async function startRemediation(
@@ -39,7 +40,7 @@ export async function startRemediation(
     trigger: { observedAt: now.toISOString(), readings },
   };
   const actions = policy.spec.actions.map((a) => a.type).join(' → ');
-  await client.workflow.start<typeof remediation>('remediation', {
+  await client.workflow.start<RemediationWorkflow>(remediationWorkflowType, {
     taskQueue: taskQueueFor(cluster),
     workflowId,
     args: [input],

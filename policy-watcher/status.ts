@@ -6,10 +6,10 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import type { PolicyStatus } from '../api/policy.ts';
-import { kubeRequest, objectPath } from '../activities/kube/request.ts';
-import { policyObjectRef } from '../activities/policy-status.ts';
-import { searchAttributes } from '../workflows/search-attributes.ts';
-import { policyLabel, type PolicyRef } from '../workflows/types.ts';
+import { kubeRequest, objectPath } from '../domain/kube/request.ts';
+import { policyObjectRef } from '../domain/kube/policy-status.ts';
+import { searchAttributes } from '../domain/search-attributes.ts';
+import { policyLabel, type PolicyRef } from '../domain/run.ts';
 
 type StatusCondition = NonNullable<PolicyStatus['conditions']>[number];
 

@@ -4,10 +4,10 @@
  * Signal-with-start: the governor may not run yet if no run of the policy has asked it anything.
  */
 import type { Client } from '@temporalio/client';
-import { parseDuration } from '../activities/duration.ts';
-import { policyGovernorId, stormDetectedSignal } from '../workflows/governor.ts';
-import { policyLabel } from '../workflows/types.ts';
-import { taskQueueFor } from './config.ts';
+import { parseDuration } from '../domain/duration.ts';
+import { policyGovernorId, stormDetectedSignal } from '../domain/governor.ts';
+import { policyLabel } from '../domain/run.ts';
+import { taskQueueFor } from '../domain/config/names.ts';
 import type { CheckedPolicy } from './policies.ts';
 
 export async function reportStorm(

@@ -5,7 +5,7 @@
 import type { KubernetesObject, V1LabelSelector, V1Pod } from '@kubernetes/client-node';
 import { selectorMatches } from '../api/label-selector.ts';
 import type { PolicySpec } from '../api/policy.ts';
-import type { TargetState } from '../activities/index.ts';
+import type { TargetState } from '../domain/conditions/readings.ts';
 import type { CheckedPolicy } from './policies.ts';
 
 export interface Caches {

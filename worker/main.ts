@@ -15,7 +15,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { NativeConnection } from '@temporalio/worker';
 import { installRuntimeWithMetrics, serveWorkerMetrics } from './observability.ts';
-import { taskQueueFor, temporalConnectionOptions, temporalNamespace } from '../policy-watcher/index.ts';
+import { temporalConnectionOptions, temporalNamespace } from '../domain/config/temporal-connection.ts';
+import { taskQueueFor } from '../domain/config/names.ts';
 import { createWorker } from './worker.ts';
 
 // Before any connection: the runtime's telemetry is fixed when it is created.

@@ -8,8 +8,8 @@ import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { Server } from 'node:http';
 import { collectDefaultMetrics, Gauge } from 'prom-client';
 import { metricsRegistry } from '../activities/index.ts';
-import { logLevel } from '../policy-watcher/config.ts';
-import { scrapeLocal, serveMetrics } from './metrics-server.ts';
+import { logLevel } from '../domain/config/names.ts';
+import { scrapeLocal, serveMetrics } from '../domain/metrics-server.ts';
 
 /**
  * Installs the Temporal runtime with its Prometheus exporter, logging from KUBEMEDIC_LOG_LEVEL

@@ -22,88 +22,28 @@
 import {
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   getExternalWorkflowHandle,
   patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import {
+  type PermitRequest,
+  type PermitAnswer,
+  type GovernorState,
+  requestPermitSignal,
+  releasePermitSignal,
+  pauseSignal,
+  resumeSignal,
+  stormDetectedSignal,
+  permitSignal,
+  governorStatusQuery,
+} from '../domain/governor.ts';
 import { workflowTime } from './workflow-time.ts';
-
-export interface Limits {
-  maxConcurrent?: number;
-  maxPerHour?: number;
-  maxAttemptsPerTarget?: number;
-  /** Window of maxAttemptsPerTarget, in milliseconds. */
-  attemptsWindowMs?: number;
-}
-
-export interface PermitRequest {
-  workflowId: string;
-  targetKey: string;
-  limits: Limits;
-}
-
-export type PermitCode = 'granted' | 'rate-limited' | 'paused' | 'needs-attention' | 'storm-cooldown';
-
-export interface PermitAnswer {
-  governor: string;
-  granted: boolean;
-  code: PermitCode;
-  reason: string;
-  /** needs-attention: when (workflow time, ms) the target's oldest counted attempt leaves the window. */
-  untilMs?: number;
-}
-
-export interface GovernorState {
-  active: string[];
-  queue: PermitRequest[];
-  /** Grant times (workflow time, ms) within the last hour. */
-  granted: number[];
-  /** Grant times by target, within each target's attempts window. */
-  attempts: Record<string, number[]>;
-  paused?: { by: string; reason: string };
-  /** When each active permit was granted and for which target, so an unused one can be refunded. */
-  grants?: Record<string, { atMs: number; targetKey: string }>;
-  /** The last storm reported: nothing is granted before `untilMs` (workflow time). */
-  storm?: { untilMs: number; message: string };
-}
-
-export interface GovernorStatus {
-  active: string[];
-  queued: number;
-  grantedLastHour: number;
-  paused?: GovernorState['paused'];
-  storm?: GovernorState['storm'];
-}
-
-/** From the watcher: too many of the policy's targets are unhealthy (policy-watcher/blast-radius.ts). */
-export interface StormReport {
-  /** The policy's stormCooldown, in ms: it runs from the governor's receipt of this report. */
-  cooldownMs: number;
-  /** What the watcher saw, e.g. "6 of 10 targets are unhealthy (60%), above the limit of 40%: …". */
-  message: string;
-}
-
-export const requestPermitSignal = defineSignal<[PermitRequest]>('requestPermit');
-/** `unused`: the run never acted (a later governor refused it), so the grant is given back. */
-export const releasePermitSignal = defineSignal<[{ workflowId: string; unused?: boolean }]>('releasePermit');
-export const pauseSignal = defineSignal<[{ by?: string; reason?: string }]>('pause');
-export const resumeSignal = defineSignal<[{ by?: string }]>('resume');
-export const stormDetectedSignal = defineSignal<[StormReport]>('stormDetected');
-/** Sent by the governor to the requesting run. */
-export const permitSignal = defineSignal<[PermitAnswer]>('permit');
-export const governorStatusQuery = defineQuery<GovernorStatus>('governorStatus');
 
 const hourMs = 3_600_000;
 /** Continue-as-new after this many decisions even if the server does not suggest it sooner. */
 const defaultDecisionsPerRun = 500;
-
-export const globalGovernorId = (cluster: string) => `governor/${cluster}/cluster`;
-export const policyGovernorId = (cluster: string, policy: string) => `governor/${cluster}/policy/${policy}`;
-export const namespaceGovernorId = (cluster: string, namespace: string) =>
-  `governor/${cluster}/namespace/${namespace}`;
 
 export async function governor(
   initial?: GovernorState,

@@ -4,17 +4,12 @@
  */
 import { condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
-  type Limits,
+  type Governor,
   type PermitAnswer,
   permitSignal,
   releasePermitSignal,
   requestPermitSignal,
-} from './governor.ts';
-
-export interface Governor {
-  id: string;
-  limits: Limits;
-}
+} from '../domain/governor.ts';
 
 export class Permits {
   private readonly answers = new Map<string, PermitAnswer>();

@@ -19,7 +19,8 @@ import {
   patched,
 } from '@temporalio/workflow';
 import type { Action } from '../api/policy.ts';
-import type { RemediationActivities } from '../activities/remediation.ts';
+import type { RemediationActivities } from '../activities/index.ts';
+import { isRefusal, refusalTypes, skippingRefusalTypes } from '../domain/actions.ts';
 import {
   approveSignal,
   approveUpdate,
@@ -27,11 +28,11 @@ import {
   rejectSignal,
   rejectUpdate,
   statusQuery,
-} from './messages.ts';
+} from '../domain/messages.ts';
 import { Permits } from './permits.ts';
 import { runDetails } from './run-details.ts';
 import { Reporting } from './reporting.ts';
-import { searchAttributes } from './search-attributes.ts';
+import { searchAttributes } from '../domain/search-attributes.ts';
 import {
   type ActivePhase,
   approveCommand,
@@ -44,29 +45,15 @@ import {
   type StepRecord,
   policyLabel,
   targetDisplay,
-} from './types.ts';
+} from '../domain/run.ts';
 import { workflowTime } from './workflow-time.ts';
-
-/** Failure types an action raises when retrying cannot help (see activities/actions/action.ts). */
-const nonRetryableErrorTypes = [
-  'TargetGone',
-  'Forbidden',
-  'Invalid',
-  'NotApplicable',
-  'BackupTampered',
-  'Protected',
-  'Quota',
-  'DisruptionBudget',
-];
-/** Refusals that mean "not ours to touch (now)" end a run as Skipped; the others as Failed. */
-const skippingErrorTypes = ['TargetGone', 'Protected', 'Quota', 'DisruptionBudget'];
 
 const retry = {
   initialInterval: '1 second',
   backoffCoefficient: 2,
   maximumInterval: '30 seconds',
   maximumAttempts: 10,
-  nonRetryableErrorTypes,
+  nonRetryableErrorTypes: [...refusalTypes],
 };
 /** Drains and Jobs wait for the cluster; they heartbeat so a dead worker is noticed quickly. */
 const longRunningActions: Action['type'][] = ['DrainNode', 'RunJob'];
@@ -400,9 +387,9 @@ async function skipWhenGone<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     const cause = error instanceof ActivityFailure ? error.cause : undefined;
-    if (cause instanceof ApplicationFailure && cause.type && nonRetryableErrorTypes.includes(cause.type)) {
+    if (cause instanceof ApplicationFailure && isRefusal(cause.type)) {
       throw new Ended(
-        skippingErrorTypes.includes(cause.type) ? 'Skipped' : 'Failed',
+        skippingRefusalTypes.includes(cause.type) ? 'Skipped' : 'Failed',
         `${cause.type}: ${cause.message}`,
       );
     }

@@ -7,8 +7,8 @@
  */
 import { CancellationScope, log, proxyActivities } from '@temporalio/workflow';
 import type { NotificationEvent } from '../api/policy.ts';
-import type { PhaseInput, RemediationActivities } from '../activities/remediation.ts';
-import type { NotificationFacts, Outcome, RemediationInput, RemediationStatus } from './types.ts';
+import type { PhaseInput, RemediationActivities } from '../activities/index.ts';
+import type { NotificationFacts, Outcome, RemediationInput, RemediationStatus } from '../domain/run.ts';
 import { workflowTime } from './workflow-time.ts';
 
 /** Backoff 1, 2, 4, 8, 16 s: a sink that is down for about half a minute still gets it. */

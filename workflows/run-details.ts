@@ -4,8 +4,8 @@
  * verification found and what the rollback did. Pure (it runs in the workflow sandbox); it is
  * kept in workflow metadata, not in commands, so it can change without a patch.
  */
-import type { RemediationStatus, StepRecord } from './types.ts';
-import { policyLabel, targetDisplay } from './types.ts';
+import type { RemediationStatus, StepRecord } from '../domain/run.ts';
+import { policyLabel, targetDisplay } from '../domain/run.ts';
 
 const code = (value: unknown) => `\`${JSON.stringify(value)}\``;
 

@@ -12,16 +12,8 @@
  *   RollbackConflict with the fields named (see restoreFields).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Action, ActionType, TargetKind } from '../../api/policy.ts';
-
-export interface TargetRef {
-  kind: TargetKind;
-  /** Absent for Nodes. */
-  namespace?: string;
-  name: string;
-}
-
-export const fieldManager = 'kubemedic';
+import type { Action, ActionType } from '../../api/policy.ts';
+import type { Backup, ExecuteResult, RollbackResult, TargetRef } from '../../domain/actions.ts';
 
 export interface ActionContext {
   /** Already impersonating the policy's ServiceAccount when it names one. */
@@ -36,80 +28,9 @@ export interface ActionContext {
   heartbeat: (details?: unknown) => void;
 }
 
-/** JSON Pointer (RFC 6901) → value; `null` means the field is absent. */
-export type FieldSnapshot = Record<string, unknown>;
-
-export interface Backup {
-  target: TargetRef;
-  action: ActionType;
-  /** The kind of object the fields belong to, when it is not the target (an HPA, say). */
-  object: ObjectRef;
-  resourceVersion: string;
-  fields: FieldSnapshot;
-  /** sha256 of the canonical JSON of `object` and `fields`; checked before a restore. */
-  hash: string;
-  capturedAt: string;
-}
-
-export interface ObjectRef {
-  apiVersion: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-}
-
-export interface FieldChange {
-  path: string;
-  before: unknown;
-  after: unknown;
-}
-
-export interface ExecuteResult {
-  /** The values written, by pointer; the input of rollback's conflict check. */
-  written: FieldSnapshot;
-  /** Before/after for each field; what a dry run reports. */
-  changes: FieldChange[];
-  /** One line for people: what was done. */
-  summary: string;
-}
-
-export type RollbackOutcome = 'RolledBack' | 'NothingToRestore' | 'RollbackConflict' | 'NotReversible';
-
-export interface RollbackResult {
-  outcome: RollbackOutcome;
-  /** Why, in words a person can act on. */
-  reason: string;
-  restored: FieldSnapshot;
-  conflicts: { path: string; wrote: unknown; found: unknown }[];
-}
-
 export interface ActionModule {
   type: ActionType;
-  /** Target kinds this action can act on. */
-  kinds: readonly TargetKind[];
   backup(ctx: ActionContext, target: TargetRef, action: Action): Promise<Backup>;
   execute(ctx: ActionContext, target: TargetRef, action: Action, backup: Backup): Promise<ExecuteResult>;
   rollback(ctx: ActionContext, backup: Backup, executed: ExecuteResult): Promise<RollbackResult>;
-}
-
-/**
- * A failure that retrying cannot fix. Activities turn these into non-retryable
- * ApplicationFailures of this `type`, so the workflow can explain the outcome.
- */
-export class ActionError extends Error {
-  constructor(
-    readonly type:
-      | 'TargetGone'
-      | 'Forbidden'
-      | 'Invalid'
-      | 'NotApplicable'
-      | 'BackupTampered'
-      | 'Protected'
-      | 'Quota'
-      | 'DisruptionBudget',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ActionError';
-  }
 }

@@ -5,17 +5,16 @@
  * apply; the backup's `object` is that HPA, so rollback restores it, not the target.
  */
 import type { Action } from '../../api/policy.ts';
-import { KubeRequestError, kubeRequest, objectPath } from '../kube/request.ts';
+import { KubeRequestError, kubeRequest, objectPath } from '../../domain/kube/request.ts';
+import { type ActionContext, type ActionModule } from './action.ts';
 import {
   ActionError,
   fieldManager,
-  type ActionContext,
-  type ActionModule,
   type Backup,
   type FieldSnapshot,
   type ObjectRef,
   type TargetRef,
-} from './action.ts';
+} from '../../domain/actions.ts';
 import { makeBackup, readFields, readObject, restoreFields } from './fields.ts';
 import { describeRef, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
 
@@ -111,7 +110,6 @@ const show = (value: unknown) => (value === null || value === undefined ? 'unset
 
 export const adjustHPA: ActionModule = {
   type: 'AdjustHPA',
-  kinds: ['Deployment', 'StatefulSet'],
 
   async backup(ctx, target, action): Promise<Backup> {
     if (target.kind !== 'Deployment' && target.kind !== 'StatefulSet')

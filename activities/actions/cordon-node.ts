@@ -4,16 +4,15 @@
  * running; DrainNode cordons with the same code and then evicts them.
  */
 import type { Action } from '../../api/policy.ts';
-import { KubeRequestError, kubeRequest, objectPath } from '../kube/request.ts';
+import { KubeRequestError, kubeRequest, objectPath } from '../../domain/kube/request.ts';
+import { type ActionContext, type ActionModule } from './action.ts';
 import {
   ActionError,
   fieldManager,
-  type ActionContext,
-  type ActionModule,
   type Backup,
   type ExecuteResult,
   type TargetRef,
-} from './action.ts';
+} from '../../domain/actions.ts';
 import { makeBackup, readFields, restoreFields } from './fields.ts';
 import { readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
 
@@ -72,7 +71,6 @@ export async function cordon(
 
 export const cordonNode: ActionModule = {
   type: 'CordonNode',
-  kinds: ['Node'],
   backup: (ctx, target) => backupUnschedulable(ctx, target, 'CordonNode'),
   async execute(ctx, target, _action, backup): Promise<ExecuteResult> {
     const { written, changes, summary } = await cordon(ctx, target, backup);

@@ -8,9 +8,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Action } from '../../api/policy.ts';
-import { parseDuration } from '../duration.ts';
-import { kubeRequest } from '../kube/request.ts';
-import type { ActionContext, ActionModule, ExecuteResult } from './action.ts';
+import { parseDuration } from '../../domain/duration.ts';
+import { kubeRequest } from '../../domain/kube/request.ts';
+import type { ActionContext, ActionModule } from './action.ts';
+import type { ExecuteResult } from '../../domain/actions.ts';
 import { backupUnschedulable, cordon } from './cordon-node.ts';
 import { restoreFields } from './fields.ts';
 import { budgetsFor, currentPod, type Eviction, evictWithBackoff, type Pod, podKey } from './eviction.ts';
@@ -50,7 +51,6 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export const drainNode: ActionModule = {
   type: 'DrainNode',
-  kinds: ['Node'],
   backup: (ctx, target) => backupUnschedulable(ctx, target, 'DrainNode'),
 
   async execute(ctx, target, action: Action, backup): Promise<DrainExecuteResult> {

@@ -6,8 +6,9 @@
 import type { V1LabelSelector } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { selectorMatches } from '../../api/label-selector.ts';
-import { KubeRequestError, kubeRequest } from '../kube/request.ts';
-import { ActionError, type ActionContext } from './action.ts';
+import { KubeRequestError, kubeRequest } from '../../domain/kube/request.ts';
+import { type ActionContext } from './action.ts';
+import { ActionError } from '../../domain/actions.ts';
 import type { ObjectMeta } from './target.ts';
 
 export interface Pod {

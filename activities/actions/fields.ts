@@ -4,8 +4,9 @@
  * atomic in the API server — a field someone changed after the action is never overwritten.
  */
 import { createHash } from 'node:crypto';
-import { KubeRequestError, kubeRequest, objectPath } from '../kube/request.ts';
-import type { ActionContext, Backup, FieldSnapshot, ObjectRef, RollbackResult } from './action.ts';
+import { KubeRequestError, kubeRequest, objectPath } from '../../domain/kube/request.ts';
+import type { ActionContext } from './action.ts';
+import type { Backup, FieldSnapshot, ObjectRef, RollbackResult } from '../../domain/actions.ts';
 
 export const escapePointerToken = (token: string) => token.replace(/~/g, '~0').replace(/\//g, '~1');
 

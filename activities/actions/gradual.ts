@@ -3,7 +3,8 @@
  * their backed-up values in steps; every other field waits for the last step. Each step is the
  * same guarded restore as a rollback, so a change someone made in between is never overwritten.
  */
-import type { ActionContext, Backup, FieldSnapshot, RollbackResult } from './action.ts';
+import type { ActionContext } from './action.ts';
+import type { Backup, FieldSnapshot, RollbackResult } from '../../domain/actions.ts';
 import { makeBackup, restoreFields } from './fields.ts';
 
 /** The fields after `fraction` (0..1) of the way from what was written back to the backup. */

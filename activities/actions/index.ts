@@ -1,5 +1,7 @@
 // The action catalogue: one module per action type, each with its matching rollback.
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { ActionType } from '../../api/policy.ts';
+import type { Backup, ExecuteResult } from '../../domain/actions.ts';
 import type { ActionModule } from './action.ts';
 import { adjustHPA } from './adjust-hpa.ts';
 import { cordonNode } from './cordon-node.ts';
@@ -30,3 +32,20 @@ export function actionModule(type: ActionType): ActionModule {
 }
 
 export * from './action.ts';
+
+/**
+ * `kubemedic restore`: a finished run's rollback, run by a person with their own kubeconfig
+ * (their RBAC, not the worker's), with the same conflict check as the workflow's.
+ */
+export function restoreByHand(
+  kubeconfig: KubeConfig,
+  backup: Backup,
+  executed: ExecuteResult,
+  dryRun: boolean,
+) {
+  return actionModule(backup.action).rollback(
+    { kubeconfig, ownKubeconfig: kubeconfig, dryRun, heartbeat: () => undefined },
+    backup,
+    executed,
+  );
+}

@@ -7,23 +7,17 @@
  * retried execute never evicts the replacement (a StatefulSet's has the same name). It cannot be
  * undone.
  */
-import { kubeRequest } from '../kube/request.ts';
-import {
-  ActionError,
-  type ActionContext,
-  type ActionModule,
-  type ObjectRef,
-  type TargetRef,
-} from './action.ts';
+import { kubeRequest } from '../../domain/kube/request.ts';
+import { type ActionContext, type ActionModule } from './action.ts';
+import { ActionError, type ObjectRef, type TargetRef } from '../../domain/actions.ts';
 import { budgetsFor, currentPod, evictWithBackoff } from './eviction.ts';
 import { readPointer } from './fields.ts';
-import { executed, podSelector, snapshot, targetObject, workloadKinds } from './workloads.ts';
+import { executed, podSelector, snapshot, targetObject } from './workloads.ts';
 import { type KubeObject, describeRef, kubeFailure, readTarget } from './target.ts';
 
 const uidPointer = '/metadata/uid';
 /** How long a PodDisruptionBudget may hold the eviction up: the execute activity times out at 30 s. */
 const budgetWaitMs = 20_000;
-const kinds = ['Pod', ...workloadKinds] as const;
 
 const restartsOf = (pod: KubeObject) =>
   ((readPointer(pod, '/status/containerStatuses') ?? []) as { restartCount?: number }[]).reduce(
@@ -39,7 +33,7 @@ const mostRestartedFirst = (a: KubeObject, b: KubeObject) =>
   text(a, '/metadata/name').localeCompare(text(b, '/metadata/name'));
 
 async function choosePod(ctx: ActionContext, target: TargetRef): Promise<KubeObject> {
-  const ref = targetObject('RestartPod', kinds, target);
+  const ref = targetObject(target);
   const object = await readTarget(ctx, ref);
   if (target.kind === 'Pod') return object;
   const labelSelector = podSelector(object, ref);
@@ -72,7 +66,6 @@ const podRef = (pod: KubeObject): ObjectRef => ({
 
 export const restartPod: ActionModule = {
   type: 'RestartPod',
-  kinds,
   async backup(ctx, target) {
     const pod = await choosePod(ctx, target);
     return snapshot(target, 'RestartPod', podRef(pod), pod, [uidPointer]);

@@ -7,9 +7,10 @@
  * controller renumbers that ReplicaSet as the newest revision, and the same rule still finds it,
  * so a retried execute writes the same template instead of flipping back.
  */
-import { ActionError, type ActionContext, type ActionModule, type ObjectRef } from './action.ts';
+import { type ActionContext, type ActionModule } from './action.ts';
+import { ActionError, type ObjectRef } from '../../domain/actions.ts';
 import { readPointer, sameValue } from './fields.ts';
-import { kubeRequest } from '../kube/request.ts';
+import { kubeRequest } from '../../domain/kube/request.ts';
 import { backupWorkload, executed, patchJson, podSelector, restoreWritten } from './workloads.ts';
 import { type KubeObject, describeRef, kubeFailure, readTarget } from './target.ts';
 
@@ -77,9 +78,8 @@ const imagesOf = (template: KubeObject) =>
 
 export const rollbackDeployment: ActionModule = {
   type: 'RollbackDeployment',
-  kinds: ['Deployment'],
   backup: (ctx, target) =>
-    backupWorkload(ctx, target, 'RollbackDeployment', ['Deployment'], async (deployment, ref) => {
+    backupWorkload(ctx, target, 'RollbackDeployment', async (deployment, ref) => {
       await previousRevision(ctx, ref, deployment, readPointer(deployment, templatePointer));
       return [templatePointer];
     }),

@@ -5,7 +5,7 @@
  */
 import type { ActionModule } from './action.ts';
 import { escapePointerToken, readPointer } from './fields.ts';
-import { backupWorkload, executed, patchJson, restoreWritten, workloadKinds } from './workloads.ts';
+import { backupWorkload, executed, patchJson, restoreWritten } from './workloads.ts';
 import { describeRef, readTarget } from './target.ts';
 
 const annotation = 'kubectl.kubernetes.io/restartedAt';
@@ -14,9 +14,7 @@ const restartedAtPointer = `${annotationsPointer}/${escapePointerToken(annotatio
 
 export const rolloutRestart: ActionModule = {
   type: 'RolloutRestart',
-  kinds: workloadKinds,
-  backup: (ctx, target) =>
-    backupWorkload(ctx, target, 'RolloutRestart', workloadKinds, () => [restartedAtPointer]),
+  backup: (ctx, target) => backupWorkload(ctx, target, 'RolloutRestart', () => [restartedAtPointer]),
   async execute(ctx, _target, _action, backup) {
     const stamp = backup.capturedAt;
     const current = await readTarget(ctx, backup.object);

@@ -10,16 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Action } from '../../api/policy.ts';
-import { parseDuration } from '../duration.ts';
-import { KubeRequestError, kubeRequest, objectPath } from '../kube/request.ts';
-import {
-  ActionError,
-  type ActionContext,
-  type ActionModule,
-  type Backup,
-  type ObjectRef,
-  type RollbackResult,
-} from './action.ts';
+import { parseDuration } from '../../domain/duration.ts';
+import { KubeRequestError, kubeRequest, objectPath } from '../../domain/kube/request.ts';
+import { type ActionContext, type ActionModule } from './action.ts';
+import { ActionError, type Backup, type ObjectRef, type RollbackResult } from '../../domain/actions.ts';
 import { makeBackup, verifyBackup } from './fields.ts';
 import { describeRef, type ObjectMeta, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
 
@@ -113,7 +107,6 @@ async function waitFinished(ctx: ActionContext, ref: ObjectRef, timeout: string)
 
 export const runJob: ActionModule = {
   type: 'RunJob',
-  kinds: ['Deployment', 'StatefulSet', 'Pod'],
 
   async backup(ctx, target, action): Promise<Backup> {
     runJobBlock(action);

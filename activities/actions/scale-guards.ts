@@ -5,8 +5,9 @@
  * at execute time, against the quota as it is then.
  */
 import { AutoscalingV2Api, CoreV1Api, type V1ResourceQuota } from '@kubernetes/client-node';
-import { parseQuantity } from '../conditions/readings.ts';
-import { ActionError, type ActionContext, type ObjectRef } from './action.ts';
+import { parseQuantity } from '../../domain/conditions/readings.ts';
+import { type ActionContext } from './action.ts';
+import { ActionError, type ObjectRef } from '../../domain/actions.ts';
 import { describeRef, type KubeObject } from './target.ts';
 
 export interface Guarded {

@@ -4,7 +4,7 @@
  */
 import type { Action } from '../../api/policy.ts';
 import type { ActionModule } from './action.ts';
-import { applySpec, backupWorkload, executed, paramsOf, restoreWritten, workloadKinds } from './workloads.ts';
+import { applySpec, backupWorkload, executed, paramsOf, restoreWritten } from './workloads.ts';
 import { guardScaleUp } from './scale-guards.ts';
 import { describeRef, readTarget } from './target.ts';
 
@@ -20,8 +20,7 @@ export const desiredReplicas = (from: number, params: NonNullable<Action['scale'
 
 export const scale: ActionModule = {
   type: 'Scale',
-  kinds: workloadKinds,
-  backup: (ctx, target) => backupWorkload(ctx, target, 'Scale', workloadKinds, () => [replicasPointer]),
+  backup: (ctx, target) => backupWorkload(ctx, target, 'Scale', () => [replicasPointer]),
   async execute(ctx, _target, action, backup) {
     const params = paramsOf(action, 'scale');
     const from = Number(backup.fields[replicasPointer] ?? 1);

@@ -3,8 +3,9 @@
  * it, and API failures turned into the ActionErrors that retrying cannot fix.
  */
 import { ApiException } from '@kubernetes/client-node';
-import { KubeRequestError } from '../kube/request.ts';
-import { ActionError, type ActionContext, type ObjectRef, type TargetRef } from './action.ts';
+import { KubeRequestError } from '../../domain/kube/request.ts';
+import { type ActionContext } from './action.ts';
+import { ActionError, type ObjectRef, type TargetRef } from '../../domain/actions.ts';
 import { readObject } from './fields.ts';
 
 export type KubeObject = Record<string, unknown>;

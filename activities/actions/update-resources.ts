@@ -3,9 +3,10 @@
  * quantities are merged over the backed-up ones and the container's whole resources block is
  * written, guarded by a `test` that the container still sits at the backed-up index.
  */
-import { ActionError, type ActionModule } from './action.ts';
+import { type ActionModule } from './action.ts';
+import { ActionError } from '../../domain/actions.ts';
 import { readPointer } from './fields.ts';
-import { backupWorkload, executed, paramsOf, patchJson, restoreWritten, workloadKinds } from './workloads.ts';
+import { backupWorkload, executed, paramsOf, patchJson, restoreWritten } from './workloads.ts';
 import { describeRef } from './target.ts';
 
 type Quantities = Record<string, string>;
@@ -30,9 +31,8 @@ const describeResources = (resources: Resources) =>
 
 export const updateResources: ActionModule = {
   type: 'UpdateResources',
-  kinds: workloadKinds,
   backup: (ctx, target, action) =>
-    backupWorkload(ctx, target, 'UpdateResources', workloadKinds, (workload, ref) => {
+    backupWorkload(ctx, target, 'UpdateResources', (workload, ref) => {
       const { container } = paramsOf(action, 'updateResources');
       const names = ((readPointer(workload, containersPointer) ?? []) as { name: string }[]).map(
         (c) => c.name,

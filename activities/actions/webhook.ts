@@ -5,16 +5,15 @@
  * backup holds no fields; undoing is the receiver's business, through `rollbackUrl` if set.
  */
 import type { Action } from '../../api/policy.ts';
-import { parseDuration } from '../duration.ts';
+import { parseDuration } from '../../domain/duration.ts';
+import { type ActionContext, type ActionModule } from './action.ts';
 import {
   ActionError,
-  type ActionContext,
-  type ActionModule,
   type Backup,
   type ExecuteResult,
   type RollbackResult,
   type TargetRef,
-} from './action.ts';
+} from '../../domain/actions.ts';
 import { makeBackup } from './fields.ts';
 import { describeRef, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
 
@@ -71,7 +70,6 @@ function webhookBlock(action: Action) {
 
 export const webhook: ActionModule = {
   type: 'Webhook',
-  kinds: ['Deployment', 'StatefulSet', 'Pod', 'Node'],
 
   async backup(ctx: ActionContext, target: TargetRef, _action: Action): Promise<Backup> {
     const object = await readTarget(ctx, targetObjectRef(target));

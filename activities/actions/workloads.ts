@@ -8,27 +8,22 @@
  * `add`/`replace` puts exactly the value at the pointer, and its `test` operations guard atomically.
  */
 import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Action, ActionType, TargetKind } from '../../api/policy.ts';
-import { kubeRequest, objectPath } from '../kube/request.ts';
+import type { Action, ActionType } from '../../api/policy.ts';
+import { kubeRequest, objectPath } from '../../domain/kube/request.ts';
+import { type ActionContext, type ActionModule } from './action.ts';
 import {
   ActionError,
   fieldManager,
-  type ActionContext,
-  type ActionModule,
   type Backup,
   type ExecuteResult,
   type ObjectRef,
   type TargetRef,
-} from './action.ts';
+} from '../../domain/actions.ts';
 import { makeBackup, readFields, readPointer, restoreFields } from './fields.ts';
 import { type KubeObject, describeRef, kubeFailure, readTarget, targetObjectRef } from './target.ts';
 
-export const workloadKinds = ['Deployment', 'StatefulSet'] as const satisfies readonly TargetKind[];
-
-/** The target as an object reference, refusing kinds the action does not handle. */
-export function targetObject(type: ActionType, kinds: readonly TargetKind[], target: TargetRef): ObjectRef {
-  if (!kinds.includes(target.kind))
-    throw new ActionError('NotApplicable', `${type} acts on ${kinds.join(' or ')}, not on ${target.kind}`);
+/** The target as an object reference (its kind was checked against the catalogue on entry). */
+export function targetObject(target: TargetRef): ObjectRef {
   if (!target.namespace) throw new ActionError('Invalid', `${describeRef(target)} has no namespace`);
   return targetObjectRef(target);
 }
@@ -55,10 +50,9 @@ export async function backupWorkload(
   ctx: ActionContext,
   target: TargetRef,
   type: ActionType,
-  kinds: readonly TargetKind[],
   pointersOf: (object: KubeObject, ref: ObjectRef) => string[] | Promise<string[]>,
 ): Promise<Backup> {
-  const ref = targetObject(type, kinds, target);
+  const ref = targetObject(target);
   const object = await readTarget(ctx, ref);
   return snapshot(target, type, ref, object, await pointersOf(object, ref));
 }

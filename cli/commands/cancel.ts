@@ -1,5 +1,5 @@
 /** `kubemedic cancel <run>`: the cancel signal; the run rolls back whatever it changed. */
-import { cancelSignal, statusQuery } from '../../workflows/messages.ts';
+import { cancelSignal, statusQuery } from '../../domain/messages.ts';
 import { actor, byAndReason, type Command, flag } from '../command.ts';
 import { refused } from '../errors.ts';
 import { findRun, fromWorker, runIdOption } from '../runs.ts';

@@ -3,7 +3,7 @@
  * the decision as the run recorded it, or the validator's refusal (exit code 4).
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { approveUpdate, rejectUpdate } from '../../workflows/messages.ts';
+import { approveUpdate, rejectUpdate } from '../../domain/messages.ts';
 import { actor, byAndReason, type Command, flag } from '../command.ts';
 import { messageOf, refused } from '../errors.ts';
 import { findRun, fromWorker, runIdOption } from '../runs.ts';

@@ -5,7 +5,7 @@
  */
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { taskQueueFor } from '../../policy-watcher/config.ts';
+import { taskQueueFor } from '../../domain/config/names.ts';
 import {
   globalGovernorId,
   type GovernorStatus,
@@ -13,7 +13,7 @@ import {
   pauseSignal,
   policyGovernorId,
   resumeSignal,
-} from '../../workflows/governor.ts';
+} from '../../domain/governor.ts';
 import { actor, byAndReason, type Command, flag } from '../command.ts';
 import type { Context } from '../context.ts';
 import { messageOf, notFound, unreachable } from '../errors.ts';

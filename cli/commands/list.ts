@@ -5,8 +5,8 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { group, policyKinds, version } from '../../api/index.ts';
-import { searchAttributes } from '../../workflows/search-attributes.ts';
-import { outcomes, phases } from '../../workflows/types.ts';
+import { searchAttributes } from '../../domain/search-attributes.ts';
+import { outcomes, phases, remediationWorkflowType } from '../../domain/run.ts';
 import { type Command, flag } from '../command.ts';
 import { type Context, kubeUnreachable } from '../context.ts';
 import { usageError } from '../errors.ts';
@@ -86,7 +86,10 @@ export interface RunRow {
 /** A visibility query; values are quoted, so a filter cannot change the query's shape. */
 export function runsQuery(cluster: string, values: Record<string, unknown>): string {
   const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  const clauses = [`WorkflowType = 'remediation'`, `${searchAttributes.cluster.name} = ${quote(cluster)}`];
+  const clauses = [
+    `WorkflowType = '${remediationWorkflowType}'`,
+    `${searchAttributes.cluster.name} = ${quote(cluster)}`,
+  ];
   const filters = [
     [searchAttributes.policy.name, flag(values, 'policy')],
     [searchAttributes.namespace.name, flag(values, 'namespace')],

@@ -3,8 +3,9 @@
  * guarded restore (activities/actions): only fields that still hold what the action wrote are
  * restored; a field someone changed since is reported as a conflict and nothing is written.
  */
-import { actionModule, type Backup, type ExecuteResult } from '../../activities/actions/index.ts';
-import type { RemediationInput } from '../../workflows/types.ts';
+import { restoreByHand } from '../../activities/index.ts';
+import { type Backup, type ExecuteResult } from '../../domain/actions.ts';
+import type { RemediationInput } from '../../domain/run.ts';
 import { type Command, flag } from '../command.ts';
 import { kubeUnreachable } from '../context.ts';
 import { fieldList } from '../describe-run.ts';
@@ -41,15 +42,11 @@ export const restore: Command = {
 
     const dryRun = values['dry-run'] === true;
     const kubeconfig = context.kubeconfig();
-    const result = await actionModule(step.backup.action)
-      .rollback(
-        { kubeconfig, ownKubeconfig: kubeconfig, dryRun, heartbeat: () => undefined },
-        step.backup,
-        step.executed,
-      )
-      .catch((error: unknown) => {
+    const result = await restoreByHand(kubeconfig, step.backup, step.executed, dryRun).catch(
+      (error: unknown) => {
         throw kubeUnreachable(context, error);
-      });
+      },
+    );
     const data = { workflowId, dryRun, backup: step.backup, ...result };
     if (result.outcome === 'RollbackConflict' || result.outcome === 'NotReversible') {
       throw refused(`not restored: ${result.outcome}: ${result.reason}`);

@@ -8,7 +8,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { AppsV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { approveSignal, approveUpdate, cancelSignal, rejectSignal } from '../../workflows/messages.ts';
+import { approveSignal, approveUpdate, cancelSignal, rejectSignal } from '../../domain/messages.ts';
 import { deploymentUnavailable, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { saveHistory } from '../support/histories.ts';
 import { givenScalePolicy, inPhase } from '../support/scale-runs.ts';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { searchAttributes } from '../../workflows/search-attributes.ts';
+import { searchAttributes } from '../../domain/search-attributes.ts';
 import {
   createPolicy,
   deploymentUnavailable,

@@ -32,9 +32,9 @@ import { group, policyKinds, type PolicyKind, version } from '../../api/policy.t
 import { repoRoot } from '../../devstack/config.ts';
 import { remoteWrite, type Sample } from '../../devstack/remote-write.ts';
 import { kwokCustomStatusAnnotation } from '../../devstack/servers.ts';
-import { approveUpdate, statusQuery } from '../../workflows/messages.ts';
+import { approveUpdate, statusQuery } from '../../domain/messages.ts';
 import type { remediation } from '../../workflows/remediation.ts';
-import { type RemediationResult, remediationWorkflowId, type TargetRef } from '../../workflows/types.ts';
+import { type RemediationResult, remediationWorkflowId, type TargetRef } from '../../domain/run.ts';
 import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { useTestNodes } from '../support/test-nodes.ts';

@@ -7,12 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  globalGovernorId,
-  governorStatusQuery,
-  pauseSignal,
-  resumeSignal,
-} from '../../workflows/governor.ts';
+import { globalGovernorId, governorStatusQuery, pauseSignal, resumeSignal } from '../../domain/governor.ts';
 import { useKubeMedic } from '../support/kubemedic.ts';
 import { eventually, useTestNamespace } from '../support/stack.ts';
 import { runStorm } from '../support/storm.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { skipsTotal } from '../../activities/metrics.ts';
-import { taskQueueFor } from '../../policy-watcher/index.ts';
+import { taskQueueFor } from '../../domain/config/names.ts';
 import {
   globalGovernorId,
   governorStatusQuery,
@@ -15,7 +15,7 @@ import {
   requestPermitSignal,
   resumeSignal,
   stormDetectedSignal,
-} from '../../workflows/governor.ts';
+} from '../../domain/governor.ts';
 import { createPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
 import { assertExactStorm, runStorm } from '../support/storm.ts';
 import { eventually, useTestNamespace } from '../support/stack.ts';

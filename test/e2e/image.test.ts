@@ -11,8 +11,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { environment } from '../../devstack/stack.ts';
-import { statusQuery } from '../../workflows/messages.ts';
-import { remediationWorkflowId } from '../../workflows/types.ts';
+import { statusQuery } from '../../domain/messages.ts';
+import { remediationWorkflowId } from '../../domain/run.ts';
 import { chartIdentities, renderChart } from '../support/chart.ts';
 import {
   type AssembledImage,

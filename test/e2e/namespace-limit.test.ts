@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { governorStatusQuery, namespaceGovernorId } from '../../workflows/governor.ts';
+import { governorStatusQuery, namespaceGovernorId } from '../../domain/governor.ts';
 import { createPolicy, deploymentUnavailable, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
 import { useTestNamespace } from '../support/stack.ts';
 import { createAvailableDeployment } from '../support/workloads.ts';

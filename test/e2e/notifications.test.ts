@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import type { RemediationNotification } from '../../activities/notify-payload.ts';
 import { signatureHeader } from '../../activities/notify-signature.ts';
-import { statusQuery } from '../../workflows/messages.ts';
+import { statusQuery } from '../../domain/messages.ts';
 import { kubemedic } from '../support/cli.ts';
 import { deploymentUnavailable, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { saveHistory } from '../support/histories.ts';

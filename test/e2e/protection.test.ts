@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { skipsTotal } from '../../activities/metrics.ts';
 import { group, version } from '../../api/policy.ts';
-import type { TargetRef } from '../../workflows/types.ts';
+import type { TargetRef } from '../../domain/run.ts';
 import { createPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { givenServiceAccount } from '../support/service-accounts.ts';

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RemediationResult } from '../../workflows/types.ts';
-import { remediationWorkflowId } from '../../workflows/types.ts';
-import { statusQuery } from '../../workflows/messages.ts';
+import type { RemediationResult } from '../../domain/run.ts';
+import { remediationWorkflowId } from '../../domain/run.ts';
+import { statusQuery } from '../../domain/messages.ts';
 import { remoteWrite } from '../../devstack/remote-write.ts';
 import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { eventually, useTestNamespace } from '../support/stack.ts';

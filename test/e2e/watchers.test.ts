@@ -6,7 +6,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { searchAttributes } from '../../workflows/search-attributes.ts';
+import { searchAttributes } from '../../domain/search-attributes.ts';
 import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { remoteWrite } from '../../devstack/remote-write.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';

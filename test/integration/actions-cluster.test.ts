@@ -20,7 +20,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Action } from '../../api/policy.ts';
-import { ActionError, type ObjectRef, type TargetRef } from '../../activities/actions/action.ts';
+import { ActionError, type ObjectRef, type TargetRef } from '../../domain/actions.ts';
 import { adjustHPA } from '../../activities/actions/adjust-hpa.ts';
 import { cordonNode } from '../../activities/actions/cordon-node.ts';
 import { drainNode, type DrainExecuteResult } from '../../activities/actions/drain-node.ts';

@@ -8,7 +8,7 @@ import { AppsV1Api, CoreV1Api, PolicyV1Api, type V1Container, type V1Pod } from 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Action } from '../../api/policy.ts';
-import { ActionError, type Backup, type TargetRef } from '../../activities/actions/action.ts';
+import { ActionError, type Backup, type TargetRef } from '../../domain/actions.ts';
 import { readFields, readObject, readPointer } from '../../activities/actions/fields.ts';
 import { restartPod } from '../../activities/actions/restart-pod.ts';
 import { rollbackDeployment } from '../../activities/actions/rollback-deployment.ts';

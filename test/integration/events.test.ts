@@ -5,7 +5,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { eventName, recordEvent } from '../../activities/kube/events.ts';
+import { eventName, recordEvent } from '../../domain/kube/events.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
 
 const namespace = useTestNamespace('kmt-ev');

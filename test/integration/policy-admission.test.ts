@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { KubeRequestError, kubeRequest } from '../../activities/kube/request.ts';
+import { KubeRequestError, kubeRequest } from '../../domain/kube/request.ts';
 import {
   apiVersion,
   group,

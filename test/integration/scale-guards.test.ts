@@ -5,7 +5,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ActionError } from '../../activities/actions/action.ts';
+import { ActionError } from '../../domain/actions.ts';
 import { scale } from '../../activities/actions/scale.ts';
 import type { Action } from '../../api/policy.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';

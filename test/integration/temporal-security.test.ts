@@ -31,7 +31,7 @@ import { createServer as createTlsServer, type Server } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { createCa, type KeyPair, signCertificate } from '../../devstack/pki.ts';
 import { environment } from '../../devstack/stack.ts';
-import { temporalConnectionOptions } from '../../policy-watcher/temporal-connection.ts';
+import { temporalConnectionOptions } from '../../domain/config/temporal-connection.ts';
 import * as activities from '../fixtures/stack-proof/activities.ts';
 import { ensureStack } from '../support/stack.ts';
 

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { environment } from '../../devstack/stack.ts';
-import { searchAttributes } from '../../workflows/search-attributes.ts';
+import { searchAttributes } from '../../domain/search-attributes.ts';
 import * as activities from '../fixtures/stack-proof/activities.ts';
 import { ensureStack } from '../support/stack.ts';
 

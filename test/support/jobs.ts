@@ -1,5 +1,5 @@
 /** Driving Jobs on KWOK, where no container ever runs. */
-import { kubeRequest } from '../../activities/kube/request.ts';
+import { kubeRequest } from '../../domain/kube/request.ts';
 import { kubeconfig } from './stack.ts';
 
 /** A Job whose spec.managedBy names this is left alone by the built-in Job controller. */

@@ -22,12 +22,12 @@ import {
   checkPolicy,
   PolicyWatcher,
   startRemediation,
-  taskQueueFor,
   type WatcherOptions,
 } from '../../policy-watcher/index.ts';
+import { taskQueueFor } from '../../domain/config/names.ts';
 import type { PolicyObject } from '../../policy-watcher/policies.ts';
 import type { remediation } from '../../workflows/remediation.ts';
-import type { TargetRef } from '../../workflows/types.ts';
+import type { TargetRef } from '../../domain/run.ts';
 import { createWorker, type WorkerOptions } from '../../worker/worker.ts';
 import { chartIdentities } from './chart.ts';
 import { ensureStack, kubeconfig } from './stack.ts';

@@ -31,7 +31,7 @@ import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, signCertificate } from '../../devstack/pki.ts';
-import { KubeRequestError, kubeRequest } from '../../activities/kube/request.ts';
+import { KubeRequestError, kubeRequest } from '../../domain/kube/request.ts';
 import { ensureStack, eventually, kubeconfig } from './stack.ts';
 
 export interface Usage {

@@ -4,7 +4,7 @@
  * new Pods), started now as the watcher would start it. `spec` replaces any part of the policy.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { statusQuery } from '../../workflows/messages.ts';
+import { statusQuery } from '../../domain/messages.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import { createPolicy, deploymentUnavailable, type KubeMedic, startRunNow } from './kubemedic.ts';
 import { eventually } from './stack.ts';

@@ -4,10 +4,10 @@
  */
 import { AppsV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { governorStatusQuery, policyGovernorId } from '../../workflows/governor.ts';
-import { statusQuery } from '../../workflows/messages.ts';
-import { searchAttributes } from '../../workflows/search-attributes.ts';
-import type { RemediationStatus } from '../../workflows/types.ts';
+import { governorStatusQuery, policyGovernorId } from '../../domain/governor.ts';
+import { statusQuery } from '../../domain/messages.ts';
+import { searchAttributes } from '../../domain/search-attributes.ts';
+import type { RemediationStatus } from '../../domain/run.ts';
 import { createPolicy, type KubeMedic } from './kubemedic.ts';
 import { remoteWrite } from '../../devstack/remote-write.ts';
 import { eventually, kubeconfig } from './stack.ts';

@@ -7,7 +7,7 @@ import {
   type FiringAlert,
   matches,
   parseMatcher,
-} from '../../activities/conditions/alerts.ts';
+} from '../../domain/conditions/alerts.ts';
 import { checkPolicy } from '../../policy-watcher/policies.ts';
 
 const labels = { alertname: 'HighErrorRate', severity: 'critical', namespace: 'shop', deployment: 'web' };

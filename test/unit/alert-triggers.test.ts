@@ -7,10 +7,10 @@ import type { Client } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PolicySpec } from '../../api/policy.ts';
-import { alertKey, type FiringAlert } from '../../activities/conditions/alerts.ts';
+import { alertKey, type FiringAlert } from '../../domain/conditions/alerts.ts';
 import { alertTriggers, triggeredByAlertsMemo } from '../../policy-watcher/alert-triggers.ts';
 import type { CheckedPolicy } from '../../policy-watcher/policies.ts';
-import { remediationWorkflowId, type TargetRef } from '../../workflows/types.ts';
+import { remediationWorkflowId, type TargetRef } from '../../domain/run.ts';
 
 const web: TargetRef = { kind: 'Deployment', namespace: 'shop', name: 'web' };
 const api: TargetRef = { kind: 'Deployment', namespace: 'shop', name: 'api' };

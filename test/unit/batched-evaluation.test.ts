@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, it } from 'node:test';
 import { KubeConfig, type V1Deployment } from '@kubernetes/client-node';
-import { readConditions, targetKey, type TargetState } from '../../activities/index.ts';
+import { readConditions, targetKey, type TargetState } from '../../domain/conditions/readings.ts';
 import type { Condition } from '../../api/policy.ts';
 
 const queries: string[] = [];

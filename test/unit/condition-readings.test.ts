@@ -14,7 +14,7 @@ import {
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { condition, type Condition } from '../../api/policy.ts';
-import { parseQuantity, readConditions, type TargetState } from '../../activities/conditions/readings.ts';
+import { parseQuantity, readConditions, type TargetState } from '../../domain/conditions/readings.ts';
 
 const now = new Date('2026-03-01T12:00:00Z');
 const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);

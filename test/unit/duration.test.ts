@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { durationPattern } from '../../api/policy.ts';
-import { parseDuration } from '../../activities/duration.ts';
+import { parseDuration } from '../../domain/duration.ts';
 
 describe('parseDuration', () => {
   it('reads single units', () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HoldTracker } from '../../policy-watcher/firing.ts';
-import type { ConditionReading } from '../../workflows/types.ts';
+import type { ConditionReading } from '../../domain/run.ts';
 
 const t0 = Date.parse('2026-03-01T12:00:00Z');
 const at = (seconds: number) => t0 + seconds * 1000;

@@ -1,7 +1,7 @@
 /** KUBEMEDIC_LOG_LEVEL, the chart's logLevel, as the worker's Temporal runtime logger reads it. */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { logLevel } from '../../policy-watcher/config.ts';
+import { logLevel } from '../../domain/config/names.ts';
 
 it('reads the level, INFO when unset, and refuses an unknown one by name', () => {
   assert.equal(logLevel({}), 'INFO');

@@ -1,7 +1,7 @@
 /** The PromQL each Prometheus condition runs: shorthands expanded, a query passed through as written. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { promqlFor } from '../../activities/conditions/promql.ts';
+import { promqlFor } from '../../domain/conditions/promql.ts';
 
 const shop = 'namespace=~"shop"';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { temporalConnectionOptions, temporalNamespace } from '../../policy-watcher/temporal-connection.ts';
+import { temporalConnectionOptions, temporalNamespace } from '../../domain/config/temporal-connection.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubemedic-tls-'));
 const file = (name: string, content: string) => {

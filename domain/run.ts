@@ -4,7 +4,7 @@
  * workflow sandbox).
  */
 import type { Action, NotificationEvent, PolicyKind, PolicySpec } from '../api/policy.ts';
-import type { Backup, ExecuteResult, RollbackResult, TargetRef } from '../activities/actions/action.ts';
+import type { Backup, ExecuteResult, RollbackResult, TargetRef } from './actions.ts';
 
 export type { TargetRef };
 
@@ -98,6 +98,10 @@ export interface RemediationStatus {
 }
 
 export type RemediationResult = RemediationStatus & { outcome: Outcome; reason: string };
+
+/** The remediation workflow as clients start and query it, without importing its implementation. */
+export const remediationWorkflowType = 'remediation';
+export type RemediationWorkflow = (input: RemediationInput) => Promise<RemediationResult>;
 
 /** A message's sender and why. */
 export interface MessageInput {

@@ -13,8 +13,8 @@ import type {
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import type { Condition } from '../../api/policy.ts';
-import type { ConditionReading } from '../../workflows/types.ts';
-import type { TargetRef } from '../actions/action.ts';
+import type { ConditionReading } from '../run.ts';
+import type { TargetRef } from '../actions.ts';
 import { kubeRequest } from '../kube/request.ts';
 import { parseDuration } from '../duration.ts';
 import { instantQuery, type PromSeries, promqlFor } from './promql.ts';

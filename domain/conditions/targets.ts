@@ -6,7 +6,7 @@ import {
   type V1LabelSelector,
   type V1Pod,
 } from '@kubernetes/client-node';
-import type { TargetRef } from '../actions/action.ts';
+import type { TargetRef } from '../actions.ts';
 import type { TargetState } from './readings.ts';
 
 export async function readTargetState(kubeconfig: KubeConfig, ref: TargetRef): Promise<TargetState> {

@@ -4,7 +4,7 @@
  * semantics: regular expressions are anchored, and a label the alert lacks reads as "".
  */
 import { alertMatcherPattern, type Condition } from '../../api/policy.ts';
-import type { TargetRef } from '../actions/action.ts';
+import type { TargetRef } from '../actions.ts';
 
 /** One firing alert as Alertmanager reported it. */
 export interface FiringAlert {

@@ -4,7 +4,7 @@
  * and their validators refuse a decision the run is not waiting for.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, MessageInput, RemediationStatus } from './types.ts';
+import type { ApprovalDecision, MessageInput, RemediationStatus } from './run.ts';
 
 export const approveSignal = defineSignal<[MessageInput?]>('approve');
 export const rejectSignal = defineSignal<[MessageInput?]>('reject');

@@ -1,6 +1,6 @@
 /** Condition arithmetic shared by the watcher and the verify activity. */
 import type { Condition } from '../../api/policy.ts';
-import type { ConditionReading } from '../../workflows/types.ts';
+import type { ConditionReading } from '../run.ts';
 
 export function compare(value: number, operator: Condition['operator'], threshold: number): boolean {
   switch (operator) {

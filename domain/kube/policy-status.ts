@@ -3,11 +3,11 @@
  * and Kubernetes Events on the policy and on the target.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { apiVersion } from '../api/policy.ts';
-import type { Outcome, PolicyRef, TargetRef } from '../workflows/types.ts';
-import type { FieldChange } from './actions/action.ts';
-import { recordEvent } from './kube/events.ts';
-import { kubeRequest, objectPath } from './kube/request.ts';
+import { apiVersion } from '../../api/policy.ts';
+import type { Outcome, PolicyRef, TargetRef } from '../run.ts';
+import type { FieldChange } from '../actions.ts';
+import { recordEvent } from './events.ts';
+import { kubeRequest, objectPath } from './request.ts';
 
 const warningOutcomes: Outcome[] = ['Failed', 'RolledBack', 'Rejected', 'Skipped', 'NeedsAttention'];
 const targetApiVersion = (target: TargetRef) =>

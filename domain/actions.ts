@@ -1,0 +1,100 @@
+/**
+ * What an action is and leaves behind, as every layer sees it: the target, the backup, what
+ * execute wrote, what a rollback found, and the refusals no retry can fix. Pure types and
+ * values (the workflow sandbox imports them); the action modules are in activities/actions/.
+ */
+import type { ActionType, TargetKind } from '../api/policy.ts';
+
+export interface TargetRef {
+  kind: TargetKind;
+  /** Absent for Nodes. */
+  namespace?: string;
+  name: string;
+}
+
+export const fieldManager = 'kubemedic';
+
+/** JSON Pointer (RFC 6901) → value; `null` means the field is absent. */
+export type FieldSnapshot = Record<string, unknown>;
+
+export interface Backup {
+  target: TargetRef;
+  action: ActionType;
+  /** The kind of object the fields belong to, when it is not the target (an HPA, say). */
+  object: ObjectRef;
+  resourceVersion: string;
+  fields: FieldSnapshot;
+  /** sha256 of the canonical JSON of `object` and `fields`; checked before a restore. */
+  hash: string;
+  capturedAt: string;
+}
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface FieldChange {
+  path: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface ExecuteResult {
+  /** The values written, by pointer; the input of rollback's conflict check. */
+  written: FieldSnapshot;
+  /** Before/after for each field; what a dry run reports. */
+  changes: FieldChange[];
+  /** One line for people: what was done. */
+  summary: string;
+}
+
+export type RollbackOutcome = 'RolledBack' | 'NothingToRestore' | 'RollbackConflict' | 'NotReversible';
+
+export interface RollbackResult {
+  outcome: RollbackOutcome;
+  /** Why, in words a person can act on. */
+  reason: string;
+  restored: FieldSnapshot;
+  conflicts: { path: string; wrote: unknown; found: unknown }[];
+}
+
+/**
+ * The refusals no retry can fix. Activities raise them as non-retryable ApplicationFailures of
+ * this type; the workflow's retry policy and its Skipped/Failed decision read these lists.
+ */
+export const refusalTypes = [
+  'TargetGone',
+  'Forbidden',
+  'Invalid',
+  'NotApplicable',
+  'BackupTampered',
+  'Protected',
+  'Quota',
+  'DisruptionBudget',
+] as const;
+export type RefusalType = (typeof refusalTypes)[number];
+
+/** Refusals that mean "not ours to touch (now)": the run ends Skipped. The others end it Failed. */
+export const skippingRefusalTypes: readonly RefusalType[] = [
+  'TargetGone',
+  'Protected',
+  'Quota',
+  'DisruptionBudget',
+];
+
+export const isRefusal = (type: string | null | undefined): type is RefusalType =>
+  refusalTypes.some((refusal) => refusal === type);
+
+/** A refusal raised by an action or a guard; see refusalTypes. */
+export class ActionError extends Error {
+  constructor(
+    readonly type: RefusalType,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ActionError';
+  }
+}
