@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from './config.ts';
-import { environment, loadKubeconfig } from './stack.ts';
+import { environment, loadKubeconfig } from './environment.ts';
 
 export const chartDir = join(repoRoot, 'charts/kubemedic');
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chartIdentities } from './chart.ts';
 import { ports, repoRoot } from './config.ts';
 import { logFile, startProcess, stopProcess, waitFor } from './processes.ts';
-import { environment } from './stack.ts';
+import { environment } from './environment.ts';
 
 /**
  * The demo's policies carry this label and its watcher evaluates only them: the stack is shared

@@ -4,7 +4,7 @@
  * (remote write 1.0), snappy-compressed; the encoding is small enough to write out here.
  */
 import { compress } from 'snappyjs';
-import { environment } from './stack.ts';
+import { environment } from './environment.ts';
 
 export interface Sample {
   labels: Record<string, string>; // must include __name__

@@ -1,14 +1,17 @@
 /** Brings the local stack up and down, and says where everything is. */
-import { KubeConfig } from '@kubernetes/client-node';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { binary, buildCache, paths, ports } from './config.ts';
+import { binary, paths, ports } from './config.ts';
 import { installCrds } from './crds.ts';
+import { environment, loadKubeconfig } from './environment.ts';
 import { ensureFakeNodes } from './fake-nodes.ts';
 import { stopKubeMedicProcesses } from './kubemedic-processes.ts';
 import { ensurePki } from './pki.ts';
 import { logFile, portIsFree, runningPid, startProcess, stopProcess, waitFor } from './processes.ts';
 import { writeAlertmanagerConfig, writeKubeconfig, writePrometheusConfig } from './server-configs.ts';
 import { type Server, servers, waves } from './servers.ts';
+
+// Tests and benches reach the stack through this module: where it is, beside up and down.
+export { environment, loadKubeconfig };
 
 const healthTimeoutMs = 180_000;
 
@@ -92,31 +95,6 @@ export async function isUp(): Promise<boolean> {
 function residentMiB(pid: number): number | undefined {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Math.round(Number(match[1]) / 1024) : undefined;
-}
-
-export function loadKubeconfig(): KubeConfig {
-  const kubeconfig = new KubeConfig();
-  kubeconfig.loadFromFile(paths.kubeconfig);
-  return kubeconfig;
-}
-
-/** What tests, the CLI and a person need to reach the stack, as shell exports. */
-export function environment() {
-  return {
-    KUBECONFIG: paths.kubeconfig,
-    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
-    TEMPORAL_NAMESPACE: 'default',
-    TEMPORAL_UI_URL: `http://localhost:${ports.temporalUi}`,
-    PROMETHEUS_URL: `http://127.0.0.1:${ports.prometheus}`,
-    ALERTMANAGER_URL: `http://127.0.0.1:${ports.alertmanager}`,
-    KUBEMEDIC_PROMETHEUS_RULES_DIR: paths.prometheusRules,
-    KUBEMEDIC_ALERT_SINK_PORT: String(ports.alertSink),
-    KUBEMEDIC_LOG_DIR: paths.logs,
-    KUBEMEDIC_BUILD_CACHE: buildCache,
-    TEMPORAL_BIN: binary('temporal'),
-    HELM_BIN: binary('helm'),
-    PROMTOOL_BIN: binary('promtool'),
-  };
 }
 
 function writeEnvFile(): void {
