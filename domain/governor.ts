@@ -37,6 +37,8 @@ export interface GovernorState {
   granted: number[];
   /** Grant times by target, within each target's attempts window. */
   attempts: Record<string, number[]>;
+  /** Each target's attempts window (ms), so pruning keeps exactly what its limit looks at. */
+  attemptWindows?: Record<string, number>;
   paused?: { by: string; reason: string };
   /** When each active permit was granted and for which target, so an unused one can be refunded. */
   grants?: Record<string, { atMs: number; targetKey: string }>;

@@ -28,8 +28,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
-  type PermitRequest,
-  type PermitAnswer,
   type GovernorState,
   requestPermitSignal,
   releasePermitSignal,
@@ -39,9 +37,9 @@ import {
   permitSignal,
   governorStatusQuery,
 } from '../domain/governor.ts';
+import { GovernorLedger } from './governor-ledger.ts';
 import { workflowTime } from './workflow-time.ts';
 
-const hourMs = 3_600_000;
 /** Continue-as-new after this many decisions even if the server does not suggest it sooner. */
 const defaultDecisionsPerRun = 500;
 
@@ -49,165 +47,45 @@ export async function governor(
   initial?: GovernorState,
   decisionsPerRun = defaultDecisionsPerRun,
 ): Promise<void> {
-  const state: GovernorState = initial ?? { active: [], queue: [], granted: [], attempts: {} };
   const self = workflowInfo().workflowId;
-  let decisions = 0;
-  // Governors that started before it replay without waiting for held grants to settle.
-  const settleHeldGrants = patched('rate-limit-waits-for-held-grants');
-
-  setHandler(requestPermitSignal, (request) => {
-    if (!state.queue.some((r) => r.workflowId === request.workflowId)) state.queue.push(request);
-  });
-  setHandler(releasePermitSignal, ({ workflowId, unused }) => {
-    state.active = state.active.filter((id) => id !== workflowId);
-    const grant = state.grants?.[workflowId];
-    if (state.grants) delete state.grants[workflowId];
+  const ledger = new GovernorLedger(initial ?? GovernorLedger.empty(), self, {
+    // Governors that started before it replay without waiting for held grants to settle.
+    settleHeldGrants: patched('rate-limit-waits-for-held-grants'),
     // Governors that ran before refunds replay without them.
-    if (unused && grant && patched('refund-unused-permits')) refund(state, grant);
+    refundUnused: () => patched('refund-unused-permits'),
   });
-  setHandler(pauseSignal, ({ by, reason }) => {
-    state.paused = { by: by ?? 'unknown', reason: reason ?? '' };
-  });
-  setHandler(resumeSignal, () => {
-    state.paused = undefined;
-  });
+  let decisions = 0;
+
+  setHandler(requestPermitSignal, (request) => ledger.request(request));
+  setHandler(releasePermitSignal, ({ workflowId, unused }) => ledger.release(workflowId, unused === true));
+  setHandler(pauseSignal, ({ by, reason }) => ledger.pause(by ?? 'unknown', reason ?? ''));
+  setHandler(resumeSignal, () => ledger.resume());
   setHandler(stormDetectedSignal, ({ cooldownMs, message }) => {
     // Governors that ran before storms were reported here replay without it.
     if (!patched('storm-cooldown')) return;
-    const untilMs = workflowTime() + cooldownMs;
-    // A storm seen again extends the cooldown; a shorter report never cuts one short.
-    if (state.storm === undefined || untilMs >= state.storm.untilMs) state.storm = { untilMs, message };
+    ledger.stormReported(workflowTime(), cooldownMs, message);
   });
-  setHandler(governorStatusQuery, () => ({
-    active: [...state.active],
-    queued: state.queue.length,
-    grantedLastHour: state.granted.filter((t) => t > workflowTime() - hourMs).length,
-    paused: state.paused,
-    storm: state.storm && state.storm.untilMs > workflowTime() ? state.storm : undefined,
-  }));
+  setHandler(governorStatusQuery, () => ledger.status(workflowTime()));
 
   for (;;) {
     await condition(
-      () => decidable() || workflowInfo().continueAsNewSuggested || decisions >= decisionsPerRun,
+      () =>
+        ledger.decidable(workflowTime()) ||
+        workflowInfo().continueAsNewSuggested ||
+        decisions >= decisionsPerRun,
     );
-    while (decidable() && decisions < decisionsPerRun) {
-      const request = state.queue.shift()!;
-      const answer = decide(request);
+    while (ledger.decidable(workflowTime()) && decisions < decisionsPerRun) {
+      const { request, answer } = ledger.decideNext(workflowTime());
       decisions += 1;
       // The run may be gone (terminated); its answer then has nobody to go to.
       await getExternalWorkflowHandle(request.workflowId)
         .signal(permitSignal, answer)
         .catch(() => {
-          if (answer.granted) state.active = state.active.filter((id) => id !== request.workflowId);
+          if (answer.granted) ledger.runGone(request.workflowId);
         });
     }
     if (workflowInfo().continueAsNewSuggested || decisions >= decisionsPerRun) {
-      await continueAsNew<typeof governor>(pruned(state), decisionsPerRun);
+      await continueAsNew<typeof governor>(ledger.pruned(workflowTime()), decisionsPerRun);
     }
   }
-
-  /** The head of the queue can be answered now: refused, or granted within the concurrency limit. */
-  function decidable(): boolean {
-    const head = state.queue[0];
-    if (head === undefined) return false;
-    if (state.active.includes(head.workflowId)) return true;
-    const refused = refusal(head);
-    if (refused === 'wait') return false;
-    if (refused !== undefined) return true;
-    return head.limits.maxConcurrent === undefined || state.active.length < head.limits.maxConcurrent;
-  }
-
-  /** Why the request is refused now; `wait` when that depends on grants still held. */
-  function refusal(request: PermitRequest): Omit<PermitAnswer, 'governor' | 'granted'> | 'wait' | undefined {
-    const now = workflowTime();
-    const { maxPerHour, maxAttemptsPerTarget, attemptsWindowMs = hourMs } = request.limits;
-    if (state.paused) {
-      return {
-        code: 'paused',
-        reason: `paused by ${state.paused.by}${state.paused.reason ? `: ${state.paused.reason}` : ''}`,
-      };
-    }
-    if (state.storm && state.storm.untilMs > now) {
-      return {
-        code: 'storm-cooldown',
-        reason: `after a storm (${state.storm.message}) no remediation of this policy starts until ${new Date(state.storm.untilMs).toISOString()}`,
-      };
-    }
-    const lastHour = state.granted.filter((t) => t > now - hourMs).length;
-    if (maxPerHour !== undefined && lastHour >= maxPerHour) {
-      if (settleHeldGrants && lastHour - heldGrantsSince(now - hourMs) < maxPerHour) return 'wait';
-      return {
-        code: 'rate-limited',
-        reason: `${lastHour} remediations in the last hour; the limit is ${maxPerHour}`,
-      };
-    }
-    const inWindow = (state.attempts[request.targetKey] ?? []).filter((t) => t > now - attemptsWindowMs);
-    const attempts = inWindow.length;
-    if (maxAttemptsPerTarget !== undefined && attempts >= maxAttemptsPerTarget) {
-      return {
-        code: 'needs-attention',
-        reason: `${attempts} attempts on this target within the window; the limit is ${maxAttemptsPerTarget}: a person should look`,
-        // Below the limit again once enough of the oldest attempts have left the window.
-        untilMs: inWindow[attempts - maxAttemptsPerTarget]! + attemptsWindowMs,
-      };
-    }
-    return undefined;
-  }
-
-  /** Grants since `sinceMs` whose permits are still held: their runs may yet give them back unused. */
-  function heldGrantsSince(sinceMs: number): number {
-    return Object.entries(state.grants ?? {}).filter(
-      ([id, grant]) => state.active.includes(id) && grant.atMs > sinceMs,
-    ).length;
-  }
-
-  function decide(request: PermitRequest): PermitAnswer {
-    if (state.active.includes(request.workflowId)) {
-      return { governor: self, granted: true, code: 'granted', reason: 'already holds a permit' };
-    }
-    // Never `wait` here: decidable() said the head can be answered, and nothing changed since.
-    const refused = refusal(request);
-    if (refused && refused !== 'wait') return { governor: self, granted: false, ...refused };
-    const now = workflowTime();
-    state.active.push(request.workflowId);
-    state.granted.push(now);
-    state.attempts[request.targetKey] = [...(state.attempts[request.targetKey] ?? []), now];
-    state.grants = { ...state.grants, [request.workflowId]: { atMs: now, targetKey: request.targetKey } };
-    return {
-      governor: self,
-      granted: true,
-      code: 'granted',
-      reason: `${state.active.length} active after this grant`,
-    };
-  }
-}
-
-/** Takes back one grant: its time leaves the hourly count and the target's attempts. */
-function refund(state: GovernorState, grant: { atMs: number; targetKey: string }): void {
-  const withoutOne = (times: number[]) => {
-    const index = times.lastIndexOf(grant.atMs);
-    return index < 0 ? times : [...times.slice(0, index), ...times.slice(index + 1)];
-  };
-  state.granted = withoutOne(state.granted);
-  const attempts = withoutOne(state.attempts[grant.targetKey] ?? []);
-  if (attempts.length > 0) state.attempts[grant.targetKey] = attempts;
-  else delete state.attempts[grant.targetKey];
-}
-
-/** Drops what no limit can look at any more, so the carried state stays small. */
-function pruned(state: GovernorState): GovernorState {
-  const horizon = workflowTime() - 24 * hourMs;
-  return {
-    ...state,
-    storm: state.storm && state.storm.untilMs > workflowTime() ? state.storm : undefined,
-    grants: Object.fromEntries(
-      Object.entries(state.grants ?? {}).filter(([id]) => state.active.includes(id)),
-    ),
-    granted: state.granted.filter((t) => t > workflowTime() - hourMs),
-    attempts: Object.fromEntries(
-      Object.entries(state.attempts)
-        .map(([key, times]) => [key, times.filter((t) => t > horizon)] as const)
-        .filter(([, times]) => times.length > 0),
-    ),
-  };
 }
