@@ -25,7 +25,7 @@ import {
 import { revertPartly } from './actions/gradual.ts';
 import { apiMessage } from './actions/target.ts';
 import { actionModule } from './actions/index.ts';
-import { actionTargetKinds } from '../domain/action-catalogue.ts';
+import { declarationOf } from '../domain/action-catalogue.ts';
 import { combined, describeReadings } from '../domain/conditions/compare.ts';
 import { readConditions, targetKey } from '../domain/conditions/readings.ts';
 import { readTargetState } from '../domain/conditions/targets.ts';
@@ -98,7 +98,7 @@ export function createRemediationActivities(deps: ActivityDependencies) {
   });
   const moduleFor = (input: ActionInput) => {
     const module = actionModule(input.action.type);
-    const kinds = actionTargetKinds[input.action.type];
+    const kinds = declarationOf(input.action.type).targetKinds;
     if (!kinds.includes(input.target.kind)) {
       throw new ActionError(
         'NotApplicable',

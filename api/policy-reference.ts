@@ -3,8 +3,9 @@
  * field of both policy kinds with its type, default, allowed values, description and the CEL rules
  * the API server enforces on it. A test fails when the committed page is not current.
  */
+import { commonRefusals, declarationOf } from '../domain/action-catalogue.ts';
 import { type JSONSchemaProps, policySchema } from './crd.ts';
-import { type PolicyKind, policyKinds } from './policy.ts';
+import { actionTypes, type PolicyKind, policyKinds } from './policy.ts';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -61,6 +62,32 @@ function section(kind: PolicyKind): string {
   ].join('\n');
 }
 
+const code = (items: readonly string[]) => items.map((item) => `\`${item}\``).join(', ');
+
+/** One row per action, from the action catalogue (domain/action-catalogue.ts). */
+function actionsSection(): string {
+  const rows = actionTypes.map((type) => {
+    const { targetKinds, parameters, refusals, longRunning, rbac } = declarationOf(type);
+    const rights = rbac.map(
+      (r) => `${r.verbs.join('/')} ${r.resources.map((x) => `${r.apiGroup || 'core'}/${x}`).join(', ')}`,
+    );
+    return `| \`${type}\` | ${targetKinds.join(', ')} | ${parameters ? `\`${parameters}\`` : ''} | ${code(refusals)} | ${longRunning ? 'yes' : ''} | ${cell(rights.join('; '))} |`;
+  });
+  return [
+    '## Actions',
+    '',
+    `What each \`spec.actions[].type\` acts on and needs. Every action may also be refused with ${code(commonRefusals)};`,
+    'the API server refuses an action whose target kind or parameter block does not fit. Long-running',
+    'actions get patient timeouts and heartbeat. The RBAC is what the acting identity (the worker, or',
+    "the policy's ServiceAccount) needs besides `get` on the target.",
+    '',
+    '| action | acts on | parameter block | may also refuse with | long-running | RBAC |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
 export function renderPolicyReference(): string {
   return [
     '# Policy reference',
@@ -73,5 +100,6 @@ export function renderPolicyReference(): string {
     'reports as `Ready=False, reason Invalid` in the policy status and as an `InvalidPolicy` Event.',
     '',
     ...(Object.keys(policyKinds) as PolicyKind[]).map(section),
+    actionsSection(),
   ].join('\n');
 }

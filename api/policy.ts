@@ -3,9 +3,10 @@
  * This zod schema is the one source of truth: the CRDs in charts/kubemedic/crds are generated
  * from it (api/crd.ts), TypeScript types are inferred from it, and the watcher parses every
  * policy with it. Cross-field rules are CEL (`x-kubernetes-validations`) so the API server
- * refuses a bad policy itself; what CEL cannot say is checked by `validatePolicy`.
+ * refuses a bad policy itself; what CEL cannot say is checked by the watcher (policy-watcher/policies.ts).
  */
 import { z } from 'zod';
+import { declarationOf } from '../domain/action-catalogue.ts';
 
 export const group = 'remediation.kubemedic.io';
 export const version = 'v1alpha1';
@@ -188,15 +189,22 @@ export const actionTypes = [
 ] as const;
 export type ActionType = (typeof actionTypes)[number];
 
-/** The parameter block each action type needs; every other block must be absent. */
-const actionBlocks: Partial<Record<ActionType, string>> = {
-  Scale: 'scale',
-  UpdateResources: 'updateResources',
-  AdjustHPA: 'adjustHPA',
-  DrainNode: 'drainNode',
-  Webhook: 'webhook',
-  RunJob: 'runJob',
-};
+type CelRule = ReturnType<typeof cel>;
+
+/** An action needs its parameter block (from the action catalogue) and no other. */
+function parameterBlockRules(): CelRule[] {
+  return actionTypes.flatMap((type) => {
+    const block = declarationOf(type).parameters;
+    return block === undefined
+      ? []
+      : [
+          cel(
+            `(self.type == '${type}') == has(self.${block})`,
+            `action ${type} needs the ${block} block, and only it`,
+          ),
+        ];
+  });
+}
 
 export const action = z
   .object({
@@ -267,14 +275,7 @@ export const action = z
   })
   .meta({
     description: 'One step of the escalation ladder.',
-    ...validations(
-      ...Object.entries(actionBlocks).map(([type, block]) =>
-        cel(
-          `(self.type == '${type}') == has(self.${block})`,
-          `action ${type} needs the ${block} block, and only it`,
-        ),
-      ),
-    ),
+    ...validations(...parameterBlockRules()),
   });
 export type Action = z.infer<typeof action>;
 
@@ -434,12 +435,37 @@ const signingNeedsServiceAccount = cel(
   signingNeedsServiceAccountMessage,
 );
 
+/**
+ * One rule per action that cannot act on every kind this policy kind may target, from the action
+ * catalogue: the API server refuses the pair at admission, before any run could meet it.
+ */
+function actionsFitTarget(policyTargetKinds: readonly TargetKind[]): CelRule[] {
+  return actionTypes.flatMap((type) => {
+    const kinds = declarationOf(type).targetKinds;
+    if (policyTargetKinds.every((kind) => kinds.includes(kind))) return [];
+    const onlyCluster = !policyTargetKinds.some((kind) => kinds.includes(kind));
+    return [
+      cel(
+        `!self.actions.exists(a, a.type == '${type}') || self.target.kind in [${kinds.map((k) => `'${k}'`).join(', ')}]`,
+        `action ${type} acts only on ${kinds.join(' or ')} targets` +
+          (onlyCluster ? ', which only a ClusterRemediationPolicy has' : ''),
+      ),
+    ];
+  });
+}
+
 export const remediationPolicySpec = z
   .object({ target: namespacedTarget, ...specFields })
-  .meta(validations(noDuplicateConditionNames, signingNeedsServiceAccount));
+  .meta(
+    validations(
+      noDuplicateConditionNames,
+      signingNeedsServiceAccount,
+      ...actionsFitTarget(namespacedTargetKind.options),
+    ),
+  );
 export const clusterRemediationPolicySpec = z
   .object({ target: clusterTarget, ...specFields })
-  .meta(validations(noDuplicateConditionNames));
+  .meta(validations(noDuplicateConditionNames, ...actionsFitTarget(clusterTargetKind.options)));
 export type PolicySpec = z.infer<typeof clusterRemediationPolicySpec>;
 
 const statusCondition = z.object({

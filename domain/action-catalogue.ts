@@ -1,20 +1,132 @@
 /**
- * What each action acts on, as data: the watcher checks policies against it, the action
- * modules in activities/actions/ take their `kinds` from it, and neither needs the other.
+ * Every action, declared once as data: what it acts on, its parameter block in the policy, the
+ * refusals it may raise, whether it waits for the cluster, and the RBAC it needs. Pure, so the
+ * workflow (timeouts), the watcher (kind check), api/ (CEL rules, docs) and the tests read the
+ * same entry; the code that acts is the module of the same type in activities/actions/.
+ * docs/adding-an-action.md walks through adding one.
  */
-import type { ActionType, TargetKind } from '../api/policy.ts';
+import type { Action, ActionType, TargetKind } from '../api/policy.ts';
+import type { RefusalType } from './actions.ts';
+
+/** The key of an action's parameter block in `spec.actions[]` (`scale`, `adjustHPA`, …). */
+export type ParameterBlock = Exclude<keyof Action, 'type'>;
+
+/** One rule of a ClusterRole: what the acting identity must be allowed to send. */
+export interface RbacRule {
+  /** "" is the core group. */
+  apiGroup: string;
+  resources: readonly string[];
+  verbs: readonly string[];
+}
+
+export interface ActionDeclaration {
+  targetKinds: readonly TargetKind[];
+  /** Required exactly when set; every other block must then be absent (a CEL rule says so). */
+  parameters?: ParameterBlock;
+  /**
+   * What the action raises itself, besides the refusals every action may meet (see
+   * commonRefusals): the docs list them and a test holds each module to its list.
+   */
+  refusals: readonly RefusalType[];
+  /** Waits for the cluster (evictions, a Job): patient activity timeouts and a heartbeat. */
+  longRunning: boolean;
+  /**
+   * What the action sends besides reading its target (`get` on the target kinds is implied):
+   * the chart's worker ClusterRole must grant it, and a test checks that it does.
+   */
+  rbac: readonly RbacRule[];
+}
+
+/** Met by every action: the target's guards (safety.ts) and the Kubernetes error mapping. */
+export const commonRefusals: readonly RefusalType[] = [
+  'TargetGone',
+  'Forbidden',
+  'Invalid',
+  'Protected',
+  'BackupTampered',
+];
 
 const workloads = ['Deployment', 'StatefulSet'] as const;
-
-export const actionTargetKinds: Record<ActionType, readonly TargetKind[]> = {
-  Scale: workloads,
-  RestartPod: ['Pod', ...workloads],
-  RolloutRestart: workloads,
-  RollbackDeployment: ['Deployment'],
-  UpdateResources: workloads,
-  AdjustHPA: workloads,
-  CordonNode: ['Node'],
-  DrainNode: ['Node'],
-  Webhook: ['Deployment', 'StatefulSet', 'Pod', 'Node'],
-  RunJob: ['Deployment', 'StatefulSet', 'Pod'],
+const writeWorkloads: RbacRule = {
+  apiGroup: 'apps',
+  resources: ['deployments', 'statefulsets'],
+  verbs: ['patch'],
 };
+const evictPods: RbacRule[] = [
+  { apiGroup: '', resources: ['pods'], verbs: ['get', 'list'] },
+  { apiGroup: '', resources: ['pods/eviction'], verbs: ['create'] },
+  { apiGroup: 'policy', resources: ['poddisruptionbudgets'], verbs: ['list'] },
+];
+const cordonNodes: RbacRule = { apiGroup: '', resources: ['nodes'], verbs: ['patch'] };
+
+export const actionCatalogue = {
+  Scale: {
+    targetKinds: workloads,
+    parameters: 'scale',
+    refusals: ['Quota'],
+    longRunning: false,
+    rbac: [
+      writeWorkloads,
+      // The guards: an HPA's maxReplicas and ResourceQuota headroom bound the scale-up.
+      { apiGroup: 'autoscaling', resources: ['horizontalpodautoscalers'], verbs: ['list'] },
+      { apiGroup: '', resources: ['resourcequotas'], verbs: ['list'] },
+    ],
+  },
+  RestartPod: {
+    targetKinds: ['Pod', ...workloads],
+    refusals: ['NotApplicable', 'DisruptionBudget'],
+    longRunning: false,
+    rbac: evictPods,
+  },
+  RolloutRestart: { targetKinds: workloads, refusals: [], longRunning: false, rbac: [writeWorkloads] },
+  RollbackDeployment: {
+    targetKinds: ['Deployment'],
+    refusals: ['NotApplicable'],
+    longRunning: false,
+    rbac: [
+      { apiGroup: 'apps', resources: ['deployments'], verbs: ['patch'] },
+      // The Deployment's ReplicaSets hold the previous template.
+      { apiGroup: 'apps', resources: ['replicasets'], verbs: ['list'] },
+    ],
+  },
+  UpdateResources: {
+    targetKinds: workloads,
+    parameters: 'updateResources',
+    refusals: [],
+    longRunning: false,
+    rbac: [writeWorkloads],
+  },
+  AdjustHPA: {
+    targetKinds: workloads,
+    parameters: 'adjustHPA',
+    refusals: ['NotApplicable'],
+    longRunning: false,
+    rbac: [
+      { apiGroup: 'autoscaling', resources: ['horizontalpodautoscalers'], verbs: ['get', 'list', 'patch'] },
+    ],
+  },
+  CordonNode: { targetKinds: ['Node'], refusals: [], longRunning: false, rbac: [cordonNodes] },
+  DrainNode: {
+    targetKinds: ['Node'],
+    parameters: 'drainNode',
+    refusals: [],
+    longRunning: true,
+    rbac: [cordonNodes, ...evictPods],
+  },
+  Webhook: {
+    targetKinds: ['Deployment', 'StatefulSet', 'Pod', 'Node'],
+    parameters: 'webhook',
+    refusals: [],
+    longRunning: false,
+    rbac: [],
+  },
+  RunJob: {
+    targetKinds: ['Deployment', 'StatefulSet', 'Pod'],
+    parameters: 'runJob',
+    refusals: ['NotApplicable'],
+    longRunning: true,
+    rbac: [{ apiGroup: 'batch', resources: ['jobs'], verbs: ['create', 'get', 'delete'] }],
+  },
+} as const satisfies Record<ActionType, ActionDeclaration>;
+
+export const declarationOf = (type: ActionType): ActionDeclaration => actionCatalogue[type];

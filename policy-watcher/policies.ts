@@ -12,7 +12,7 @@ import {
   policyKinds,
   signingNeedsServiceAccountMessage,
 } from '../api/policy.ts';
-import { actionTargetKinds } from '../domain/action-catalogue.ts';
+import { declarationOf } from '../domain/action-catalogue.ts';
 import { parseMatcher } from '../domain/conditions/alerts.ts';
 import { serviceAccountRequired } from '../domain/protection.ts';
 import type { PolicyRef } from '../domain/run.ts';
@@ -68,7 +68,7 @@ export function checkPolicy(kind: PolicyKind, object: PolicyObject, options: Che
   const matcherProblem = badAlertMatcher(spec);
   if (matcherProblem !== undefined) return { valid: false, ref, reason: matcherProblem };
   for (const [index, action] of spec.actions.entries()) {
-    const kinds = actionTargetKinds[action.type];
+    const kinds = declarationOf(action.type).targetKinds;
     if (!kinds.includes(spec.target.kind)) {
       return {
         valid: false,

@@ -21,6 +21,7 @@ import {
 import type { Action } from '../api/policy.ts';
 import type { RemediationActivities } from '../activities/index.ts';
 import { isRefusal, refusalTypes, skippingRefusalTypes } from '../domain/actions.ts';
+import { declarationOf } from '../domain/action-catalogue.ts';
 import {
   approveSignal,
   approveUpdate,
@@ -55,8 +56,6 @@ const retry = {
   maximumAttempts: 10,
   nonRetryableErrorTypes: [...refusalTypes],
 };
-/** Drains and Jobs wait for the cluster; they heartbeat so a dead worker is noticed quickly. */
-const longRunningActions: Action['type'][] = ['DrainNode', 'RunJob'];
 const quickTimeouts = { startToCloseTimeout: '30 seconds' };
 const patientTimeouts = { startToCloseTimeout: '1 hour', heartbeatTimeout: '20 seconds' };
 
@@ -64,7 +63,9 @@ const activities = proxyActivities<RemediationActivities>({ ...quickTimeouts, re
 
 /** Options for one action's activity, with the one-line summary the Web UI shows for it. */
 function optionsFor(action: Action, summary: string) {
-  return { ...(longRunningActions.includes(action.type) ? patientTimeouts : quickTimeouts), retry, summary };
+  // Long-running actions (a drain, a Job) wait for the cluster; they heartbeat so a dead worker is noticed quickly.
+  const timeouts = declarationOf(action.type).longRunning ? patientTimeouts : quickTimeouts;
+  return { ...timeouts, retry, summary };
 }
 
 class Ended extends Error {
