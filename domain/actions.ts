@@ -88,6 +88,13 @@ export const skippingRefusalTypes: readonly RefusalType[] = [
 export const isRefusal = (type: string | null | undefined): type is RefusalType =>
   refusalTypes.some((refusal) => refusal === type);
 
+/**
+ * An execute that ran and did not achieve its end (the Job failed, the drain missed its
+ * deadline): a failed step, not a refusal. Raised non-retryable with what it had written as the
+ * failure's details, so the workflow can roll it back and move on to the next rung.
+ */
+export const stepFailedType = 'StepFailed';
+
 /** A refusal raised by an action or a guard; see refusalTypes. */
 export class ActionError extends Error {
   constructor(

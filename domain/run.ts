@@ -73,6 +73,8 @@ export interface StepRecord {
   verdict?: Verdict;
   rollback?: RollbackResult;
   revert?: RollbackResult;
+  /** Why the step's execute failed (its Job failed, its retries ran out): a failed step, like a failed verification. */
+  failure?: string;
   /** During a gradual revert: what the fields hold after the last step. */
   revertedTo?: Record<string, unknown>;
 }

@@ -20,7 +20,14 @@ import {
 } from '@temporalio/workflow';
 import type { Action } from '../api/policy.ts';
 import type { RemediationActivities } from '../activities/index.ts';
-import { isRefusal, refusalTypes, skippingRefusalTypes } from '../domain/actions.ts';
+import {
+  type ExecuteResult,
+  isRefusal,
+  refusalTypes,
+  skippingRefusalTypes,
+  stepFailedType,
+} from '../domain/actions.ts';
+import { parseDuration } from '../domain/duration.ts';
 import { declarationOf } from '../domain/action-catalogue.ts';
 import {
   approveSignal,
@@ -60,6 +67,14 @@ const quickTimeouts = { startToCloseTimeout: '30 seconds' };
 const patientTimeouts = { startToCloseTimeout: '1 hour', heartbeatTimeout: '20 seconds' };
 
 const activities = proxyActivities<RemediationActivities>({ ...quickTimeouts, retry });
+/** The outcome must reach the policy status even through an API server outage of many minutes. */
+const recordOptions = {
+  ...quickTimeouts,
+  scheduleToCloseTimeout: '1 hour',
+  // No attempt limit: the schedule-to-close timeout bounds it.
+  retry: { ...retry, maximumAttempts: undefined },
+  summary: 'record the outcome',
+};
 
 /** Options for one action's activity, with the one-line summary the Web UI shows for it. */
 function optionsFor(action: Action, summary: string) {
@@ -139,39 +154,27 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   try {
     ({ outcome, reason } = await work.run(() => remediate()));
   } catch (error) {
-    if (error instanceof Ended) {
-      ({ outcome, reason } = error);
-    } else if (isCancellation(error)) {
-      // Cancel at any moment undoes what was done, in a scope that cannot itself be cancelled.
-      await CancellationScope.nonCancellable(() =>
-        undoCurrentStep('rollback', `cancelled by ${cancelledBy?.by ?? 'a workflow cancellation'}`),
-      );
-      outcome = 'Cancelled';
-      const undone = status.steps.at(-1)?.rollback;
-      reason =
-        `cancelled by ${cancelledBy?.by ?? 'a workflow cancellation'}${cancelledBy?.reason ? ` (${cancelledBy.reason})` : ''}` +
-        (undone ? `; rollback: ${undone.outcome}: ${undone.reason}` : '; nothing had been changed');
-    } else {
-      throw error;
-    }
+    ({ outcome, reason } = await endingFor(error));
   }
 
   // A run that took no step (a later governor refused it, or it was cancelled first) never acted.
-  await CancellationScope.nonCancellable(() => permits.releaseAll(status.steps.length === 0));
+  await exitStep('release the permits', () => permits.releaseAll(status.steps.length === 0));
   status.outcome = outcome;
   status.reason = reason;
   setPhase(outcome);
-  await CancellationScope.nonCancellable(() =>
-    activities.recordOutcome({
-      policy,
-      target,
-      workflowId: workflowInfo().workflowId,
-      outcome,
-      reason,
-      action: spec.actions[0]?.type,
-      changes: spec.dryRun ? status.steps.at(-1)?.executed?.changes : undefined,
-      startedAt: workflowInfo().startTime.toISOString(),
-    }),
+  await exitStep('record the outcome', () =>
+    activities.recordOutcome.executeWithOptions(recordOptions, [
+      {
+        policy,
+        target,
+        workflowId: workflowInfo().workflowId,
+        outcome,
+        reason,
+        action: spec.actions[0]?.type,
+        changes: spec.dryRun ? status.steps.at(-1)?.executed?.changes : undefined,
+        startedAt: workflowInfo().startTime.toISOString(),
+      },
+    ]),
   );
   reporting?.notifyOutcome({ ...status, outcome, reason });
   if (needsAttentionUntil !== undefined) {
@@ -180,7 +183,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     // USE_EXISTING and people are told once per window, not once per cooldown.
     const until = needsAttentionUntil;
     await CancellationScope.nonCancellable(async () => {
-      await sleep(spec.cooldown);
+      await sleep(parseDuration(spec.cooldown));
       if (until > workflowTime()) await sleep(until - workflowTime());
     });
   } else if (
@@ -193,7 +196,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     // policy are absorbed by USE_EXISTING instead of starting another remediation.
     status.phase = 'CoolingDown';
     upsertSearchAttributes([{ key: searchAttributes.phase, value: 'CoolingDown' }]);
-    await CancellationScope.nonCancellable(() => sleep(spec.cooldown));
+    await CancellationScope.nonCancellable(() => sleep(parseDuration(spec.cooldown)));
     setPhase(outcome);
   }
   await CancellationScope.nonCancellable(async () => reporting?.settled());
@@ -242,11 +245,19 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         'Executing',
         `${spec.dryRun ? 'dry run (dryRun=All): ' : ''}${action.type} on ${where}; backup ${step.backup.hash.slice(0, 12)} taken`,
       );
-      step.executed = await skipWhenGone(() =>
-        activities.executeAction.executeWithOptions(optionsFor(action, `${action.type} ${where}`), [
-          { ...context, backup: step.backup! },
-        ]),
-      );
+      const executed = await skipWhenGone(() => executeStep(step, action, context));
+      if (executed === undefined) {
+        const undone = await undoCurrentStep('rollback', `${action.type} failed: ${step.failure}`);
+        if (undone?.outcome === 'RollbackConflict') {
+          return {
+            outcome: 'Failed',
+            reason: `${action.type} failed (${step.failure}); RollbackConflict: ${undone.reason}`,
+          };
+        }
+        log.info('action failed; escalating', { action: action.type, reason: step.failure });
+        continue;
+      }
+      step.executed = executed;
       if (spec.dryRun) {
         return { outcome: 'Succeeded', reason: `dry run: ${step.executed.summary}; nothing was changed` };
       }
@@ -255,7 +266,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         'Verifying',
         `${step.executed.summary}; checking the conditions after a settle of ${spec.verification?.settle ?? '1m'}`,
       );
-      await sleep(spec.verification?.settle ?? '1m');
+      await sleep(parseDuration(spec.verification?.settle ?? '1m'));
       step.verdict = await activities.verifyTarget({
         policy,
         target,
@@ -280,11 +291,103 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         reason: step.verdict.reason,
       });
     }
-    const last = status.steps.at(-1);
-    return {
-      outcome: 'RolledBack',
-      reason: `every action failed verification (last: ${last?.verdict?.reason}); each was rolled back`,
-    };
+    return ladderExhausted();
+  }
+
+  /**
+   * Runs one rung's execute. A step that fails (its Job failed, its drain missed the deadline,
+   * its retries ran out) is a failed step like a failed verification: undefined is returned,
+   * `step.failure` says why and `step.executed` holds what it had written, if it said.
+   */
+  async function executeStep(step: StepRecord, action: Action, context: ReturnType<typeof actionInput>) {
+    try {
+      return await activities.executeAction.executeWithOptions(
+        optionsFor(action, `${action.type} ${where}`),
+        [{ ...context, backup: step.backup! }],
+      );
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      const refused = cause instanceof ApplicationFailure && isRefusal(cause.type);
+      // Runs recorded before failed steps ended the workflow here; they replay so.
+      if (!(error instanceof ActivityFailure) || refused || !patched('failed-steps')) throw error;
+      step.failure = failureText(error);
+      if (cause instanceof ApplicationFailure && cause.type === stepFailedType) {
+        step.executed = cause.details?.[0] as ExecuteResult | undefined;
+      }
+      return undefined;
+    }
+  }
+
+  /** The ladder ended without a rung that helped: each rung's failure, and whether all were undone. */
+  function ladderExhausted(): { outcome: Outcome; reason: string } {
+    const failures = status.steps.map(
+      (step) => step.failure ?? `verification failed (${step.verdict?.reason ?? 'no verdict'})`,
+    );
+    if (status.steps.every((step) => step.failure === undefined)) {
+      const last = status.steps.at(-1);
+      return {
+        outcome: 'RolledBack',
+        reason: `every action failed verification (last: ${last?.verdict?.reason}); each was rolled back`,
+      };
+    }
+    // A rung that failed without saying what it wrote cannot be known to be undone.
+    const unknown = status.steps.filter((step) => step.failure !== undefined && step.executed === undefined);
+    const told = status.steps.map((step, i) => `${step.action}: ${failures[i]}`).join('; ');
+    return unknown.length === 0
+      ? { outcome: 'RolledBack', reason: `no action helped (${told}); each was rolled back` }
+      : {
+          outcome: 'Failed',
+          reason: `no action helped (${told}); ${unknown.map((step) => step.action).join(', ')} did not say what it had changed, so it was not rolled back: compare the target with its backup (kubemedic show)`,
+        };
+  }
+
+  /**
+   * The one exit's decision: how a run ends whatever stopped it. `Ended` carries its own outcome;
+   * a cancel and any other failure (our own bug, a step's retries exhausted, an input the run
+   * could not use) undo the current step first, in a scope that cannot itself be cancelled.
+   */
+  async function endingFor(error: unknown): Promise<{ outcome: Outcome; reason: string }> {
+    if (error instanceof Ended) return error;
+    if (isCancellation(error)) {
+      const by = `cancelled by ${cancelledBy?.by ?? 'a workflow cancellation'}`;
+      const undone = await undoForExit(by);
+      return {
+        outcome: 'Cancelled',
+        reason: `${by}${cancelledBy?.reason ? ` (${cancelledBy.reason})` : ''}${undone}`,
+      };
+    }
+    // Runs recorded before the one exit failed the workflow here, and replay so.
+    if (!patched('one-exit')) throw error;
+    const why = `${status.phase} failed: ${failureText(error)}`;
+    log.error('the run failed; ending it with an outcome', {
+      phase: status.phase,
+      error: failureText(error),
+    });
+    return { outcome: 'Failed', reason: `${why}${await undoForExit(why)}` };
+  }
+
+  /** Undoes the current step on the way out and says how that went; never throws. */
+  async function undoForExit(why: string): Promise<string> {
+    try {
+      const undone = await CancellationScope.nonCancellable(() => undoCurrentStep('rollback', why));
+      return undone ? `; rollback: ${undone.outcome}: ${undone.reason}` : '; nothing had been changed';
+    } catch (error) {
+      if (!patched('one-exit')) throw error;
+      const backup = status.steps.at(-1)?.backup?.hash.slice(0, 12);
+      return `; the rollback failed too (${failureText(error)}): backup ${backup} holds what the target was`;
+    }
+  }
+
+  /** One of the exit's own steps (release, record); a failure is logged, never the end of the run. */
+  async function exitStep(what: string, run: () => Promise<unknown>): Promise<void> {
+    await CancellationScope.nonCancellable(async () => {
+      try {
+        await run();
+      } catch (error) {
+        if (!patched('one-exit')) throw error;
+        log.error(`could not ${what}`, { error: failureText(error) });
+      }
+    });
   }
 
   async function gate(): Promise<void> {
@@ -298,7 +401,10 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       status,
       `${spec.actions.map((a) => a.type).join(' → ')} on ${where} awaits approval within ${spec.approval.timeout}; onTimeout is ${spec.approval.onTimeout}`,
     );
-    const decided = await condition(() => status.approval !== undefined, spec.approval.timeout);
+    const decided = await condition(
+      () => status.approval !== undefined,
+      parseDuration(spec.approval.timeout),
+    );
     if (!decided) {
       const approve = spec.approval.onTimeout === 'Approve';
       status.approval = {
@@ -350,7 +456,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       'Reverting',
       `a temporary action: undoing it after ${after}${mode === 'Gradual' ? ` in ${steps} steps` : ''}`,
     );
-    await sleep(after);
+    await sleep(parseDuration(after));
     const step = status.steps.at(-1)!;
     const action = spec.actions[step.index]!;
     for (let i = 1; mode === 'Gradual' && i < steps; i++) {
@@ -372,7 +478,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         return;
       }
       step.revertedTo = partly.written;
-      await sleep(interval);
+      await sleep(parseDuration(interval));
     }
     await undoCurrentStep('revert', `the temporary action's ${after} are over`);
   }
@@ -396,4 +502,12 @@ async function skipWhenGone<T>(run: () => Promise<T>): Promise<T> {
     }
     throw error;
   }
+}
+
+/** A failure in words: the activity and its cause's message, not the SDK's wrapper text. */
+function failureText(error: unknown): string {
+  if (error instanceof ActivityFailure) {
+    return `${error.activityType}: ${error.cause?.message ?? error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }
