@@ -1,22 +1,25 @@
 /**
- * `npm run generate`: writes every file derived from api/ — the chart's CRDs, its Grafana
- * dashboard and the policy reference page. Tests fail when a committed copy is not current.
+ * `npm run generate`: writes every file derived from api/ and domain/config/ — the chart's CRDs,
+ * its Grafana dashboard, the policy reference page and the configuration table. Tests fail when a committed copy is not current.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { renderConfigurationReference } from '../domain/config/reference.ts';
 import { renderDashboard } from './dashboard.ts';
 import { type RenderedFile, renderCrdFiles, repoRoot } from './generate-crds.ts';
 import { renderPolicyReference } from './policy-reference.ts';
 
 export const dashboardFile = join(repoRoot, 'charts', 'kubemedic', 'files', 'dashboard.json');
 export const policyReferenceFile = join(repoRoot, 'docs', 'policy-reference.md');
+export const configurationReferenceFile = join(repoRoot, 'docs', 'configuration.md');
 
 export function renderGeneratedFiles(): RenderedFile[] {
   return [
     ...renderCrdFiles(),
     { path: dashboardFile, content: `${JSON.stringify(renderDashboard(), null, 2)}\n` },
     { path: policyReferenceFile, content: renderPolicyReference() },
+    { path: configurationReferenceFile, content: renderConfigurationReference() },
   ];
 }
 

@@ -21,8 +21,8 @@ export const flag = (values: Record<string, unknown>, name: string) =>
   typeof values[name] === 'string' ? (values[name] as string) : undefined;
 
 /** Who is acting, for --by: the flag, else the local user name. */
-export const actor = (values: Record<string, unknown>) =>
-  flag(values, 'by') ?? process.env.USER ?? process.env.USERNAME ?? 'kubemedic-cli';
+export const actor = (context: Context, values: Record<string, unknown>) =>
+  flag(values, 'by') ?? context.flags.user;
 
 export const byAndReason = {
   by: { type: 'string' },

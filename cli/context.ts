@@ -4,17 +4,19 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
-import { clusterName } from '../domain/config/names.ts';
-import { temporalConnectionOptions, temporalNamespace } from '../domain/config/temporal-connection.ts';
+import type { CliConfig } from '../domain/config/cli.ts';
+import { connectionOptions, type TemporalConfig } from '../domain/config/temporal-connection.ts';
 import { messageOf, unreachable } from './errors.ts';
 import type { Output } from './output.ts';
 
+/** The configuration (domain/config/cli.ts) with the global flags applied over it. */
 export interface GlobalFlags {
   json: boolean;
   cluster: string;
-  address: string;
-  temporalNamespace: string;
+  temporal: TemporalConfig;
   kubeconfig?: string;
+  /** Who acts when --by is not given. */
+  user: string;
 }
 
 export interface Context {
@@ -34,14 +36,18 @@ export const globalOptions = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export function globalFlags(values: Record<string, unknown>, env = process.env): GlobalFlags {
+export function globalFlags(values: Record<string, unknown>, config: CliConfig): GlobalFlags {
   const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   return {
     json: values.json === true,
-    cluster: text('cluster') ?? clusterName(),
-    address: text('address') ?? temporalConnectionOptions(env).address,
-    temporalNamespace: text('temporal-namespace') ?? temporalNamespace(env),
-    kubeconfig: text('kubeconfig'),
+    cluster: text('cluster') ?? config.cluster,
+    temporal: {
+      ...config.temporal,
+      address: text('address') ?? config.temporal.address,
+      namespace: text('temporal-namespace') ?? config.temporal.namespace,
+    },
+    kubeconfig: text('kubeconfig') ?? config.kubeconfig,
+    user: config.user,
   };
 }
 
@@ -58,13 +64,15 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
     out,
     async temporal() {
       if (client) return client;
-      const options = temporalConnectionOptions({ ...process.env, TEMPORAL_ADDRESS: flags.address });
       try {
-        connection = await Connection.connect({ ...options, connectTimeout: '5 seconds' });
+        connection = await Connection.connect({
+          ...connectionOptions(flags.temporal),
+          connectTimeout: '5 seconds',
+        });
       } catch (error) {
-        throw unreachable(`${temporalFix(flags.address)} (${messageOf(error)})`);
+        throw unreachable(`${temporalFix(flags.temporal.address)} (${messageOf(error)})`);
       }
-      client = new Client({ connection, namespace: flags.temporalNamespace });
+      client = new Client({ connection, namespace: flags.temporal.namespace });
       return client;
     },
     kubeconfig() {
@@ -75,7 +83,7 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
         else loaded.loadFromDefault();
       } catch (error) {
         throw unreachable(
-          `cannot load the kubeconfig ${flags.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config'} ` +
+          `cannot load the kubeconfig ${flags.kubeconfig ?? '~/.kube/config'} ` +
             `(${messageOf(error)}): choose one with --kubeconfig or KUBECONFIG ` +
             '(for the local stack: `source .devstack/env`)',
         );

@@ -16,7 +16,7 @@ export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
 export const exitCodeHelp: [ExitCode, string][] = [
   [exitCodes.ok, 'done'],
   [exitCodes.error, 'an unexpected error (the message says which)'],
-  [exitCodes.usage, 'usage error: unknown command, flag or missing argument'],
+  [exitCodes.usage, 'usage error: unknown command, flag or missing argument, or a bad environment variable'],
   [exitCodes.notFound, 'not found: no such run, governor or policy'],
   [
     exitCodes.refused,

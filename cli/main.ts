@@ -3,6 +3,8 @@
  * exits with a code that means something (see errors.ts and `kubemedic help`).
  */
 import { NamespaceNotFoundError } from '@temporalio/common';
+import { cliConfig } from '../domain/config/cli.ts';
+import { ConfigurationError } from '../domain/config/environment.ts';
 import { parseArgs } from 'node:util';
 import type { Command } from './command.ts';
 import { commands } from './commands/index.ts';
@@ -34,7 +36,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       out.line(commandHelp(command));
       return exitCodes.ok;
     }
-    context = createContext(globalFlags(values), out);
+    context = createContext(globalFlags(values, cliConfig(process.env)), out);
     await command.run(context, positionals.slice(1), values);
     return exitCodes.ok;
   } catch (error) {
@@ -50,8 +52,9 @@ export async function main(argv: string[]): Promise<ExitCode> {
   }
 }
 
-/** Temporal's own errors that have a fix to name. */
+/** Temporal's own errors that have a fix to name, and a bad environment (a usage error). */
 function knownError(error: unknown): unknown {
+  if (error instanceof ConfigurationError) return usageError(error.message);
   if (error instanceof NamespaceNotFoundError) {
     return notFound(`${error.message}: name an existing one with --temporal-namespace or TEMPORAL_NAMESPACE`);
   }

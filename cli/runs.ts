@@ -39,7 +39,7 @@ export async function findRun(
     throw notFoundOr(
       error,
       `no run ${workflowId}${runId ? ` (run ${runId})` : ''} in Temporal namespace ` +
-        `${context.flags.temporalNamespace}: find runs with \`kubemedic list\``,
+        `${context.flags.temporal.namespace}: find runs with \`kubemedic list\``,
     );
   }
 }

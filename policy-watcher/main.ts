@@ -1,36 +1,34 @@
 /**
- * The policy watcher process. Configuration from the environment (the chart sets it):
- * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (TLS or an API key: temporal-connection.ts), KUBEMEDIC_CLUSTER,
- * KUBECONFIG (in-cluster when unset), PROMETHEUS_URL, KUBEMEDIC_POLICY_SELECTOR (evaluate only
- * policies with these labels), KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT=true (a namespaced policy that
- * names no ServiceAccount is Invalid); /metrics and /healthz on KUBEMEDIC_METRICS_PORT (9465);
- * Alertmanager's webhook (POST /alertmanager) on KUBEMEDIC_ALERT_WEBHOOK_PORT (8091).
- * Any number of replicas may run at once.
+ * The policy watcher process. Its configuration is read once from the environment the chart
+ * sets (domain/config/watcher.ts; every variable is in docs/configuration.md) and passed down;
+ * a bad value stops it at start, naming the variable. Any number of replicas may run at once.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
+import { configurationOf } from '../domain/config/environment.ts';
+import { connectionOptions } from '../domain/config/temporal-connection.ts';
+import { watcherConfig } from '../domain/config/watcher.ts';
 import { serveMetrics } from '../domain/metrics-server.ts';
-import { clusterName } from '../domain/config/names.ts';
 import { trackActiveRemediations, watcherRegistry } from './metrics.ts';
-import { temporalConnectionOptions, temporalNamespace } from '../domain/config/temporal-connection.ts';
 import { PolicyWatcher } from './watcher.ts';
 
+const config = configurationOf('kubemedic policy watcher', watcherConfig);
 const kubeconfig = new KubeConfig();
 kubeconfig.loadFromDefault();
-const connection = await Connection.connect(temporalConnectionOptions());
-const client = new Client({ connection, namespace: temporalNamespace() });
+const connection = await Connection.connect(connectionOptions(config.temporal));
+const client = new Client({ connection, namespace: config.temporal.namespace });
 const watcher = new PolicyWatcher({
   kubeconfig,
   client,
-  cluster: clusterName(),
-  prometheusUrl: process.env.PROMETHEUS_URL,
-  policySelector: process.env.KUBEMEDIC_POLICY_SELECTOR,
-  requireServiceAccount: process.env.KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT === 'true',
-  alertWebhookPort: Number(process.env.KUBEMEDIC_ALERT_WEBHOOK_PORT ?? 8091),
+  cluster: config.cluster,
+  prometheusUrl: config.prometheusUrl,
+  policySelector: config.policySelector,
+  requireServiceAccount: config.requireServiceAccount,
+  alertWebhookPort: config.alertWebhookPort,
 });
 await watcher.start();
-trackActiveRemediations(client, clusterName());
-const metrics = serveMetrics(Number(process.env.KUBEMEDIC_METRICS_PORT ?? 9465), {
+trackActiveRemediations(client, config.cluster);
+const metrics = serveMetrics(config.metricsPort, {
   registry: watcherRegistry,
   healthy: () => watcher.healthy,
   why: 'an informer has stopped and not listed again yet',

@@ -1,30 +1,27 @@
 /**
  * The worker process's metrics endpoint: KubeMedic's counters (activities/metrics.ts), Node's
  * process metrics, whether the worker is polling, and the Temporal SDK runtime's own metrics.
- * The runtime's exporter listens on 127.0.0.1:KUBEMEDIC_SDK_METRICS_PORT (9466) only; /metrics on
- * KUBEMEDIC_METRICS_PORT (9464) appends what it serves, so one scrape gets everything.
+ * The runtime's exporter listens on 127.0.0.1 only (KUBEMEDIC_SDK_METRICS_PORT); /metrics
+ * (KUBEMEDIC_METRICS_PORT) appends what it serves, so one scrape gets everything.
  */
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { Server } from 'node:http';
 import { collectDefaultMetrics, Gauge } from 'prom-client';
 import { metricsRegistry } from '../activities/index.ts';
-import { logLevel } from '../domain/config/names.ts';
+import type { WorkerConfig } from '../domain/config/worker.ts';
 import { scrapeLocal, serveMetrics } from '../domain/metrics-server.ts';
 
-/**
- * Installs the Temporal runtime with its Prometheus exporter, logging from KUBEMEDIC_LOG_LEVEL
- * up; returns the exporter's URL.
- */
-export function installRuntimeWithMetrics(): string {
-  const bindAddress = `127.0.0.1:${Number(process.env.KUBEMEDIC_SDK_METRICS_PORT ?? 9466)}`;
+/** Installs the Temporal runtime with its Prometheus exporter and logger; returns the exporter's URL. */
+export function installRuntimeWithMetrics(config: Pick<WorkerConfig, 'logLevel' | 'sdkMetricsPort'>): string {
+  const bindAddress = `127.0.0.1:${config.sdkMetricsPort}`;
   Runtime.install({
-    logger: new DefaultLogger(logLevel()),
+    logger: new DefaultLogger(config.logLevel),
     telemetryOptions: { metrics: { prometheus: { bindAddress } } },
   });
   return `http://${bindAddress}/metrics`;
 }
 
-export function serveWorkerMetrics(worker: Worker, sdkMetricsUrl: string): Server {
+export function serveWorkerMetrics(worker: Worker, port: number, sdkMetricsUrl: string): Server {
   const running = () => worker.getState() === 'RUNNING';
   collectDefaultMetrics({ register: metricsRegistry });
   new Gauge({
@@ -35,7 +32,7 @@ export function serveWorkerMetrics(worker: Worker, sdkMetricsUrl: string): Serve
       this.set(running() ? 1 : 0);
     },
   });
-  return serveMetrics(Number(process.env.KUBEMEDIC_METRICS_PORT ?? 9464), {
+  return serveMetrics(port, {
     registry: metricsRegistry,
     more: () => scrapeLocal(sdkMetricsUrl),
     healthy: running,

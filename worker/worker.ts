@@ -2,6 +2,7 @@
  * Builds the KubeMedic worker: the remediation workflow and its activities on one task queue
  * per cluster. Used by worker/main.ts and by tests that need a real worker.
  */
+import type { Duration } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { type ActivityDependencies, createRemediationActivities } from '../activities/index.ts';
@@ -13,8 +14,8 @@ export interface WorkerOptions extends ActivityDependencies {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  /** How long in-flight activities may finish on shutdown before they are cancelled. */
-  shutdownGraceTime?: string;
+  /** How long in-flight activities may finish on shutdown before they are cancelled . */
+  shutdownGraceTime?: Duration;
 }
 
 export function createWorker({

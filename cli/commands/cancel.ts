@@ -22,7 +22,7 @@ export const cancel: Command = {
     if (!run.running) {
       throw refused(`the run has already ended (${run.description.status.name}); nothing to cancel`);
     }
-    await run.handle.signal(cancelSignal, { by: actor(values), reason: flag(values, 'reason') });
+    await run.handle.signal(cancelSignal, { by: actor(context, values), reason: flag(values, 'reason') });
     if (values.wait !== true) {
       context.out.result({ workflowId, cancelled: true }, () =>
         context.out.line(`${workflowId}: cancel sent; follow it with \`kubemedic show ${workflowId}\``),

@@ -31,7 +31,9 @@ function decide(decision: 'approve' | 'reject'): Command {
       const answer = await fromWorker(
         run,
         `the ${decision} update`,
-        run.handle.executeUpdate(update, { args: [{ by: actor(values), reason: flag(values, 'reason') }] }),
+        run.handle.executeUpdate(update, {
+          args: [{ by: actor(context, values), reason: flag(values, 'reason') }],
+        }),
       ).catch((error: unknown) => {
         if (error instanceof WorkflowUpdateFailedError) {
           throw refused(`refused: ${messageOf(error.cause ?? error)}`);

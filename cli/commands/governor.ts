@@ -43,7 +43,7 @@ export const pause: Command = {
   async run(context, _args, values) {
     const client = await context.temporal();
     const id = governorId(context, values);
-    const by = actor(values);
+    const by = actor(context, values);
     // signalWithStart starts the governor as the worker's ensureGovernors does, when it is not running.
     await client.workflow.signalWithStart('governor', {
       workflowId: id,
@@ -67,7 +67,7 @@ export const resume: Command = {
     const client = await context.temporal();
     const id = governorId(context, values);
     try {
-      await client.workflow.getHandle(id).signal(resumeSignal, { by: actor(values) });
+      await client.workflow.getHandle(id).signal(resumeSignal, { by: actor(context, values) });
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       context.out.result({ governor: id, running: false, paused: false }, () =>

@@ -17,8 +17,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { repoRoot } from '../../devstack/config.ts';
 import { installCrds } from '../../devstack/crds.ts';
+import { watcherEnvironment } from '../../domain/config/watcher.ts';
+import { workerEnvironment } from '../../domain/config/worker.ts';
 import { chartDir, chartIdentities, helm, type RbacRule, renderChart, rulesOf } from '../support/chart.ts';
 import { ensureStack, kubeconfig, useTestNamespace } from '../support/stack.ts';
 
@@ -169,27 +170,14 @@ describe('the Helm chart', () => {
   });
 
   it('sets only environment variables the processes read', () => {
-    // Given the sources each process reads its environment in (comments stripped)
-    const source = (files: string[]) =>
-      files
-        .map((file) => readFileSync(join(repoRoot, file), 'utf8'))
-        .join('\n')
-        .replace(/\/\*[\s\S]*?\*\//g, '')
-        .replace(/\/\/.*$/gm, '');
-    const shared = ['policy-watcher/config.ts', 'policy-watcher/temporal-connection.ts'];
-    const readers = {
-      worker: source(['worker/main.ts', 'worker/observability.ts', ...shared]),
-      watcher: source(['policy-watcher/main.ts', ...shared]),
-    };
+    // Given the variables each process's configuration schema reads (domain/config/)
+    const readers = { worker: workerEnvironment.shape, watcher: watcherEnvironment.shape };
     // When the chart renders with everything on
     const objects = renderChart({ values: everythingOn });
-    for (const [component, code] of Object.entries(readers)) {
-      // Then every variable it sets is read there, as env.NAME or by its quoted name
+    for (const [component, shape] of Object.entries(readers)) {
+      // Then every variable it sets is one its configuration reads
       for (const name of Object.keys(envOf(deployment(objects, component)))) {
-        assert.ok(
-          code.includes(`env.${name}`) || code.includes(`'${name}'`),
-          `the chart sets ${name} for the ${component}, which never reads it`,
-        );
+        assert.ok(name in shape, `the chart sets ${name} for the ${component}, which never reads it`);
       }
     }
   });

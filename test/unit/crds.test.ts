@@ -15,7 +15,7 @@ import { renderGeneratedFiles } from '../../api/generate.ts';
 
 const regenerate = 'run `npm run generate` and commit the result';
 
-describe('the committed generated files (CRDs, dashboard, policy reference)', () => {
+describe('the committed generated files (CRDs, dashboard, policy reference, configuration table)', () => {
   for (const file of renderGeneratedFiles()) {
     it(`${basename(file.path)} is what api/ generates`, () => {
       const where = relative(repoRoot, file.path);

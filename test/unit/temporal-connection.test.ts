@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { temporalConnectionOptions, temporalNamespace } from '../../domain/config/temporal-connection.ts';
+import { cliConfig } from '../../domain/config/cli.ts';
+import { temporalConnectionOptions } from '../../domain/config/temporal-connection.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubemedic-tls-'));
 const file = (name: string, content: string) => {
@@ -20,7 +21,7 @@ describe('temporalConnectionOptions', () => {
       tls: undefined,
       apiKey: undefined,
     });
-    assert.equal(temporalNamespace({}), 'default');
+    assert.equal(cliConfig({}).temporal.namespace, 'default');
   });
 
   it('reads the mounted client certificate, key and CA for mutual TLS', () => {

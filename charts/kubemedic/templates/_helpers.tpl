@@ -39,10 +39,6 @@ app.kubernetes.io/component: {{ .component }}
 - name: PROMETHEUS_URL
   value: {{ . | quote }}
 {{- end }}
-{{- with .Values.alertmanagerUrl }}
-- name: ALERTMANAGER_URL
-  value: {{ . | quote }}
-{{- end }}
 {{- if .Values.temporal.tls.enabled }}
 - name: TEMPORAL_TLS_CERT
   value: /etc/kubemedic/temporal-tls/{{ .Values.temporal.tls.certKey }}

@@ -1,0 +1,61 @@
+/** Variables more than one process reads, each defined once with its documentation. */
+import { z } from 'zod';
+import { optional, withDefault } from './environment.ts';
+
+export const httpUrl = z
+  .string()
+  .refine((text) => URL.canParse(text) && /^https?:$/.test(new URL(text).protocol));
+export const port = (min: number) => z.coerce.number().int().min(min).max(65_535);
+export const boolean = z.enum(['true', 'false']).transform((text) => text === 'true');
+
+/** The chart's clusterName rule (values.schema.json): it must name a task queue and workflow IDs. */
+export const kubemedicCluster = withDefault(
+  z
+    .string()
+    .max(53)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
+  {
+    description:
+      'This cluster among those sharing a Temporal namespace: the task queue is kubemedic-<cluster>, and it prefixes every workflow ID.',
+    allowed: 'lowercase letters, digits and dashes, at most 53, starting and ending with a letter or digit',
+    default: 'local',
+    chart: 'clusterName',
+  },
+);
+
+export const kubeconfig = optional(z.string(), {
+  description:
+    'The kubeconfig file, read by the Kubernetes client (in a Pod, unset: the ServiceAccount mounted in it).',
+  allowed: 'a path, or several separated by colons',
+});
+
+export const prometheusUrl = optional(httpUrl, {
+  description:
+    "Prometheus, which the policies' Prometheus conditions query (not needed for conditions on Kubernetes state).",
+  allowed: 'an http:// or https:// URL',
+  chart: 'prometheusUrl',
+});
+
+export const alertmanagerUrl = optional(httpUrl, {
+  description:
+    'Alertmanager, asked when a run of a policy with Alertmanager conditions is verified (without it such a condition reads no data).',
+  allowed: 'an http:// or https:// URL',
+  chart: 'alertmanagerUrl',
+});
+
+export const requireServiceAccount = withDefault(boolean, {
+  description:
+    'Every namespaced RemediationPolicy must name a ServiceAccount (spec.serviceAccountName) for its actions to impersonate; one that does not is Invalid.',
+  allowed: 'true or false',
+  default: 'false',
+  chart: 'requireServiceAccount',
+});
+
+/** /metrics and /healthz: each process has its own default, so both can run on one host. */
+export const metricsPort = (process: string, defaultPort: number, chart: string) =>
+  withDefault(port(1), {
+    description: `The ${process}'s /metrics and /healthz.`,
+    allowed: 'a port, 1 to 65535',
+    default: String(defaultPort),
+    chart,
+  });

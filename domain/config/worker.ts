@@ -1,0 +1,165 @@
+/** The worker process's configuration (worker/main.ts), from the environment the chart sets. */
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import { z } from 'zod';
+import { type Environment, optional, parseEnvironment, withDefault } from './environment.ts';
+import { taskQueueFor } from './names.ts';
+import {
+  checkTemporalVariables,
+  type TemporalConfig,
+  temporalConfig,
+  temporalVariables,
+} from './temporal-connection.ts';
+import {
+  alertmanagerUrl,
+  httpUrl,
+  kubeconfig,
+  kubemedicCluster,
+  metricsPort,
+  port,
+  prometheusUrl,
+  requireServiceAccount,
+} from './variables.ts';
+
+export const logLevels = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+const namespaceName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const limit = (description: string, chart: string) =>
+  optional(z.coerce.number().int().min(1), {
+    description: `${description} Unset: no such limit.`,
+    allowed: 'a positive integer',
+    chart,
+  });
+
+export const workerEnvironment = z
+  .object({
+    ...temporalVariables,
+    KUBEMEDIC_CLUSTER: kubemedicCluster,
+    KUBECONFIG: kubeconfig,
+    PROMETHEUS_URL: prometheusUrl,
+    ALERTMANAGER_URL: alertmanagerUrl,
+    KUBEMEDIC_MAX_CONCURRENT: limit(
+      'Runs acting at once across every policy of the cluster.',
+      'limits.maxConcurrent',
+    ),
+    KUBEMEDIC_MAX_PER_HOUR: limit(
+      'Runs started per hour across every policy of the cluster.',
+      'limits.maxPerHour',
+    ),
+    KUBEMEDIC_MAX_CONCURRENT_PER_NAMESPACE: limit(
+      'Runs acting at once in one namespace, across every policy.',
+      'limits.maxConcurrentPerNamespace',
+    ),
+    KUBEMEDIC_PROTECTED_NAMESPACES: optional(
+      z
+        .string()
+        .transform((text) =>
+          text
+            .split(',')
+            .map((name) => name.trim())
+            .filter((name) => name !== ''),
+        )
+        .pipe(z.array(z.string().regex(namespaceName))),
+      {
+        description:
+          'Namespaces never touched, besides kube-system, kube-public and kube-node-lease, which always are.',
+        allowed: 'namespace names separated by commas',
+        chart: 'protectedNamespaces (the release namespace is always added)',
+      },
+    ),
+    KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT: requireServiceAccount,
+    KUBEMEDIC_NAMESPACE: withDefault(z.string().regex(namespaceName), {
+      description:
+        "The worker's own namespace, where cluster policies' notification Secrets live; the chart sets the release namespace.",
+      allowed: 'a namespace name',
+      default: 'kubemedic',
+    }),
+    KUBEMEDIC_WEB_UI_URL: optional(httpUrl, {
+      description: 'The Temporal Web UI, for links to runs in notifications.',
+      allowed: 'an http:// or https:// URL',
+      chart: 'temporal.webUiUrl',
+    }),
+    KUBEMEDIC_SHUTDOWN_GRACE: withDefault(
+      z.string().transform((text, context) => {
+        try {
+          const ms = msToNumber(text as Parameters<typeof msToNumber>[0]);
+          if (ms >= 0) return ms;
+        } catch {
+          // reported below
+        }
+        context.addIssue({ code: 'custom', message: 'not a duration' });
+        return z.NEVER;
+      }),
+      {
+        description:
+          "How long activities in flight may finish after SIGTERM before they are cancelled (the Pod's termination grace is longer).",
+        allowed: "a duration, as '30 seconds', '30s' or '2m'",
+        default: '30 seconds',
+        chart: 'worker.shutdownGraceSeconds',
+      },
+    ),
+    KUBEMEDIC_METRICS_PORT: metricsPort('worker', 9464, 'worker.metricsPort'),
+    KUBEMEDIC_SDK_METRICS_PORT: withDefault(port(1), {
+      description:
+        "The Temporal SDK runtime's own Prometheus exporter, on 127.0.0.1 only; the worker's /metrics appends what it serves. A second worker on one host needs another port.",
+      allowed: 'a port, 1 to 65535',
+      default: '9466',
+    }),
+    KUBEMEDIC_LOG_LEVEL: withDefault(
+      z
+        .string()
+        .transform((text) => text.toUpperCase())
+        .pipe(z.enum(logLevels)),
+      {
+        description: "The least severe level the worker's Temporal runtime logs.",
+        allowed: `${logLevels.join(', ')} (any case)`,
+        default: 'INFO',
+        chart: 'logLevel',
+      },
+    ),
+  })
+  .superRefine(checkTemporalVariables);
+
+export interface WorkerConfig {
+  temporal: TemporalConfig;
+  cluster: string;
+  taskQueue: string;
+  logLevel: LogLevel;
+  metricsPort: number;
+  sdkMetricsPort: number;
+  shutdownGraceMs: number;
+  /** What the activities are given besides the kubeconfig (activities/ ActivityDependencies). */
+  activities: {
+    prometheusUrl: string | undefined;
+    alertmanagerUrl: string | undefined;
+    globalLimits: { maxConcurrent?: number; maxPerHour?: number };
+    maxConcurrentPerNamespace: number | undefined;
+    protectedNamespaces: string[];
+    requireServiceAccount: boolean;
+    ownNamespace: string;
+    webUiUrl: string | undefined;
+  };
+}
+
+export function workerConfig(env: Environment): WorkerConfig {
+  const v = parseEnvironment(workerEnvironment, env);
+  return {
+    temporal: temporalConfig(v),
+    cluster: v.KUBEMEDIC_CLUSTER,
+    taskQueue: taskQueueFor(v.KUBEMEDIC_CLUSTER),
+    logLevel: v.KUBEMEDIC_LOG_LEVEL,
+    metricsPort: v.KUBEMEDIC_METRICS_PORT,
+    sdkMetricsPort: v.KUBEMEDIC_SDK_METRICS_PORT,
+    shutdownGraceMs: v.KUBEMEDIC_SHUTDOWN_GRACE,
+    activities: {
+      prometheusUrl: v.PROMETHEUS_URL,
+      alertmanagerUrl: v.ALERTMANAGER_URL,
+      globalLimits: { maxConcurrent: v.KUBEMEDIC_MAX_CONCURRENT, maxPerHour: v.KUBEMEDIC_MAX_PER_HOUR },
+      maxConcurrentPerNamespace: v.KUBEMEDIC_MAX_CONCURRENT_PER_NAMESPACE,
+      protectedNamespaces: v.KUBEMEDIC_PROTECTED_NAMESPACES ?? [],
+      requireServiceAccount: v.KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT,
+      ownNamespace: v.KUBEMEDIC_NAMESPACE,
+      webUiUrl: v.KUBEMEDIC_WEB_UI_URL,
+    },
+  };
+}
