@@ -4,7 +4,7 @@
  * workflow sandbox).
  */
 import type { Action, NotificationEvent, PolicyKind, PolicySpec } from '../api/policy.ts';
-import type { Backup, ExecuteResult, RollbackResult, TargetRef } from './actions.ts';
+import type { Backup, ExecuteResult, FieldSnapshot, RollbackResult, TargetRef } from './actions.ts';
 
 export type { TargetRef };
 
@@ -78,6 +78,16 @@ export interface StepRecord {
   /** During a gradual revert: what the fields hold after the last step. */
   revertedTo?: Record<string, unknown>;
 }
+
+/**
+ * What an executed step's fields hold as the run left them: after gradual revert steps, the last
+ * step's values (revertedTo), not what execute wrote. The workflow's rollback and revert and the
+ * CLI's restore by hand compare the cluster with this, so they agree on what is KubeMedic's.
+ */
+export const executedAsLeft = (
+  executed: ExecuteResult,
+  revertedTo: FieldSnapshot | undefined,
+): ExecuteResult => (revertedTo === undefined ? executed : { ...executed, written: revertedTo });
 
 export interface ApprovalDecision {
   decision: 'approved' | 'rejected';

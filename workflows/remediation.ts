@@ -51,6 +51,7 @@ import {
   type RemediationResult,
   type RemediationStatus,
   type StepRecord,
+  executedAsLeft,
   policyLabel,
   targetDisplay,
 } from '../domain/run.ts';
@@ -435,8 +436,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       kind === 'rollback' ? 'RollingBack' : 'Reverting',
       `${why}; restoring the fields ${action.type} changed on ${where}, unless someone changed them since`,
     );
-    // After gradual steps the fields hold the last step's values, not what execute wrote.
-    const executed = { ...step.executed, written: step.revertedTo ?? step.executed.written };
+    const executed = executedAsLeft(step.executed, step.revertedTo);
     const undone = await activities.rollbackAction.executeWithOptions(
       optionsFor(action, `${kind} ${action.type} on ${where}`),
       [{ ...actionInput(action), backup: step.backup, executed }],
@@ -467,7 +467,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
             ...actionInput(action),
             backup: step.backup!,
             executed: step.executed!,
-            current: step.revertedTo ?? step.executed!.written,
+            current: executedAsLeft(step.executed!, step.revertedTo).written,
             fraction: i / steps,
           },
         ],
