@@ -23,14 +23,13 @@ import {
   type RollbackResult,
 } from '../domain/actions.ts';
 import { revertPartly } from './actions/gradual.ts';
-import { apiMessage } from './actions/target.ts';
 import { actionModule } from './actions/index.ts';
 import { declarationOf } from '../domain/action-catalogue.ts';
 import { combined, describeReadings } from '../domain/conditions/compare.ts';
 import { readConditions, targetKey } from '../domain/conditions/readings.ts';
 import { readTargetState } from '../domain/conditions/targets.ts';
 import { asServiceAccount } from '../domain/kube/impersonation.ts';
-import { KubeRequestError } from '../domain/kube/request.ts';
+import { asRefusal, failedWith } from '../domain/kube/errors.ts';
 import { callingRun } from './calling-run.ts';
 import { createNotify } from './notify.ts';
 import { recordPolicyOutcome, recordRunEvents } from '../domain/kube/policy-status.ts';
@@ -110,14 +109,14 @@ export function createRemediationActivities(deps: ActivityDependencies) {
 
   return {
     async backupTarget(input: ActionInput): Promise<Backup> {
-      return explained(async () => {
+      return explained(input.target, async () => {
         await refuseUnsafe(input);
         return moduleFor(input).backup(contextFor(input), input.target, input.action);
       });
     },
 
     async executeAction(input: ActionInput & { backup: Backup }): Promise<ExecuteResult> {
-      return explained(async () => {
+      return explained(input.target, async () => {
         await refuseUnsafe(input);
         return moduleFor(input).execute(contextFor(input), input.target, input.action, input.backup);
       });
@@ -126,8 +125,8 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     async rollbackAction(
       input: ActionInput & { backup: Backup; executed: ExecuteResult },
     ): Promise<RollbackResult> {
-      const result = await explained(() =>
-        moduleFor(input).rollback(contextFor(input), input.backup, input.executed),
+      const result = await explained(input.target, () =>
+        moduleFor(input).rollback(contextFor(input), input.backup, input.executed, input.action),
       );
       countRollback(policyLabel(input.policy), input.action.type, result.outcome);
       return result;
@@ -142,7 +141,7 @@ export function createRemediationActivities(deps: ActivityDependencies) {
         fraction: number;
       },
     ): Promise<RollbackResult & { written: FieldSnapshot }> {
-      return explained(() =>
+      return explained(input.target, () =>
         revertPartly(contextFor(input), input.backup, input.executed.written, input.current, input.fraction),
       );
     },
@@ -150,7 +149,7 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     /** Healthy when the conditions no longer hold; no data follows the policy's onNoData. */
     async verifyTarget(input: VerifyInput): Promise<Verdict> {
       const state = await readTargetState(deps.kubeconfig, input.target).catch((error: unknown) => {
-        if (statusOf(error) === 404) return undefined;
+        if (failedWith(error, 404)) return undefined;
         throw error;
       });
       if (state === undefined) {
@@ -309,23 +308,16 @@ function impersonating(base: KubeConfig, input: ActionInput): KubeConfig {
   return config;
 }
 
-/** Turns failures retrying cannot fix into non-retryable ApplicationFailures of a known type. */
-async function explained<T>(run: () => Promise<T>): Promise<T> {
+/**
+ * Turns failures retrying cannot fix into non-retryable ApplicationFailures of a known type:
+ * ActionErrors, and API failures the modules did not map themselves (domain/kube/errors.ts).
+ */
+async function explained<T>(target: TargetRef, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof ActionError) throw ApplicationFailure.nonRetryable(error.message, error.type);
-    const status = statusOf(error);
-    if (status === 404) throw ApplicationFailure.nonRetryable(messageOf(error), 'TargetGone');
-    if (status === 403) throw ApplicationFailure.nonRetryable(messageOf(error), 'Forbidden');
+    const refusal = asRefusal(error, targetDisplay(target));
+    if (refusal instanceof ActionError) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
     throw error;
   }
 }
-
-function statusOf(error: unknown): number | undefined {
-  if (error instanceof KubeRequestError) return error.status;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-const messageOf = apiMessage;

@@ -123,7 +123,7 @@ export const actionCatalogue = {
   RunJob: {
     targetKinds: ['Deployment', 'StatefulSet', 'Pod'],
     parameters: 'runJob',
-    refusals: ['NotApplicable'],
+    refusals: [],
     longRunning: true,
     rbac: [{ apiGroup: 'batch', resources: ['jobs'], verbs: ['create', 'get', 'delete'] }],
   },

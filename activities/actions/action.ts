@@ -9,11 +9,21 @@
  *   same result. With `dryRun` the API server's dryRun=All is used and nothing persists.
  * - `rollback` restores the backed-up values, but only where the fields still hold what the
  *   action wrote: if anyone changed one since, nothing is restored and the outcome is
- *   RollbackConflict with the fields named (see restoreFields).
+ *   RollbackConflict with the fields named (see restoreFields). It is given the Action, so
+ *   what it needs from the policy is read there, not carried through the ExecuteResult.
+ *
+ * The target's kind was checked against the action catalogue before any step runs.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Action, ActionType } from '../../api/policy.ts';
-import type { Backup, ExecuteResult, RollbackResult, TargetRef } from '../../domain/actions.ts';
+import { declarationOf, type ParameterBlock } from '../../domain/action-catalogue.ts';
+import {
+  ActionError,
+  type Backup,
+  type ExecuteResult,
+  type RollbackResult,
+  type TargetRef,
+} from '../../domain/actions.ts';
 
 export interface ActionContext {
   /** Already impersonating the policy's ServiceAccount when it names one. */
@@ -28,9 +38,24 @@ export interface ActionContext {
   heartbeat: (details?: unknown) => void;
 }
 
-export interface ActionModule {
+/** `Executed` is what execute returns and rollback is given back: an ExecuteResult, perhaps with more. */
+export interface ActionModule<Executed extends ExecuteResult = ExecuteResult> {
   type: ActionType;
   backup(ctx: ActionContext, target: TargetRef, action: Action): Promise<Backup>;
-  execute(ctx: ActionContext, target: TargetRef, action: Action, backup: Backup): Promise<ExecuteResult>;
-  rollback(ctx: ActionContext, backup: Backup, executed: ExecuteResult): Promise<RollbackResult>;
+  execute(ctx: ActionContext, target: TargetRef, action: Action, backup: Backup): Promise<Executed>;
+  rollback(ctx: ActionContext, backup: Backup, executed: Executed, action: Action): Promise<RollbackResult>;
+}
+
+/**
+ * The action's parameter block, the one the catalogue declares for its type. The CRD requires
+ * it; a policy admitted before that rule, or a block of another action, is Invalid here.
+ */
+export function parametersOf<Block extends ParameterBlock>(
+  action: Action,
+  block: Block,
+): NonNullable<Action[Block]> {
+  const parameters = action[block];
+  if (declarationOf(action.type).parameters !== block || parameters === undefined)
+    throw new ActionError('Invalid', `action ${action.type} needs its ${block} block`);
+  return parameters;
 }

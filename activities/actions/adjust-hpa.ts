@@ -4,9 +4,15 @@
  * `/spec/minReplicas` and/or `/spec/maxReplicas` of the autoscaling/v2 HPA with server-side
  * apply; the backup's `object` is that HPA, so rollback restores it, not the target.
  */
+import {
+  AutoscalingV2Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
 import type { Action } from '../../api/policy.ts';
-import { KubeRequestError, kubeRequest, objectPath } from '../../domain/kube/request.ts';
-import { type ActionContext, type ActionModule } from './action.ts';
+import { asRefusal, failedWith } from '../../domain/kube/errors.ts';
+import { type ActionContext, type ActionModule, parametersOf } from './action.ts';
 import {
   ActionError,
   fieldManager,
@@ -15,20 +21,8 @@ import {
   type ObjectRef,
   type TargetRef,
 } from '../../domain/actions.ts';
-import { makeBackup, readFields, readObject, restoreFields } from './fields.ts';
-import { describeRef, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
-
-const minReplicas = '/spec/minReplicas';
-const maxReplicas = '/spec/maxReplicas';
-
-interface HorizontalPodAutoscaler {
-  metadata: { name: string; namespace: string; resourceVersion: string };
-  spec: {
-    scaleTargetRef: { apiVersion?: string; kind: string; name: string };
-    minReplicas?: number;
-    maxReplicas: number;
-  };
-}
+import { makeBackup, readFields, restoreFields } from './fields.ts';
+import { describeRef, readTarget, targetObjectRef } from './target.ts';
 
 const hpaRef = (namespace: string, name: string): ObjectRef => ({
   apiVersion: 'autoscaling/v2',
@@ -37,59 +31,60 @@ const hpaRef = (namespace: string, name: string): ObjectRef => ({
   name,
 });
 
-function adjustBlock(action: Action) {
-  const block = action.adjustHPA;
-  if (!block || (block.minReplicas === undefined && block.maxReplicas === undefined))
-    throw new ActionError(
-      'Invalid',
-      'action AdjustHPA needs the adjustHPA block with minReplicas, maxReplicas or both',
-    );
-  return block;
+/** The bounds the policy sets, and only those: the CRD requires at least one. */
+function boundsOf(action: Action) {
+  const { minReplicas: min, maxReplicas: max } = parametersOf(action, 'adjustHPA');
+  return {
+    ...(min !== undefined ? { minReplicas: min } : {}),
+    ...(max !== undefined ? { maxReplicas: max } : {}),
+  };
 }
 
 /** The pointers this action writes: only the bounds the policy sets. */
-function pointersOf(action: Action): string[] {
-  const block = adjustBlock(action);
-  return [
-    ...(block.minReplicas !== undefined ? [minReplicas] : []),
-    ...(block.maxReplicas !== undefined ? [maxReplicas] : []),
-  ];
-}
+const pointersOf = (action: Action) => Object.keys(boundsOf(action)).map((field) => `/spec/${field}`);
 
-const scales = (hpa: HorizontalPodAutoscaler, target: TargetRef) => {
-  const ref = hpa.spec.scaleTargetRef;
+const scales = (hpa: V2HorizontalPodAutoscaler, target: TargetRef) => {
+  const ref = hpa.spec?.scaleTargetRef;
   return (
-    ref.kind === target.kind && ref.name === target.name && (ref.apiVersion ?? 'apps/v1').startsWith('apps/')
+    ref?.kind === target.kind && ref.name === target.name && (ref.apiVersion ?? 'apps/v1').startsWith('apps/')
   );
 };
+
+const hpas = (ctx: ActionContext) => ctx.kubeconfig.makeApiClient(AutoscalingV2Api);
+
+/** The HPA by name; NotApplicable when there is none (`gone` says how to put it). */
+async function readHpa(ctx: ActionContext, namespace: string, name: string, gone: string) {
+  try {
+    return await hpas(ctx).readNamespacedHorizontalPodAutoscaler({ namespace, name });
+  } catch (error) {
+    if (failedWith(error, 404)) throw new ActionError('NotApplicable', gone);
+    throw asRefusal(error, `HorizontalPodAutoscaler ${namespace}/${name}`);
+  }
+}
 
 async function findHpa(ctx: ActionContext, target: TargetRef, name: string | undefined) {
   const namespace = target.namespace ?? '';
   if (name) {
-    let hpa: HorizontalPodAutoscaler;
-    try {
-      hpa = (await readObject(ctx, hpaRef(namespace, name))) as unknown as HorizontalPodAutoscaler;
-    } catch (error) {
-      if (error instanceof KubeRequestError && error.status === 404)
-        throw new ActionError(
-          'NotApplicable',
-          `no HorizontalPodAutoscaler named ${name} in namespace ${namespace}`,
-        );
-      throw error;
-    }
+    const hpa = await readHpa(
+      ctx,
+      namespace,
+      name,
+      `no HorizontalPodAutoscaler named ${name} in namespace ${namespace}`,
+    );
     if (!scales(hpa, target)) {
-      const ref = hpa.spec.scaleTargetRef;
+      const ref = hpa.spec?.scaleTargetRef;
       throw new ActionError(
         'NotApplicable',
-        `HorizontalPodAutoscaler ${namespace}/${name} scales ${ref.kind} ${ref.name}, not ${describeRef(target)}`,
+        `HorizontalPodAutoscaler ${namespace}/${name} scales ${ref?.kind} ${ref?.name}, not ${describeRef(target)}`,
       );
     }
     return hpa;
   }
-  const list = await kubeRequest<{ items: HorizontalPodAutoscaler[] }>(ctx.kubeconfig, {
-    method: 'GET',
-    path: `/apis/autoscaling/v2/namespaces/${namespace}/horizontalpodautoscalers`,
-  });
+  const list = await hpas(ctx)
+    .listNamespacedHorizontalPodAutoscaler({ namespace })
+    .catch((error: unknown) => {
+      throw asRefusal(error, `the HorizontalPodAutoscalers of namespace ${namespace}`);
+    });
   const matching = list.items.filter((hpa) => scales(hpa, target));
   const [only] = matching;
   if (only === undefined)
@@ -101,7 +96,7 @@ async function findHpa(ctx: ActionContext, target: TargetRef, name: string | und
     throw new ActionError(
       'Invalid',
       `${matching.length} HorizontalPodAutoscalers scale ${describeRef(target)} ` +
-        `(${matching.map((h) => h.metadata.name).join(', ')}); name one in adjustHPA.name`,
+        `(${matching.map((h) => h.metadata?.name).join(', ')}); name one in adjustHPA.name`,
     );
   return only;
 }
@@ -112,65 +107,56 @@ export const adjustHPA: ActionModule = {
   type: 'AdjustHPA',
 
   async backup(ctx, target, action): Promise<Backup> {
-    if (target.kind !== 'Deployment' && target.kind !== 'StatefulSet')
-      throw new ActionError(
-        'NotApplicable',
-        `AdjustHPA acts on Deployments and StatefulSets, not on a ${target.kind}`,
-      );
     const pointers = pointersOf(action);
     await readTarget(ctx, targetObjectRef(target));
-    const hpa = await findHpa(ctx, target, adjustBlock(action).name);
+    const hpa = await findHpa(ctx, target, parametersOf(action, 'adjustHPA').name);
+    const { name = '', namespace = '', resourceVersion = '' } = hpa.metadata ?? {};
     return makeBackup({
       target,
       action: 'AdjustHPA',
-      object: hpaRef(hpa.metadata.namespace, hpa.metadata.name),
-      resourceVersion: resourceVersionOf(hpa as unknown as Record<string, unknown>),
+      object: hpaRef(namespace, name),
+      resourceVersion,
       fields: readFields(hpa, pointers),
     });
   },
 
   async execute(ctx, target, action, backup) {
-    const block = adjustBlock(action);
+    const bounds = boundsOf(action);
     const ref = backup.object;
-    let current: HorizontalPodAutoscaler;
-    try {
-      current = (await readObject(ctx, ref)) as unknown as HorizontalPodAutoscaler;
-    } catch (error) {
-      if (error instanceof KubeRequestError && error.status === 404)
-        throw new ActionError(
-          'NotApplicable',
-          `HorizontalPodAutoscaler ${ref.namespace}/${ref.name} was deleted`,
-        );
-      throw error;
-    }
+    const { name, namespace = '' } = ref;
+    const current = await readHpa(
+      ctx,
+      namespace,
+      name,
+      `HorizontalPodAutoscaler ${namespace}/${name} was deleted`,
+    );
     // minReplicas defaults to 1 when unset.
-    const min = block.minReplicas ?? current.spec.minReplicas ?? 1;
-    const max = block.maxReplicas ?? current.spec.maxReplicas;
+    const min = bounds.minReplicas ?? current.spec?.minReplicas ?? 1;
+    const max = bounds.maxReplicas ?? current.spec?.maxReplicas ?? Infinity;
     if (min > max)
       throw new ActionError(
         'Invalid',
-        `AdjustHPA would leave HorizontalPodAutoscaler ${ref.namespace}/${ref.name} with minReplicas ${min} ` +
+        `AdjustHPA would leave HorizontalPodAutoscaler ${namespace}/${name} with minReplicas ${min} ` +
           `above maxReplicas ${max}`,
       );
-    const written: FieldSnapshot = {
-      ...(block.minReplicas !== undefined ? { [minReplicas]: block.minReplicas } : {}),
-      ...(block.maxReplicas !== undefined ? { [maxReplicas]: block.maxReplicas } : {}),
-    };
-    await kubeRequest(ctx.kubeconfig, {
-      method: 'PATCH',
-      path: objectPath(ref),
-      query: { fieldManager, force: 'true', dryRun: ctx.dryRun ? 'All' : undefined },
-      body: {
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: { name: ref.name, namespace: ref.namespace },
-        spec: {
-          ...(block.minReplicas !== undefined ? { minReplicas: block.minReplicas } : {}),
-          ...(block.maxReplicas !== undefined ? { maxReplicas: block.maxReplicas } : {}),
+    const written: FieldSnapshot = Object.fromEntries(
+      Object.entries(bounds).map(([field, value]) => [`/spec/${field}`, value]),
+    );
+    await hpas(ctx)
+      .patchNamespacedHorizontalPodAutoscaler(
+        {
+          name,
+          namespace,
+          body: { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name, namespace }, spec: bounds },
+          fieldManager,
+          force: true,
+          dryRun: ctx.dryRun ? 'All' : undefined,
         },
-      },
-      contentType: 'application/apply-patch+yaml',
-    });
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      )
+      .catch((error: unknown) => {
+        throw asRefusal(error, `HorizontalPodAutoscaler ${namespace}/${name}`);
+      });
     const changes = Object.entries(written).map(([path, after]) => ({
       path,
       before: backup.fields[path] ?? null,

@@ -3,25 +3,15 @@
  * does) with server-side apply as field manager "kubemedic". Pods already on the node keep
  * running; DrainNode cordons with the same code and then evicts them.
  */
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Action } from '../../api/policy.ts';
-import { KubeRequestError, kubeRequest, objectPath } from '../../domain/kube/request.ts';
+import { asRefusal } from '../../domain/kube/errors.ts';
 import { type ActionContext, type ActionModule } from './action.ts';
-import {
-  ActionError,
-  fieldManager,
-  type Backup,
-  type ExecuteResult,
-  type TargetRef,
-} from '../../domain/actions.ts';
+import { fieldManager, type Backup, type ExecuteResult, type TargetRef } from '../../domain/actions.ts';
 import { makeBackup, readFields, restoreFields } from './fields.ts';
 import { readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
 
 export const unschedulable = '/spec/unschedulable';
-
-function requireNode(target: TargetRef, action: string): void {
-  if (target.kind !== 'Node')
-    throw new ActionError('NotApplicable', `${action} acts on Nodes, not on a ${target.kind}`);
-}
 
 /** The node's `/spec/unschedulable` (null when absent, which means schedulable). */
 export async function backupUnschedulable(
@@ -29,7 +19,6 @@ export async function backupUnschedulable(
   target: TargetRef,
   action: Action['type'],
 ): Promise<Backup> {
-  requireNode(target, action);
   const node = await readTarget(ctx, targetObjectRef(target));
   return makeBackup({
     target,
@@ -40,31 +29,35 @@ export async function backupUnschedulable(
   });
 }
 
-/** Cordons the node (dry run honoured) and says what changed. */
+/** Cordons the node (dry run honoured) with server-side apply, and says what changed. */
 export async function cordon(
   ctx: ActionContext,
   target: TargetRef,
   backup: Backup,
 ): Promise<ExecuteResult & { alreadyCordoned: boolean }> {
-  requireNode(target, backup.action);
-  await kubeRequest(ctx.kubeconfig, {
-    method: 'PATCH',
-    path: objectPath(targetObjectRef(target)),
-    query: { fieldManager, force: 'true', dryRun: ctx.dryRun ? 'All' : undefined },
-    body: { apiVersion: 'v1', kind: 'Node', metadata: { name: target.name }, spec: { unschedulable: true } },
-    contentType: 'application/apply-patch+yaml',
-  }).catch((error: unknown) => {
-    if (error instanceof KubeRequestError && error.status === 404)
-      throw new ActionError('TargetGone', `Node ${target.name} no longer exists`);
-    throw error;
-  });
+  const { name } = target;
+  await ctx.kubeconfig
+    .makeApiClient(CoreV1Api)
+    .patchNode(
+      {
+        name,
+        body: { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { unschedulable: true } },
+        fieldManager,
+        force: true,
+        dryRun: ctx.dryRun ? 'All' : undefined,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    )
+    .catch((error: unknown) => {
+      throw asRefusal(error, `Node ${name}`);
+    });
   const before = backup.fields[unschedulable] ?? null;
   const alreadyCordoned = before === true;
   const verb = ctx.dryRun ? 'dry run: would cordon' : 'cordoned';
   return {
     written: { [unschedulable]: true },
     changes: [{ path: unschedulable, before, after: true }],
-    summary: alreadyCordoned ? `node ${target.name} was already cordoned` : `${verb} node ${target.name}`,
+    summary: alreadyCordoned ? `node ${name} was already cordoned` : `${verb} node ${name}`,
     alreadyCordoned,
   };
 }

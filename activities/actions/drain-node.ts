@@ -6,17 +6,25 @@
  * Rollback uncordons; the evicted pods were replaced by their controllers elsewhere and are
  * not moved back.
  */
+import { CoreV1Api } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Action } from '../../api/policy.ts';
 import { parseDuration } from '../../domain/duration.ts';
-import { kubeRequest } from '../../domain/kube/request.ts';
-import type { ActionContext, ActionModule } from './action.ts';
+import { asRefusal } from '../../domain/kube/errors.ts';
+import { type ActionContext, type ActionModule, parametersOf } from './action.ts';
 import type { ExecuteResult } from '../../domain/actions.ts';
 import { backupUnschedulable, cordon } from './cordon-node.ts';
 import { restoreFields } from './fields.ts';
-import { budgetsFor, currentPod, type Eviction, evictWithBackoff, type Pod, podKey } from './eviction.ts';
+import {
+  budgetsFor,
+  currentPod,
+  type Eviction,
+  evictWithBackoff,
+  named,
+  type Pod,
+  podKey,
+} from './eviction.ts';
 
-/** What execute remembers for rollback: the pods it evicted, as namespace/name. */
+/** What execute did besides cordoning: the pods it evicted, as namespace/name; rollback names them. */
 export interface DrainExecuteResult extends ExecuteResult {
   drain: { evicted: string[]; alreadyGone: string[] };
 }
@@ -49,21 +57,23 @@ async function waitGone(ctx: ActionContext, pods: Pod[], deadline: number): Prom
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export const drainNode: ActionModule = {
+export const drainNode: ActionModule<DrainExecuteResult> = {
   type: 'DrainNode',
   backup: (ctx, target) => backupUnschedulable(ctx, target, 'DrainNode'),
 
-  async execute(ctx, target, action: Action, backup): Promise<DrainExecuteResult> {
-    const timeout = action.drainNode?.timeout ?? '5m';
+  async execute(ctx, target, action, backup) {
+    const timeout = parametersOf(action, 'drainNode').timeout ?? '5m';
     const deadline = Date.now() + parseDuration(timeout);
     const cordoned = await cordon(ctx, target, backup);
 
-    const list = await kubeRequest<{ items: Pod[] }>(ctx.kubeconfig, {
-      method: 'GET',
-      path: '/api/v1/pods',
-      query: { fieldSelector: `spec.nodeName=${target.name}` },
-    });
-    const pods = list.items.filter((pod) => skipReason(pod) === undefined);
+    const onNode = await ctx.kubeconfig
+      .makeApiClient(CoreV1Api)
+      .listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${target.name}` })
+      .catch((error: unknown) => {
+        throw asRefusal(error, `the pods of node ${target.name}`);
+      });
+    const listed = onNode.items.map(named);
+    const pods = listed.filter((pod) => skipReason(pod) === undefined);
     const results = await Promise.all(pods.map((pod) => evictWithBackoff(ctx, pod, deadline)));
     const withResult = (wanted: Eviction) => pods.filter((_, i) => results[i] === wanted);
     const evicted = withResult('evicted');
@@ -89,7 +99,7 @@ export const drainNode: ActionModule = {
       }
     }
 
-    const skipped = list.items.length - pods.length;
+    const skipped = listed.length - pods.length;
     const kept = skipped > 0 ? `; left ${plural(skipped, 'DaemonSet or mirror pod')}` : '';
     const gone = alreadyGone.length > 0 ? ` (${alreadyGone.length} already gone)` : '';
     const summary = ctx.dryRun
@@ -109,7 +119,7 @@ export const drainNode: ActionModule = {
 
   async rollback(ctx, backup, executed) {
     const result = await restoreFields(ctx, backup, executed.written);
-    const evicted = (executed as Partial<DrainExecuteResult>).drain?.evicted.length ?? 0;
+    const evicted = executed.drain.evicted.length;
     const pods = `the ${plural(evicted, 'evicted pod')} ${evicted === 1 ? 'was' : 'were'} rescheduled by their controllers and are not moved back`;
     const node = backup.target.name;
     switch (result.outcome) {

@@ -3,77 +3,71 @@
  * hold: the API server refuses an eviction with 429 while a budget forbids it. Shared by
  * DrainNode (every pod of a node) and RestartPod (one pod, by uid).
  */
-import type { V1LabelSelector } from '@kubernetes/client-node';
+import { CoreV1Api, PolicyV1Api, type V1Pod } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { selectorMatches } from '../../api/label-selector.ts';
-import { KubeRequestError, kubeRequest } from '../../domain/kube/request.ts';
+import { asRefusal, failedWith } from '../../domain/kube/errors.ts';
 import { type ActionContext } from './action.ts';
-import { ActionError } from '../../domain/actions.ts';
 import type { ObjectMeta } from './target.ts';
 
 export interface Pod {
   metadata: Pick<ObjectMeta, 'name' | 'namespace'> & Partial<ObjectMeta>;
 }
 
-interface PodDisruptionBudget {
-  metadata: { name: string; namespace: string };
-  spec?: { selector?: V1LabelSelector | null };
-  status?: { disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number };
-}
+/** Pods as the API server lists them: always named, and in a namespace. */
+export const named = (pod: V1Pod) => pod as Pod;
 
 export const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
-export const podPath = (pod: Pod) => `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
 
 /** evicted; gone (already, or replaced by a pod of the same name when a uid was given); blocked by a budget. */
 export type Eviction = 'evicted' | 'gone' | 'blocked';
 
 /** One eviction; with `uid`, only of that very pod (a StatefulSet's replacement has the same name). */
 async function evict(ctx: ActionContext, pod: Pod, uid?: string): Promise<Eviction> {
+  const { name, namespace } = pod.metadata;
   try {
-    await kubeRequest(ctx.kubeconfig, {
-      method: 'POST',
-      path: `${podPath(pod)}/eviction`,
-      query: { dryRun: ctx.dryRun ? 'All' : undefined },
+    await ctx.kubeconfig.makeApiClient(CoreV1Api).createNamespacedPodEviction({
+      name,
+      namespace,
+      dryRun: ctx.dryRun ? 'All' : undefined,
       body: {
         apiVersion: 'policy/v1',
         kind: 'Eviction',
-        metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace },
+        metadata: { name, namespace },
         deleteOptions: uid ? { preconditions: { uid } } : undefined,
       },
     });
     return 'evicted';
   } catch (error) {
-    if (!(error instanceof KubeRequestError)) throw error;
-    if (error.status === 404) return 'gone';
-    if (error.status === 429) return 'blocked';
-    if (error.status === 409 && uid && (await currentPod(ctx, pod))?.metadata.uid !== uid) return 'gone';
-    if (error.status === 403)
-      throw new ActionError('Forbidden', `not allowed to evict ${podKey(pod)}: ${error.message}`);
-    throw error;
+    if (failedWith(error, 404)) return 'gone';
+    if (failedWith(error, 429)) return 'blocked';
+    if (failedWith(error, 409) && uid && (await currentPod(ctx, pod))?.metadata.uid !== uid) return 'gone';
+    throw asRefusal(error, `the eviction of pod ${podKey(pod)}`);
   }
 }
 
 /** The pod that now has this name (perhaps a replacement); undefined when there is none. */
 export async function currentPod(ctx: ActionContext, pod: Pod): Promise<Pod | undefined> {
   try {
-    return await kubeRequest<Pod>(ctx.kubeconfig, { method: 'GET', path: podPath(pod) });
+    const { name, namespace } = pod.metadata;
+    return named(await ctx.kubeconfig.makeApiClient(CoreV1Api).readNamespacedPod({ name, namespace }));
   } catch (error) {
-    if (error instanceof KubeRequestError && error.status === 404) return undefined;
+    if (failedWith(error, 404)) return undefined;
     throw error;
   }
 }
 
 /** The PodDisruptionBudgets that select the pod, with their numbers (the 429 itself does not name them). */
 export async function budgetsFor(ctx: ActionContext, pod: Pod): Promise<string[]> {
-  const list = await kubeRequest<{ items: PodDisruptionBudget[] }>(ctx.kubeconfig, {
-    method: 'GET',
-    path: `/apis/policy/v1/namespaces/${pod.metadata.namespace}/poddisruptionbudgets`,
-  }).catch(() => ({ items: [] as PodDisruptionBudget[] }));
+  const list = await ctx.kubeconfig
+    .makeApiClient(PolicyV1Api)
+    .listNamespacedPodDisruptionBudget({ namespace: pod.metadata.namespace })
+    .catch(() => ({ items: [] }));
   return list.items
     .filter((pdb) => selectorMatches(pdb.spec?.selector, pod.metadata.labels ?? {}))
     .map((pdb) => {
-      const s = pdb.status ?? {};
-      return `PodDisruptionBudget ${pdb.metadata.namespace}/${pdb.metadata.name} (needs ${s.desiredHealthy ?? '?'} healthy, has ${s.currentHealthy ?? '?'}, allows ${s.disruptionsAllowed ?? 0} disruptions)`;
+      const s = pdb.status;
+      return `PodDisruptionBudget ${pdb.metadata?.namespace}/${pdb.metadata?.name} (needs ${s?.desiredHealthy ?? '?'} healthy, has ${s?.currentHealthy ?? '?'}, allows ${s?.disruptionsAllowed ?? 0} disruptions)`;
     });
 }
 

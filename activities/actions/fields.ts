@@ -4,7 +4,8 @@
  * atomic in the API server — a field someone changed after the action is never overwritten.
  */
 import { createHash } from 'node:crypto';
-import { KubeRequestError, kubeRequest, objectPath } from '../../domain/kube/request.ts';
+import { failedWith } from '../../domain/kube/errors.ts';
+import { kubeRequest, objectPath } from '../../domain/kube/request.ts';
 import type { ActionContext } from './action.ts';
 import type { Backup, FieldSnapshot, ObjectRef, RollbackResult } from '../../domain/actions.ts';
 
@@ -113,7 +114,7 @@ export async function restoreFields(
     });
   } catch (error) {
     // 409/422 on a failed test: the object moved since we read it. Read again and decide anew.
-    const moved = error instanceof KubeRequestError && (error.status === 422 || error.status === 409);
+    const moved = failedWith(error, 409, 422);
     if (moved && attempt < maxRestoreAttempts) return restoreFields(ctx, backup, written, attempt + 1);
     throw error;
   }

@@ -1,6 +1,7 @@
-// The action catalogue: one module per action type, each with its matching rollback.
+// The action modules: one per action type, each with its matching rollback. What each action
+// declares (target kinds, parameter block, refusals, RBAC) is in domain/action-catalogue.ts.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ActionType } from '../../api/policy.ts';
+import type { Action, ActionType } from '../../api/policy.ts';
 import type { Backup, ExecuteResult } from '../../domain/actions.ts';
 import type { ActionModule } from './action.ts';
 import { adjustHPA } from './adjust-hpa.ts';
@@ -39,13 +40,13 @@ export * from './action.ts';
  */
 export function restoreByHand(
   kubeconfig: KubeConfig,
-  backup: Backup,
-  executed: ExecuteResult,
+  step: { backup: Backup; executed: ExecuteResult; action: Action },
   dryRun: boolean,
 ) {
-  return actionModule(backup.action).rollback(
+  return actionModule(step.action.type).rollback(
     { kubeconfig, ownKubeconfig: kubeconfig, dryRun, heartbeat: () => undefined },
-    backup,
-    executed,
+    step.backup,
+    step.executed,
+    step.action,
   );
 }

@@ -7,13 +7,14 @@
  * retried execute never evicts the replacement (a StatefulSet's has the same name). It cannot be
  * undone.
  */
-import { kubeRequest } from '../../domain/kube/request.ts';
+import { collectionPath, kubeRequest } from '../../domain/kube/request.ts';
 import { type ActionContext, type ActionModule } from './action.ts';
 import { ActionError, type ObjectRef, type TargetRef } from '../../domain/actions.ts';
 import { budgetsFor, currentPod, evictWithBackoff } from './eviction.ts';
 import { readPointer } from './fields.ts';
 import { executed, podSelector, snapshot, targetObject } from './workloads.ts';
-import { type KubeObject, describeRef, kubeFailure, readTarget } from './target.ts';
+import { type KubeObject, describeRef, readTarget } from './target.ts';
+import { asRefusal } from '../../domain/kube/errors.ts';
 
 const uidPointer = '/metadata/uid';
 /** How long a PodDisruptionBudget may hold the eviction up: the execute activity times out at 30 s. */
@@ -39,16 +40,16 @@ async function choosePod(ctx: ActionContext, target: TargetRef): Promise<KubeObj
   const labelSelector = podSelector(object, ref);
   let pods: KubeObject[];
   try {
-    const path = `/api/v1/namespaces/${ref.namespace}/pods`;
+    // Raw, not typed: the pods are compared and backed up by JSON Pointer, as the API server wrote them.
     pods = (
       await kubeRequest<{ items: KubeObject[] }>(ctx.kubeconfig, {
         method: 'GET',
-        path,
+        path: collectionPath({ apiVersion: 'v1', kind: 'Pod', namespace: ref.namespace }),
         query: { labelSelector },
       })
     ).items;
   } catch (error) {
-    throw kubeFailure(error, ref);
+    throw asRefusal(error, describeRef(ref));
   }
   const [pod] = pods
     .filter((p) => readPointer(p, '/metadata/deletionTimestamp') === null)
@@ -75,7 +76,7 @@ export const restartPod: ActionModule = {
     const uid = String(backup.fields[uidPointer]);
     const result = await evictWithBackoff(ctx, pod, Date.now() + budgetWaitMs, uid).catch(
       (error: unknown) => {
-        throw kubeFailure(error, backup.object);
+        throw asRefusal(error, describeRef(backup.object));
       },
     );
     if (result === 'blocked') {

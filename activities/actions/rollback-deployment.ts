@@ -10,9 +10,10 @@
 import { type ActionContext, type ActionModule } from './action.ts';
 import { ActionError, type ObjectRef } from '../../domain/actions.ts';
 import { readPointer, sameValue } from './fields.ts';
-import { kubeRequest } from '../../domain/kube/request.ts';
+import { collectionPath, kubeRequest } from '../../domain/kube/request.ts';
 import { backupWorkload, executed, patchJson, podSelector, restoreWritten } from './workloads.ts';
-import { type KubeObject, describeRef, kubeFailure, readTarget } from './target.ts';
+import { type KubeObject, describeRef, readTarget } from './target.ts';
+import { asRefusal } from '../../domain/kube/errors.ts';
 
 const templatePointer = '/spec/template';
 const revisionPointer = '/metadata/annotations/deployment.kubernetes.io~1revision';
@@ -34,9 +35,10 @@ function deploymentTemplate(replicaSet: KubeObject): KubeObject {
 async function revisions(ctx: ActionContext, ref: ObjectRef, deployment: KubeObject): Promise<Revision[]> {
   const uid = readPointer(deployment, '/metadata/uid');
   try {
+    // Raw, not typed: the templates are compared with the Deployment's exactly as the API server wrote them.
     const list = await kubeRequest<{ items: KubeObject[] }>(ctx.kubeconfig, {
       method: 'GET',
-      path: `/apis/apps/v1/namespaces/${ref.namespace}/replicasets`,
+      path: collectionPath({ apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: ref.namespace }),
       query: { labelSelector: podSelector(deployment, ref) },
     });
     return list.items
@@ -52,7 +54,7 @@ async function revisions(ctx: ActionContext, ref: ObjectRef, deployment: KubeObj
       }))
       .sort((a, b) => b.revision - a.revision);
   } catch (error) {
-    throw kubeFailure(error, ref);
+    throw asRefusal(error, describeRef(ref));
   }
 }
 

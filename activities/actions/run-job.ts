@@ -7,66 +7,43 @@
  * asks for the same name and finds the Job it already created (409) instead of running a
  * second one. Rollback deletes the Job; what the Job did is not undone.
  */
+import { BatchV1Api, type V1Job, type V1JobSpec } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Action } from '../../api/policy.ts';
 import { parseDuration } from '../../domain/duration.ts';
-import { KubeRequestError, kubeRequest, objectPath } from '../../domain/kube/request.ts';
-import { type ActionContext, type ActionModule } from './action.ts';
+import { asRefusal, failedWith } from '../../domain/kube/errors.ts';
+import { type ActionContext, type ActionModule, parametersOf } from './action.ts';
 import { ActionError, type Backup, type ObjectRef, type RollbackResult } from '../../domain/actions.ts';
 import { makeBackup, verifyBackup } from './fields.ts';
-import { describeRef, type ObjectMeta, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
+import { describeRef, readTarget, resourceVersionOf } from './target.ts';
+import { targetObject } from './workloads.ts';
 
 export const managedLabel = 'kubemedic.io/managed';
 export const backupHashAnnotation = 'kubemedic.io/backup-hash';
 const targetAnnotation = 'kubemedic.io/target';
 
-interface JobCondition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-}
-
-interface Job {
-  metadata: ObjectMeta;
-  status?: { conditions?: JobCondition[]; succeeded?: number; failed?: number; active?: number };
-}
-
 const jobName = (ref: ObjectRef) => `${ref.namespace}/${ref.name}`;
-const isTrue = (job: Job, type: string) =>
+const isTrue = (job: V1Job, type: string) =>
   job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
-
-function runJobBlock(action: Action) {
-  if (!action.runJob) throw new ActionError('Invalid', 'action RunJob needs the runJob block');
-  return action.runJob;
-}
+const jobs = (ctx: ActionContext) => ctx.kubeconfig.makeApiClient(BatchV1Api);
+const readJob = (ctx: ActionContext, ref: ObjectRef) =>
+  jobs(ctx).readNamespacedJob({ name: ref.name, namespace: ref.namespace ?? '' });
 
 /** Creates the Job, or finds the one an earlier attempt of this execute created. */
-async function createOrReuse(
-  ctx: ActionContext,
-  body: Record<string, unknown>,
-  ref: ObjectRef,
-  hash: string,
-) {
+async function createOrReuse(ctx: ActionContext, body: V1Job, ref: ObjectRef, hash: string) {
   try {
-    const created = await kubeRequest<Job>(ctx.kubeconfig, {
-      method: 'POST',
-      path: `/apis/batch/v1/namespaces/${ref.namespace}/jobs`,
-      query: { dryRun: ctx.dryRun ? 'All' : undefined },
+    const created = await jobs(ctx).createNamespacedJob({
+      namespace: ref.namespace ?? '',
       body,
+      dryRun: ctx.dryRun ? 'All' : undefined,
     });
     return { job: created, reused: false };
   } catch (error) {
-    if (!(error instanceof KubeRequestError)) throw error;
-    if (error.status === 403)
-      throw new ActionError('Forbidden', `not allowed to create Job ${jobName(ref)}: ${error.message}`);
-    if (error.status === 422 || error.status === 400)
-      throw new ActionError('Invalid', `the runJob template does not make a valid Job: ${error.message}`);
-    if (error.status !== 409) throw error;
+    // 400 or 422 is a template that makes no valid Job: Invalid, as asRefusal says.
+    if (!failedWith(error, 409)) throw asRefusal(error, `Job ${jobName(ref)} from the runJob template`);
   }
-  const existing = await kubeRequest<Job>(ctx.kubeconfig, { method: 'GET', path: objectPath(ref) });
-  if (existing.metadata.annotations?.[backupHashAnnotation] !== hash)
+  const existing = await readJob(ctx, ref);
+  if (existing.metadata?.annotations?.[backupHashAnnotation] !== hash)
     throw new ActionError(
       'Invalid',
       `a Job named ${jobName(ref)} already exists and was not created by this remediation; not touching it`,
@@ -75,16 +52,13 @@ async function createOrReuse(
 }
 
 /** Polls the Job until Complete (returned) or Failed or the deadline (thrown). */
-async function waitFinished(ctx: ActionContext, ref: ObjectRef, timeout: string): Promise<Job> {
+async function waitFinished(ctx: ActionContext, ref: ObjectRef, timeout: string): Promise<V1Job> {
   const deadline = Date.now() + parseDuration(timeout);
   for (;;) {
-    const job = await kubeRequest<Job>(ctx.kubeconfig, { method: 'GET', path: objectPath(ref) }).catch(
-      (error: unknown) => {
-        if (error instanceof KubeRequestError && error.status === 404)
-          throw new Error(`Job ${jobName(ref)} was deleted before it finished`);
-        throw error;
-      },
-    );
+    const job = await readJob(ctx, ref).catch((error: unknown) => {
+      if (failedWith(error, 404)) throw new Error(`Job ${jobName(ref)} was deleted before it finished`);
+      throw error;
+    });
     if (isTrue(job, 'Complete')) return job;
     const failed = isTrue(job, 'Failed');
     if (failed) {
@@ -109,29 +83,25 @@ export const runJob: ActionModule = {
   type: 'RunJob',
 
   async backup(ctx, target, action): Promise<Backup> {
-    runJobBlock(action);
-    if (!target.namespace)
-      throw new ActionError(
-        'NotApplicable',
-        `RunJob runs in the target's namespace; ${describeRef(target)} has none`,
-      );
-    const object = await readTarget(ctx, targetObjectRef(target));
+    parametersOf(action, 'runJob');
+    const targetRef = targetObject(target);
+    const object = await readTarget(ctx, targetRef);
     // Named here, once per remediation, so every execute attempt of this run uses the same name
     // and a later remediation of the same target runs a Job of its own.
     const name = `kubemedic-${randomBytes(5).toString('hex')}`;
     return makeBackup({
       target,
       action: 'RunJob',
-      object: { apiVersion: 'batch/v1', kind: 'Job', namespace: target.namespace, name },
+      object: { apiVersion: 'batch/v1', kind: 'Job', namespace: targetRef.namespace, name },
       resourceVersion: resourceVersionOf(object),
       fields: {},
     });
   },
 
   async execute(ctx, target, action, backup) {
-    const block = runJobBlock(action);
+    const block = parametersOf(action, 'runJob');
     const ref = backup.object;
-    const body = {
+    const body: V1Job = {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: {
@@ -140,7 +110,8 @@ export const runJob: ActionModule = {
         labels: { [managedLabel]: 'true' },
         annotations: { [backupHashAnnotation]: backup.hash, [targetAnnotation]: describeRef(target) },
       },
-      spec: block.template,
+      // The CRD keeps the template as written (preserve-unknown-fields); the API server validates it.
+      spec: block.template as unknown as V1JobSpec,
     };
     const { reused } = await createOrReuse(ctx, body, ref, backup.hash);
     if (ctx.dryRun) {
@@ -174,11 +145,11 @@ export const runJob: ActionModule = {
         reason: 'the backup does not match its hash; refusing to delete the Job it names',
         ...none,
       };
-    let job: Job;
+    let job: V1Job;
     try {
-      job = await kubeRequest<Job>(ctx.kubeconfig, { method: 'GET', path: objectPath(ref) });
+      job = await readJob(ctx, ref);
     } catch (error) {
-      if (error instanceof KubeRequestError && error.status === 404)
+      if (failedWith(error, 404))
         return {
           outcome: 'NothingToRestore',
           reason: `Job ${jobName(ref)} is already gone; what the Job did is not undone`,
@@ -186,22 +157,23 @@ export const runJob: ActionModule = {
         };
       throw error;
     }
-    if (job.metadata.annotations?.[backupHashAnnotation] !== backup.hash)
+    if (job.metadata?.annotations?.[backupHashAnnotation] !== backup.hash)
       return {
         outcome: 'RollbackConflict',
         reason: `Job ${jobName(ref)} was not created by this remediation; it is left alone`,
         ...none,
       };
     try {
-      await kubeRequest(ctx.kubeconfig, {
-        method: 'DELETE',
-        path: objectPath(ref),
-        query: { propagationPolicy: 'Background', dryRun: ctx.dryRun ? 'All' : undefined },
+      await jobs(ctx).deleteNamespacedJob({
+        name: ref.name,
+        namespace: ref.namespace ?? '',
+        propagationPolicy: 'Background',
+        dryRun: ctx.dryRun ? 'All' : undefined,
         // Delete exactly the Job read above, not one recreated under the same name since.
-        body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: job.metadata.uid } },
+        body: { preconditions: { uid: job.metadata?.uid } },
       });
     } catch (error) {
-      if (!(error instanceof KubeRequestError && error.status === 404)) throw error;
+      if (!failedWith(error, 404)) throw error;
     }
     return {
       outcome: 'RolledBack',

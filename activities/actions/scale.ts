@@ -3,8 +3,8 @@
  * count (rounded up), never above maxReplicas and never below 1. Written with server-side apply.
  */
 import type { Action } from '../../api/policy.ts';
-import type { ActionModule } from './action.ts';
-import { applySpec, backupWorkload, executed, paramsOf, restoreWritten } from './workloads.ts';
+import { type ActionModule, parametersOf } from './action.ts';
+import { applySpec, backupWorkload, executed, restoreWritten } from './workloads.ts';
 import { guardScaleUp } from './scale-guards.ts';
 import { describeRef, readTarget } from './target.ts';
 
@@ -22,7 +22,7 @@ export const scale: ActionModule = {
   type: 'Scale',
   backup: (ctx, target) => backupWorkload(ctx, target, 'Scale', () => [replicasPointer]),
   async execute(ctx, _target, action, backup) {
-    const params = paramsOf(action, 'scale');
+    const params = parametersOf(action, 'scale');
     const from = Number(backup.fields[replicasPointer] ?? 1);
     const desired = desiredReplicas(from, params);
     // Reading first also matters because an apply to a missing object would try to create it.

@@ -3,10 +3,10 @@
  * quantities are merged over the backed-up ones and the container's whole resources block is
  * written, guarded by a `test` that the container still sits at the backed-up index.
  */
-import { type ActionModule } from './action.ts';
+import { type ActionModule, parametersOf } from './action.ts';
 import { ActionError } from '../../domain/actions.ts';
 import { readPointer } from './fields.ts';
-import { backupWorkload, executed, paramsOf, patchJson, restoreWritten } from './workloads.ts';
+import { backupWorkload, executed, patchJson, restoreWritten } from './workloads.ts';
 import { describeRef } from './target.ts';
 
 type Quantities = Record<string, string>;
@@ -33,7 +33,7 @@ export const updateResources: ActionModule = {
   type: 'UpdateResources',
   backup: (ctx, target, action) =>
     backupWorkload(ctx, target, 'UpdateResources', (workload, ref) => {
-      const { container } = paramsOf(action, 'updateResources');
+      const { container } = parametersOf(action, 'updateResources');
       const names = ((readPointer(workload, containersPointer) ?? []) as { name: string }[]).map(
         (c) => c.name,
       );
@@ -46,7 +46,7 @@ export const updateResources: ActionModule = {
       return [`${containersPointer}/${index}/resources`];
     }),
   async execute(ctx, _target, action, backup) {
-    const { container, requests, limits } = paramsOf(action, 'updateResources');
+    const { container, requests, limits } = parametersOf(action, 'updateResources');
     const [pointer = ''] = Object.keys(backup.fields);
     const before = (backup.fields[pointer] ?? {}) as Resources;
     const resources: Resources = { ...before };

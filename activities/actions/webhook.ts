@@ -6,9 +6,8 @@
  */
 import type { Action } from '../../api/policy.ts';
 import { parseDuration } from '../../domain/duration.ts';
-import { type ActionContext, type ActionModule } from './action.ts';
+import { type ActionContext, type ActionModule, parametersOf } from './action.ts';
 import {
-  ActionError,
   type Backup,
   type ExecuteResult,
   type RollbackResult,
@@ -16,13 +15,6 @@ import {
 } from '../../domain/actions.ts';
 import { makeBackup } from './fields.ts';
 import { describeRef, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
-
-// ── The Webhook action.
-
-/** What execute remembers for rollback, which is not given the Action. */
-export interface WebhookExecuteResult extends ExecuteResult {
-  webhook: { rollbackUrl?: string; timeoutMs: number; status?: number };
-}
 
 export interface WebhookPayload {
   event: 'execute' | 'rollback';
@@ -35,6 +27,8 @@ const redact = (url: string) => {
   const parsed = new URL(url);
   return `${parsed.origin}${parsed.pathname}`;
 };
+
+const timeoutOf = (block: NonNullable<Action['webhook']>) => parseDuration(block.timeout ?? '10s');
 
 async function post(url: string, payload: WebhookPayload, idempotencyKey: string, timeoutMs: number) {
   let response: Response;
@@ -63,11 +57,6 @@ async function post(url: string, payload: WebhookPayload, idempotencyKey: string
   return response.status;
 }
 
-function webhookBlock(action: Action) {
-  if (!action.webhook) throw new ActionError('Invalid', 'action Webhook needs the webhook block');
-  return action.webhook;
-}
-
 export const webhook: ActionModule = {
   type: 'Webhook',
 
@@ -82,36 +71,32 @@ export const webhook: ActionModule = {
     });
   },
 
-  async execute(ctx, target, action, backup): Promise<WebhookExecuteResult> {
-    const block = webhookBlock(action);
-    const timeoutMs = parseDuration(block.timeout ?? '10s');
-    const remembered = { ...(block.rollbackUrl ? { rollbackUrl: block.rollbackUrl } : {}), timeoutMs };
+  async execute(ctx, target, action, backup): Promise<ExecuteResult> {
+    const block = parametersOf(action, 'webhook');
     if (ctx.dryRun) {
       return {
         written: {},
         changes: [],
         summary: `dry run: would POST the execute event for ${describeRef(target)} to ${redact(block.url)}`,
-        webhook: remembered,
       };
     }
     const status = await post(
       block.url,
       { event: 'execute', target, backupHash: backup.hash },
       backup.hash,
-      timeoutMs,
+      timeoutOf(block),
     );
     return {
       written: {},
       changes: [],
       summary: `called webhook ${redact(block.url)} for ${describeRef(target)} (HTTP ${status})`,
-      webhook: { ...remembered, status },
     };
   },
 
-  async rollback(ctx, backup, executed): Promise<RollbackResult> {
-    const remembered = (executed as Partial<WebhookExecuteResult>).webhook;
+  async rollback(ctx, backup, _executed, action): Promise<RollbackResult> {
+    const block = parametersOf(action, 'webhook');
     const none = { restored: {}, conflicts: [] };
-    if (!remembered?.rollbackUrl) {
+    if (!block.rollbackUrl) {
       return {
         outcome: 'NotReversible',
         reason: 'the webhook action has no rollbackUrl, so KubeMedic cannot undo what the receiver did',
@@ -121,21 +106,21 @@ export const webhook: ActionModule = {
     if (ctx.dryRun) {
       return {
         outcome: 'NothingToRestore',
-        reason: `dry run: would POST the rollback event to ${redact(remembered.rollbackUrl)}`,
+        reason: `dry run: would POST the rollback event to ${redact(block.rollbackUrl)}`,
         ...none,
       };
     }
     // A key of its own: the rollback is a different request from the execute it undoes, even
     // when both go to the same URL.
     const status = await post(
-      remembered.rollbackUrl,
+      block.rollbackUrl,
       { event: 'rollback', target: backup.target, backupHash: backup.hash },
       `${backup.hash}-rollback`,
-      remembered.timeoutMs,
+      timeoutOf(block),
     );
     return {
       outcome: 'RolledBack',
-      reason: `called rollback webhook ${redact(remembered.rollbackUrl)} (HTTP ${status}); undoing is up to the receiver`,
+      reason: `called rollback webhook ${redact(block.rollbackUrl)} (HTTP ${status}); undoing is up to the receiver`,
       ...none,
     };
   },

@@ -8,7 +8,8 @@
  * `add`/`replace` puts exactly the value at the pointer, and its `test` operations guard atomically.
  */
 import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Action, ActionType } from '../../api/policy.ts';
+import type { ActionType } from '../../api/policy.ts';
+import { asRefusal } from '../../domain/kube/errors.ts';
 import { kubeRequest, objectPath } from '../../domain/kube/request.ts';
 import { type ActionContext, type ActionModule } from './action.ts';
 import {
@@ -20,7 +21,7 @@ import {
   type TargetRef,
 } from '../../domain/actions.ts';
 import { makeBackup, readFields, readPointer, restoreFields } from './fields.ts';
-import { type KubeObject, describeRef, kubeFailure, readTarget, targetObjectRef } from './target.ts';
+import { type KubeObject, describeRef, readTarget, targetObjectRef } from './target.ts';
 
 /** The target as an object reference (its kind was checked against the catalogue on entry). */
 export function targetObject(target: TargetRef): ObjectRef {
@@ -57,14 +58,6 @@ export async function backupWorkload(
   return snapshot(target, type, ref, object, await pointersOf(object, ref));
 }
 
-/** The action's parameter block, which the policy schema requires for this type. */
-export function paramsOf<K extends 'scale' | 'updateResources'>(action: Action, block: K) {
-  const params = action[block];
-  if (params === undefined)
-    throw new ActionError('Invalid', `a ${action.type} action needs its ${block} block`);
-  return params as NonNullable<Action[K]>;
-}
-
 /**
  * Server-side apply of {apiVersion, kind, metadata, spec} with field manager kubemedic and force,
  * so only the fields in `spec` are claimed. Every apply by this manager on a Deployment or
@@ -89,7 +82,7 @@ export async function applySpec(ctx: ActionContext, ref: ObjectRef, spec: KubeOb
         : await apps.patchNamespacedDeployment(request, options);
     return applied as unknown as KubeObject;
   } catch (error) {
-    throw kubeFailure(error, ref);
+    throw asRefusal(error, describeRef(ref));
   }
 }
 
@@ -108,7 +101,7 @@ export async function patchJson(
       contentType: PatchStrategy.JsonPatch,
     });
   } catch (error) {
-    throw kubeFailure(error, ref);
+    throw asRefusal(error, describeRef(ref));
   }
 }
 

@@ -1,7 +1,10 @@
 /**
  * A raw request to the Kubernetes API with the kubeconfig's credentials, for what the typed
- * clients cannot send: JSON Patch with `test` operations against any kind, and subresources
- * such as pods/eviction. Errors carry the status and the API server's own message.
+ * @kubernetes/client-node APIs cannot send or would change on the way: reads and JSON Patches
+ * (with `test` operations) of an object of any kind named by an ObjectRef, whose fields must come
+ * back exactly as the API server wrote them (the typed models turn timestamps into Dates and drop
+ * unknown fields), and status merge patches of our own custom resources. Everything else uses the
+ * typed client. Failures are KubeRequestErrors; domain/kube/errors.ts reads both kinds.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { request, type RequestOptions } from 'node:https';
@@ -10,6 +13,8 @@ export class KubeRequestError extends Error {
   constructor(
     readonly status: number,
     readonly reason: string,
+    /** The API server's own message, without the request line. */
+    readonly apiMessage: string,
     message: string,
   ) {
     super(message);
@@ -47,11 +52,13 @@ export async function kubeRequest<T>(kubeconfig: KubeConfig, req: KubeRequest): 
         const parsed: unknown = text ? safeJson(text) : undefined;
         if (status >= 200 && status < 300) return resolvePromise(parsed as T);
         const apiStatus = (parsed ?? {}) as { message?: string; reason?: string };
+        const apiMessage = apiStatus.message ?? text;
         reject(
           new KubeRequestError(
             status,
             apiStatus.reason ?? String(status),
-            `${req.method} ${req.path}: ${status} ${apiStatus.message ?? text}`,
+            apiMessage,
+            `${req.method} ${req.path}: ${status} ${apiMessage}`,
           ),
         );
       });
@@ -70,16 +77,34 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** The REST path of one object, from its apiVersion, kind and name. */
+/**
+ * The REST path of one object, from its apiVersion, kind and name. Names and namespaces come from
+ * policies and alerts: each is encoded as one path segment, so `../../x` cannot reach another path.
+ */
 export function objectPath(ref: {
   apiVersion: string;
   kind: string;
   namespace?: string;
   name: string;
 }): string {
+  return `${collectionPath(ref)}/${segment(ref.name)}`;
+}
+
+/** The REST path of the objects of one kind, in one namespace or cluster-wide. */
+export function collectionPath(ref: { apiVersion: string; kind: string; namespace?: string }): string {
   const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
-  const scope = ref.namespace ? `/namespaces/${ref.namespace}` : '';
-  return `${base}${scope}/${pluralOf(ref.kind)}/${ref.name}`;
+  const scope = ref.namespace ? `/namespaces/${segment(ref.namespace)}` : '';
+  return `${base}${scope}/${pluralOf(ref.kind)}`;
+}
+
+/**
+ * One path segment. `.` and `..` stay path steps even percent-encoded (URL parsers resolve %2E%2E),
+ * and no Kubernetes object can have such a name, so they are refused.
+ */
+function segment(text: string): string {
+  if (text === '' || text === '.' || text === '..')
+    throw new Error(`"${text}" is not a Kubernetes object name`);
+  return encodeURIComponent(text);
 }
 
 const irregularPlurals: Record<string, string> = {

@@ -139,7 +139,7 @@ describe('AdjustHPA', () => {
     assert.match(executed.summary, /api-hpa minReplicas 1→2, maxReplicas 5→10/);
 
     // When it rolls back
-    const rolledBack = await adjustHPA.rollback(context(), backup, executed);
+    const rolledBack = await adjustHPA.rollback(context(), backup, executed, action);
 
     // Then exactly the backed-up values are back
     assert.equal(rolledBack.outcome, 'RolledBack');
@@ -147,7 +147,7 @@ describe('AdjustHPA', () => {
     assert.deepEqual(readFields(restored, Object.keys(backup.fields)), backup.fields);
 
     // And a retried rollback finds nothing to do
-    assert.equal((await adjustHPA.rollback(context(), backup, executed)).outcome, 'NothingToRestore');
+    assert.equal((await adjustHPA.rollback(context(), backup, executed, action)).outcome, 'NothingToRestore');
   });
 
   it('keeps a later change by someone else: rollback is RollbackConflict and maxReplicas stays 9', async () => {
@@ -162,7 +162,7 @@ describe('AdjustHPA', () => {
       { namespace: namespace.name, name: 'api-hpa', body: { spec: { maxReplicas: 9 } } },
       mergePatch,
     );
-    const rolledBack = await adjustHPA.rollback(context(), backup, executed);
+    const rolledBack = await adjustHPA.rollback(context(), backup, executed, action);
 
     // Then nothing is restored, the conflict is named, and 9 is kept
     assert.equal(rolledBack.outcome, 'RollbackConflict');
@@ -244,7 +244,7 @@ describe('CordonNode', () => {
     assert.equal(executed.summary, `cordoned node ${node}`);
 
     // When it rolls back, then the field is absent again, exactly as backed up
-    const rolledBack = await cordonNode.rollback(context(), backup, executed);
+    const rolledBack = await cordonNode.rollback(context(), backup, executed, action);
     assert.equal(rolledBack.outcome, 'RolledBack');
     assert.equal(rolledBack.reason, `uncordoned node ${node}`);
     const restored = await readObject(context(), nodeRef(node));
@@ -414,7 +414,7 @@ describe('DrainNode', () => {
     });
 
     // When it rolls back
-    const rolledBack = await drainNode.rollback(context(), backup, executed);
+    const rolledBack = await drainNode.rollback(context(), backup, executed, action);
 
     // Then the node is uncordoned exactly as backed up, and the reason says the pods stay moved
     assert.equal(rolledBack.outcome, 'RolledBack');
@@ -496,7 +496,7 @@ describe('Webhook', () => {
     assert.ok(!executed.summary.includes('secret'), 'the query string stays out of the summary');
 
     // When it rolls back
-    const rolledBack = await webhook.rollback(context(), backup, executed);
+    const rolledBack = await webhook.rollback(context(), backup, executed, action);
 
     // Then the rollback URL got the rollback event, under a key of its own
     assert.equal(rolledBack.outcome, 'RolledBack');
@@ -517,7 +517,7 @@ describe('Webhook', () => {
     assert.equal(received.length, 0);
     // When it executes and rolls back, then rollback is NotReversible and sends nothing
     const executed = await webhook.execute(context(), target, action, backup);
-    const rolledBack = await webhook.rollback(context(), backup, executed);
+    const rolledBack = await webhook.rollback(context(), backup, executed, action);
     assert.equal(rolledBack.outcome, 'NotReversible');
     assert.match(rolledBack.reason, /no rollbackUrl/);
     assert.equal(received.length, 1);
@@ -616,12 +616,12 @@ describe('RunJob', () => {
     assert.equal((await managedJobs()).length, 1);
 
     // When it rolls back, then the Job is deleted and the reason says what is not undone
-    const rolledBack = await runJob.rollback(context(), backup, executed);
+    const rolledBack = await runJob.rollback(context(), backup, executed, action);
     assert.equal(rolledBack.outcome, 'RolledBack');
     assert.equal(rolledBack.reason, `deleted Job ${namespace.name}/${name}; what the Job did is not undone`);
     await eventually(`Job ${name} gone`, async () => ((await managedJobs()).length === 0 ? true : undefined));
     // And a retried rollback finds nothing left to delete
-    const again = await runJob.rollback(context(), backup, executed);
+    const again = await runJob.rollback(context(), backup, executed, action);
     assert.equal(again.outcome, 'NothingToRestore');
   });
 

@@ -109,7 +109,7 @@ describe('Scale', () => {
     );
 
     // When it is rolled back
-    const rolledBack = await scale.rollback(context(), backup, first);
+    const rolledBack = await scale.rollback(context(), backup, first, double);
 
     // Then the replicas are exactly the backed-up value again
     assert.equal(rolledBack.outcome, 'RolledBack');
@@ -131,7 +131,7 @@ describe('Scale', () => {
       name: 'scale-conflict',
       body: { metadata: { name: 'scale-conflict', namespace: namespace.name }, spec: { replicas: 7 } },
     });
-    const rolledBack = await scale.rollback(context(), backup, result);
+    const rolledBack = await scale.rollback(context(), backup, result, action);
 
     // Then the rollback reports the conflict and leaves their 7 untouched
     assert.equal(rolledBack.outcome, 'RollbackConflict');
@@ -174,7 +174,7 @@ describe('Scale', () => {
     await runningPods('scale-db', 3);
 
     // And a rollback brings back exactly the backed-up 1
-    assert.equal((await scale.rollback(context(), backup, result)).outcome, 'RolledBack');
+    assert.equal((await scale.rollback(context(), backup, result, action)).outcome, 'RolledBack');
     assert.deepEqual(await liveFields(backup), backup.fields);
   });
 
@@ -227,7 +227,7 @@ describe('RolloutRestart', () => {
     assert.equal(after.metadata?.generation, generation);
 
     // When it is rolled back, Then the annotation is gone again, exactly as backed up
-    assert.equal((await rolloutRestart.rollback(context(), backup, result)).outcome, 'RolledBack');
+    assert.equal((await rolloutRestart.rollback(context(), backup, result, action)).outcome, 'RolledBack');
     assert.deepEqual(await liveFields(backup), backup.fields);
   });
 
@@ -252,7 +252,7 @@ describe('RolloutRestart', () => {
     // When RolloutRestart executes and is rolled back
     const result = await rolloutRestart.execute(context(), db, action, backup);
     assert.deepEqual(await liveFields(backup), { [pointer]: backup.capturedAt });
-    await rolloutRestart.rollback(context(), backup, result);
+    await rolloutRestart.rollback(context(), backup, result, action);
 
     // Then the earlier value is back
     assert.deepEqual(await liveFields(backup), { [pointer]: 'earlier' });
@@ -301,7 +301,10 @@ describe('RollbackDeployment', () => {
     );
 
     // When it is rolled back, Then the template is exactly the backed-up one and nginx:1.28 runs again
-    assert.equal((await rollbackDeployment.rollback(context(), backup, result)).outcome, 'RolledBack');
+    assert.equal(
+      (await rollbackDeployment.rollback(context(), backup, result, action)).outcome,
+      'RolledBack',
+    );
     assert.deepEqual(await liveFields(backup), backup.fields);
     await runningPodsWithImage('undo-web', 'nginx:1.28');
   });
@@ -358,7 +361,7 @@ describe('UpdateResources', () => {
     assert.deepEqual(await liveFields(backup), { [pointer]: expected });
 
     // When it is rolled back, Then the resources are exactly the backed-up ones
-    assert.equal((await updateResources.rollback(context(), backup, result)).outcome, 'RolledBack');
+    assert.equal((await updateResources.rollback(context(), backup, result, action)).outcome, 'RolledBack');
     assert.deepEqual(await liveFields(backup), backup.fields);
   });
 
@@ -428,7 +431,7 @@ describe('RestartPod', () => {
     assert.deepEqual(result.changes, [{ path: '/metadata/uid', before: oldest?.metadata?.uid, after: null }]);
 
     // When it is rolled back, Then it says a deleted pod cannot come back
-    const rolledBack = await restartPod.rollback(context(), backup, result);
+    const rolledBack = await restartPod.rollback(context(), backup, result, action);
     assert.equal(rolledBack.outcome, 'NotReversible');
     assert.equal(rolledBack.reason, 'a deleted pod cannot be restored; its controller recreates it');
   });
