@@ -7,7 +7,7 @@ import { apiVersion } from '../../api/policy.ts';
 import type { Outcome, PolicyRef, TargetRef } from '../run.ts';
 import type { FieldChange } from '../actions.ts';
 import { recordEvent } from './events.ts';
-import { kubeRequest, objectPath } from './request.ts';
+import { KubeRequestError, kubeRequest, objectPath } from './request.ts';
 
 const warningOutcomes: Outcome[] = ['Failed', 'RolledBack', 'Rejected', 'Skipped', 'NeedsAttention'];
 const targetApiVersion = (target: TargetRef) =>
@@ -49,14 +49,22 @@ export async function recordPolicyOutcome(
         after: JSON.stringify(c.after),
       })) ?? null,
   };
-  await kubeRequest(kubeconfig, {
+  // A policy deleted while its run went on took its status with it: the outcome is still
+  // recorded, in the Events below, the history and the metric.
+  const policyGone = await kubeRequest(kubeconfig, {
     method: 'PATCH',
     path: `${objectPath(policyObjectRef(input.policy))}/status`,
     body: { status: { lastOutcome } },
     contentType: 'application/merge-patch+json',
-  });
+  }).then(
+    () => false,
+    (error: unknown) => {
+      if (error instanceof KubeRequestError && error.status === 404) return true;
+      throw error;
+    },
+  );
   const type = warningOutcomes.includes(input.outcome) ? 'Warning' : 'Normal';
-  const message = `${summary}: ${input.reason} (workflow ${input.workflowId})`;
+  const message = `${summary}: ${input.reason} (workflow ${input.workflowId})${policyGone ? '; the policy was deleted during the run' : ''}`;
   await recordRunEvents(kubeconfig, input, type, `Remediation${input.outcome}`, message, eventKey);
 }
 
