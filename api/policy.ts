@@ -6,6 +6,7 @@
  * refuses a bad policy itself; what CEL cannot say is checked by the watcher (policy-watcher/policies.ts).
  */
 import { z } from 'zod';
+import { durationPattern } from '../domain/duration.ts';
 import { declarationOf } from '../domain/action-catalogue.ts';
 
 export const group = 'remediation.kubemedic.io';
@@ -17,8 +18,6 @@ const validations = (...rules: { rule: string; message: string }[]) => ({
   'x-kubernetes-validations': rules,
 });
 
-/** A Go-style duration: 30s, 5m, 1h30m, 250ms. */
-export const durationPattern = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
 const duration = (description: string) =>
   z.string().regex(durationPattern, 'a duration such as 30s, 5m or 1h30m').meta({ description });
 

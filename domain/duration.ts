@@ -3,6 +3,12 @@
  * The result is in milliseconds, the unit timers and AbortSignal.timeout take.
  */
 
+/**
+ * What a policy may write (the CRD's pattern, from this same module): a subset of what
+ * parseDuration reads, so every duration the API server admits is one every timer accepts.
+ */
+export const durationPattern = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
+
 const millisecondsPer: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,

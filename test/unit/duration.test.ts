@@ -1,8 +1,7 @@
 /** Go durations as policies write them, in milliseconds; what Go refuses, parseDuration refuses. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { durationPattern } from '../../api/policy.ts';
-import { parseDuration } from '../../domain/duration.ts';
+import { durationPattern, parseDuration } from '../../domain/duration.ts';
 
 describe('parseDuration', () => {
   it('reads single units', () => {
@@ -36,7 +35,21 @@ describe('parseDuration', () => {
     assert.throws(() => parseDuration('10'), /missing unit/);
   });
 
-  it('reads every duration the policy schema accepts', () => {
+  it('reads every duration the policy schema accepts, also generated ones', () => {
+    const units = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+    // A fixed-seed generator: the same 500 compound durations on every run.
+    let seed = 42;
+    const next = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+    for (let i = 0; i < 500; i++) {
+      const terms = Array.from({ length: 1 + next(4) }, () => {
+        const unit = (Object.keys(units) as (keyof typeof units)[])[next(4)]!;
+        return { amount: next(1000) + (next(2) ? next(10) / 10 : 0), unit };
+      });
+      const text = terms.map((t) => `${t.amount}${t.unit}`).join('');
+      assert.ok(durationPattern.test(text), text);
+      const expected = terms.reduce((sum, t) => sum + t.amount * units[t.unit], 0);
+      assert.ok(Math.abs(parseDuration(text) - expected) < 1e-6, text);
+    }
     for (const text of ['30s', '5m', '1h30m', '250ms', '0.5s', '10m', '1h0m0s']) {
       assert.ok(durationPattern.test(text), text);
       assert.ok(Number.isFinite(parseDuration(text)), text);
