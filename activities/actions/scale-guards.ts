@@ -36,7 +36,10 @@ export async function guardScaleUp(
     to = Math.max(from, hpaMax);
     notes.push(`capped at the HPA's maxReplicas ${hpaMax}`);
   }
-  await refuseBeyondQuota(ctx, ref, workload, to - from);
+  // Only the Pods not there yet need room: a retry after the first attempt already scaled (so
+  // the quota already counts them) must not be refused for its own Pods.
+  const current = Number((workload as { spec?: { replicas?: number } }).spec?.replicas ?? from);
+  await refuseBeyondQuota(ctx, ref, workload, to - Math.max(from, current));
   return { to, notes };
 }
 

@@ -69,4 +69,33 @@ describe('scale-up guards', () => {
       await core.deleteNamespace({ name: quotaNamespace });
     }
   });
+
+  it('lets a retried execute through once the quota counts the Pods its first attempt made', async () => {
+    // Given a quota with room for exactly two more Pods of 100m, and a Scale from 2 to 4 applied once
+    const core = kubeconfig().makeApiClient(CoreV1Api);
+    const quotaNamespace = `${namespace.name}-retry`;
+    await core.createNamespace({ body: { metadata: { name: quotaNamespace } } });
+    try {
+      await core.createNamespacedResourceQuota({
+        namespace: quotaNamespace,
+        body: { metadata: { name: 'exact' }, spec: { hard: { 'requests.cpu': '400m' } } },
+      });
+      await createDeployment(quotaNamespace, 'retried', 2);
+      const target = { kind: 'Deployment' as const, namespace: quotaNamespace, name: 'retried' };
+      const action: Action = { type: 'Scale', scale: { replicas: 4 } };
+      const backup = await scale.backup(actionContext(), target, action);
+      await scale.execute(actionContext(), target, action, backup);
+      await eventually('the quota to count all four Pods', async () => {
+        const quota = await core.readNamespacedResourceQuota({ namespace: quotaNamespace, name: 'exact' });
+        return quota.status?.used?.['requests.cpu'] === '400m' ? true : undefined;
+      });
+      // When the same execute runs again (an activity retry after the effect), from the same backup
+      const retried = await scale.execute(actionContext(), target, action, backup);
+      // Then it converges on the same result instead of being refused for its own Pods
+      assert.match(retried.summary, /from 2 to 4 replicas/);
+      assert.equal((await readDeployment(quotaNamespace, 'retried')).spec?.replicas, 4);
+    } finally {
+      await core.deleteNamespace({ name: quotaNamespace });
+    }
+  });
 });
