@@ -9,6 +9,7 @@ import type { NotificationSink } from '../api/policy.ts';
 import type { NotificationFacts, PolicyRef } from '../domain/run.ts';
 import { policyLabel } from '../domain/run.ts';
 import { callingRun } from './calling-run.ts';
+import { failedWith } from '../domain/kube/errors.ts';
 import { asServiceAccount } from '../domain/kube/impersonation.ts';
 import { notificationsTotal } from './metrics.ts';
 import { type NotificationContext, renderFor, webUiRunUrl } from './notify-payload.ts';
@@ -123,10 +124,9 @@ async function signingKey(
     .makeApiClient(CoreV1Api)
     .readNamespacedSecret({ name: ref.name, namespace })
     .catch((error: unknown) => {
-      const code = (error as { code?: number }).code;
-      if (code === 404)
+      if (failedWith(error, 404))
         throw unusable(`${where} for the notification signature does not exist`, 'SecretMissing');
-      if (code === 403) {
+      if (failedWith(error, 403)) {
         const reading = policy.namespace ? `ServiceAccount ${namespace}/${serviceAccountName}` : 'KubeMedic';
         throw unusable(
           `${reading} may not get ${where} for the notification signature (grant it get on that Secret)`,

@@ -4,6 +4,7 @@
  * Kubernetes state from the objects already in hand (the watcher's informer caches, or one
  * read by the verify activity). Never one call per target.
  */
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import type {
   KubeConfig,
   V1ContainerStatus,
@@ -15,7 +16,6 @@ import type {
 import type { Condition } from '../../api/policy.ts';
 import type { ConditionReading } from '../run.ts';
 import type { TargetRef } from '../actions.ts';
-import { kubeRequest } from '../kube/request.ts';
 import { parseDuration } from '../duration.ts';
 import { instantQuery, type PromSeries, promqlFor } from './promql.ts';
 import { compare } from './compare.ts';
@@ -181,10 +181,16 @@ async function metricsApiValues(
   const namespaces = [...new Set(targets.flatMap((t) => (t.ref.namespace ? [t.ref.namespace] : [])))];
   const usage = new Map<string, Map<string, number>>(); // namespace/pod → container → usage
   for (const namespace of namespaces) {
-    const list = await kubeRequest<{ items: PodMetrics[] }>(kubeconfig, {
-      method: 'GET',
-      path: `/apis/metrics.k8s.io/v1beta1/namespaces/${namespace}/pods`,
-    });
+    const list = (await kubeconfig
+      .makeApiClient(CustomObjectsApi)
+      .listNamespacedCustomObject({
+        group: 'metrics.k8s.io',
+        version: 'v1beta1',
+        namespace,
+        plural: 'pods',
+      })) as {
+      items: PodMetrics[];
+    };
     for (const item of list.items) {
       usage.set(
         `${item.metadata.namespace}/${item.metadata.name}`,

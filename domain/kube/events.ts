@@ -7,6 +7,7 @@
  */
 import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { createHash, randomBytes } from 'node:crypto';
+import { failedWith } from './errors.ts';
 
 export interface InvolvedObject {
   apiVersion: string;
@@ -60,7 +61,7 @@ export async function recordEvent(
       },
     });
   } catch (error) {
-    if (key === undefined || (error as { code?: number }).code !== 409) throw error;
+    if (key === undefined || !failedWith(error, 409)) throw error;
     // A retry of the same step: the Event is there already; bring it up to date, still once.
     await api.patchNamespacedEvent(
       { name, namespace, body: { type, reason, message: text, lastTimestamp: now } },

@@ -1,10 +1,17 @@
 /**
- * A raw request to the Kubernetes API with the kubeconfig's credentials, for what the typed
- * @kubernetes/client-node APIs cannot send or would change on the way: reads and JSON Patches
- * (with `test` operations) of an object of any kind named by an ObjectRef, whose fields must come
- * back exactly as the API server wrote them (the typed models turn timestamps into Dates and drop
- * unknown fields), and status merge patches of our own custom resources. Everything else uses the
- * typed client. Failures are KubeRequestErrors; domain/kube/errors.ts reads both kinds.
+ * A raw request to the Kubernetes API with the kubeconfig's credentials. Everything else uses the
+ * typed @kubernetes/client-node APIs; this is kept where they cannot send the request, or would
+ * change what comes back:
+ *
+ * - reads and JSON Patches (with `test` operations) of an object of any kind named by an
+ *   ObjectRef (activities/actions/fields.ts, workloads.ts): the typed APIs are one method per
+ *   kind, and their models turn timestamps into Dates and drop fields they do not know, so a
+ *   backed-up field would not compare equal to the same field read again;
+ * - lists whose items are backed up or compared by JSON Pointer (a workload's Pods in
+ *   restart-pod.ts, a Deployment's ReplicaSets in rollback-deployment.ts), for the same reason;
+ * - merge patches of a policy's status subresource, one path for both policy kinds.
+ *
+ * Failures are KubeRequestErrors; domain/kube/errors.ts reads them and the typed APIs' alike.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { request, type RequestOptions } from 'node:https';

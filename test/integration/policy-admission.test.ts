@@ -209,6 +209,19 @@ const refusals: Refusal[] = [
     expected: 'spec.actions[0]: Invalid value: "object": action Scale needs the scale block, and only it',
   },
   {
+    name: 'a CordonNode action in a RemediationPolicy (its target cannot be a Node)',
+    patch: { actions: [{ type: 'CordonNode' }] },
+    expected:
+      'spec: Invalid value: "object": action CordonNode acts only on Node targets, which only a ClusterRemediationPolicy has',
+  },
+  {
+    name: 'a RolloutRestart action on a Node',
+    kind: 'ClusterRemediationPolicy',
+    patch: { target: { kind: 'Node', namespaces: null } },
+    expected:
+      'spec: Invalid value: "object": action RolloutRestart acts only on Deployment or StatefulSet targets',
+  },
+  {
     name: 'a Scale action with both replicas and factor',
     patch: { actions: [{ type: 'Scale', scale: { replicas: 3, factor: 1.5 } }] },
     expected: 'spec.actions[0].scale: Invalid value: "object": set exactly one of replicas or factor',
