@@ -6,54 +6,43 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { searchAttributes } from '../../domain/search-attributes.ts';
-import {
-  createPolicy,
-  deploymentUnavailable,
-  readPolicy,
-  startRunNow,
-  useKubeMedic,
-} from '../support/kubemedic.ts';
-import { eventually, useTestNamespace } from '../support/stack.ts';
-import { createDeployment, readDeployment } from '../support/workloads.ts';
+import { readPolicy } from '../support/kubemedic.ts';
+import { conditions, deploymentPolicy, scale } from '../support/policy-builder.ts';
+import { useScenario } from '../support/scenario.ts';
+import { eventually } from '../support/stack.ts';
+import { readDeployment } from '../support/workloads.ts';
 
-const namespace = useTestNamespace('kml');
-const medic = useKubeMedic();
+const { namespace, medic, scenario } = useScenario('kml');
 
 /** Holds whatever happens (0 ≥ 0), so every verification fails. */
-const alwaysHolds = deploymentUnavailable('always', 0);
+const alwaysHolds = conditions.deploymentUnavailable('always', 0);
 
 describe('the escalation ladder', () => {
-  it('rolls back each action that fails verification and tries the next', { timeout: 90_000 }, async () => {
+  it('rolls back each action that fails verification and tries the next', { timeout: 90_000 }, async (t) => {
+    const s = scenario(t);
     // Given a policy with two actions, neither of which will verify
-    await createDeployment(namespace.name, 'stubborn', 2);
-    const metadata = { name: 'stubborn', namespace: namespace.name };
-    await createPolicy('RemediationPolicy', metadata, {
-      target: { kind: 'Deployment', name: 'stubborn' },
-      conditions: [alwaysHolds],
-      actions: [{ type: 'Scale', scale: { replicas: 4 } }, { type: 'RolloutRestart' }],
-      verification: { settle: '1s' },
-      cooldown: '1s',
-    });
+    await s.given.deployment('stubborn', 2);
+    await s.given.policy(
+      'stubborn',
+      deploymentPolicy('stubborn', {
+        conditions: [alwaysHolds],
+        actions: [scale({ replicas: 4 }), { type: 'RolloutRestart' }],
+      }),
+    );
     const before = await readDeployment(namespace.name, 'stubborn');
 
     // When a run goes through the ladder
-    const handle = await startRunNow(medic, metadata, {
-      kind: 'Deployment',
-      namespace: namespace.name,
-      name: 'stubborn',
-    });
-    const result = await handle.result();
+    await s.when.runStarts();
 
     // Then both rungs were tried in order, each verified, failed and was rolled back
-    assert.equal(result.outcome, 'RolledBack', result.reason);
+    const result = await s.then.runEndsAs('RolledBack', /every action failed verification/);
     assert.deepEqual(
-      result.steps.map((s) => [s.action, s.verdict?.healthy, s.rollback?.outcome]),
+      result.steps.map((step) => [step.action, step.verdict?.healthy, step.rollback?.outcome]),
       [
         ['Scale', false, 'RolledBack'],
         ['RolloutRestart', false, 'RolledBack'],
       ],
     );
-    assert.match(result.reason, /every action failed verification/);
     // And the Deployment is as it was before the run
     const after = await readDeployment(namespace.name, 'stubborn');
     assert.equal(after.spec?.replicas, before.spec?.replicas);
@@ -65,23 +54,25 @@ describe('the escalation ladder', () => {
 });
 
 describe('a suspended policy', () => {
-  it('is evaluated and reported, and starts no remediation', { timeout: 60_000 }, async () => {
+  it('is evaluated and reported, and starts no remediation', { timeout: 60_000 }, async (t) => {
+    const s = scenario(t);
     // Given a suspended policy whose condition holds
-    await createDeployment(namespace.name, 'paused', 1);
-    const metadata = { name: 'paused', namespace: namespace.name };
-    await createPolicy('RemediationPolicy', metadata, {
-      target: { kind: 'Deployment', name: 'paused' },
-      suspend: true,
-      evaluationInterval: '1s',
-      conditions: [alwaysHolds],
-      actions: [{ type: 'Scale', scale: { replicas: 3 } }],
-    });
+    await s.given.deployment('paused', 1);
+    await s.given.policy(
+      'paused',
+      deploymentPolicy('paused', {
+        suspend: true,
+        evaluationInterval: '1s',
+        conditions: [alwaysHolds],
+        actions: [scale({ replicas: 3 })],
+      }),
+    );
     // When a watcher evaluates it
-    await medic.startWatcher();
+    await s.given.watcher();
     // Then its status says it is suspended
     const ready = await eventually('the Suspended condition', async () => {
-      const status = (await readPolicy('RemediationPolicy', metadata)).status as
-        { conditions?: { type: string; reason: string; message: string }[] } | undefined;
+      const status = (await readPolicy('RemediationPolicy', { name: 'paused', namespace: namespace.name }))
+        .status as { conditions?: { type: string; reason: string; message: string }[] } | undefined;
       return status?.conditions?.find((c) => c.type === 'Ready' && c.reason === 'Suspended');
     });
     assert.match(ready.message, /no new remediations start/);
@@ -91,6 +82,6 @@ describe('a suspended policy', () => {
       `${searchAttributes.cluster.name} = "${medic.cluster}" AND ${searchAttributes.targetName.name} = "paused"`,
     );
     assert.equal(runs.count, 0);
-    assert.equal((await readDeployment(namespace.name, 'paused')).spec?.replicas, 1);
+    await s.then.replicasAre(1);
   });
 });

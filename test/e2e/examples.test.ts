@@ -35,7 +35,7 @@ import { kwokCustomStatusAnnotation } from '../../devstack/servers.ts';
 import { approveUpdate, statusQuery } from '../../domain/messages.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import { type RemediationResult, remediationWorkflowId, type TargetRef } from '../../domain/run.ts';
-import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
+import { createUncheckedPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { useTestNodes } from '../support/test-nodes.ts';
 import {
@@ -743,7 +743,7 @@ describe('examples/', () => {
 
         // Then the API server admits it with strict field validation, and stores it
         await admit(policy);
-        await createPolicy(policy.kind, policy.metadata, policy.spec);
+        await createUncheckedPolicy(policy.kind, policy.metadata, policy.spec);
         // And the watcher marks it Ready
         await eventually(`${file} Ready`, () => isReady(policy));
 

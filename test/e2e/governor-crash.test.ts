@@ -15,13 +15,13 @@ it(
   'holds the storm limits exactly while the worker is killed at random moments',
   { timeout: 300_000 },
   async () => {
-    let worker: ChildProcess = spawnWorkerProcess(medic.cluster);
+    let worker: ChildProcess = await spawnWorkerProcess(medic.cluster);
     let kills = 0;
     let nextKillAt = Date.now() + 2_000 + Math.random() * 3_000;
     const storm = await runStorm(medic, namespace.name, async () => {
       if (kills < 3 && Date.now() >= nextKillAt) {
         worker.kill('SIGKILL');
-        worker = spawnWorkerProcess(medic.cluster);
+        worker = await spawnWorkerProcess(medic.cluster);
         kills += 1;
         nextKillAt = Date.now() + 2_000 + Math.random() * 4_000;
       }

@@ -25,6 +25,7 @@ import { type RemediationInput, remediationWorkflowId, type TargetRef } from '..
 import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
+import type { PolicySpecInput } from '../support/policy-builder.ts';
 
 const namespace = useTestNamespace('kmk');
 const medic = useKubeMedic();
@@ -100,7 +101,7 @@ async function stopContainersWhenDeleted(name: string, uid: string): Promise<voi
   });
 }
 
-const crashLoopPolicy = (pod: string, forDuration: string) => ({
+const crashLoopPolicy = (pod: string, forDuration: string): PolicySpecInput => ({
   target: { kind: 'Pod', name: pod },
   evaluationInterval: '1s',
   conditions: [

@@ -9,36 +9,29 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { skipsTotal } from '../../activities/metrics.ts';
 import { group, version } from '../../api/policy.ts';
-import type { TargetRef } from '../../domain/run.ts';
-import { createPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
-import { kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { givenServiceAccount } from '../support/service-accounts.ts';
-import { createAvailableDeployment, createDeployment, readDeployment } from '../support/workloads.ts';
+import { conditions, type PolicySpecInput, scale } from '../support/policy-builder.ts';
+import { useScenario } from '../support/scenario.ts';
+import { kubeconfig } from '../support/stack.ts';
+import { readDeployment } from '../support/workloads.ts';
 
-const namespace = useTestNamespace('kmp');
-const medic = useKubeMedic();
+const { namespace, scenario } = useScenario('kmp');
 const core = () => kubeconfig().makeApiClient(CoreV1Api);
 const apps = () => kubeconfig().makeApiClient(AppsV1Api);
 
+/** Everything but the target: scale to 3, and a verification that passes without data. */
 const scaleTo3 = {
-  conditions: [{ name: 'pending', source: 'Kubernetes', kubernetes: { state: 'PodPending' }, threshold: 5 }],
-  actions: [{ type: 'Scale', scale: { replicas: 3 } }],
+  conditions: [conditions.podPending('pending')],
+  actions: [scale({ replicas: 3 })],
   verification: { settle: '1s', conditions: [], onNoData: 'Pass' },
   cooldown: '1s',
-};
+} satisfies Omit<PolicySpecInput, 'target'>;
 
-/** Starts a run of a cluster policy for `target`, as the watcher would. */
-async function runClusterPolicy(name: string, target: TargetRef) {
-  await createPolicy(
-    'ClusterRemediationPolicy',
-    { name },
-    {
-      target: { kind: target.kind, name: target.name, namespaces: [target.namespace] },
-      ...scaleTo3,
-    },
-  );
-  return (await startRunNow(medic, { name }, target)).result();
-}
+/** A cluster policy aimed at the Deployment `name` in `inNamespace`. */
+const clusterPolicyOn = (name: string, inNamespace: string): PolicySpecInput<'ClusterRemediationPolicy'> => ({
+  target: { kind: 'Deployment', name, namespaces: [inNamespace] },
+  ...scaleTo3,
+});
 
 describe('protected resources', () => {
   const systemDeployment = `kmp-${randomBytes(3).toString('hex')}`;
@@ -51,22 +44,20 @@ describe('protected resources', () => {
   it(
     'changes nothing in kube-system, even for a cluster policy aimed there',
     { timeout: 60_000 },
-    async () => {
-      // Given a Deployment in kube-system and a cluster policy aimed at it
-      await createDeployment('kube-system', systemDeployment, 1);
-      // When a run starts for it
-      const result = await runClusterPolicy(`${systemDeployment}-policy`, {
-        kind: 'Deployment',
-        namespace: 'kube-system',
-        name: systemDeployment,
-      });
+    async (t) => {
+      const s = scenario(t);
+      await s.given.deployment(systemDeployment, 1, { namespace: 'kube-system' });
+      await s.given.clusterPolicy(
+        `${systemDeployment}-policy`,
+        clusterPolicyOn(systemDeployment, 'kube-system'),
+      );
+      await s.when.runStarts();
       // Then it is Skipped as protected, and the Deployment is untouched
-      assert.equal(result.outcome, 'Skipped');
-      assert.match(
-        result.reason,
+      await s.then.runEndsAs(
+        'Skipped',
         /^Protected: Deployment kube-system\/.* is in the protected namespace kube-system$/,
       );
-      assert.equal((await readDeployment('kube-system', systemDeployment)).spec?.replicas, 1);
+      await s.then.replicasAre(1);
       // And the skip is counted by reason
       const skips = await skipsTotal.get();
       assert.ok(
@@ -79,25 +70,21 @@ describe('protected resources', () => {
   it(
     'changes nothing labelled kubemedic.io/protected=true, on the object or its namespace',
     { timeout: 60_000 },
-    async () => {
+    async (t) => {
       // Given a protected Deployment in an ordinary namespace
-      await createDeployment(namespace.name, 'precious', 1);
+      const onObject = scenario(t);
+      await onObject.given.deployment('precious', 1);
       await apps().patchNamespacedDeployment({
         namespace: namespace.name,
         name: 'precious',
         body: [{ op: 'add', path: '/metadata/labels/kubemedic.io~1protected', value: 'true' }],
       });
-      const target = { kind: 'Deployment' as const, namespace: namespace.name, name: 'precious' };
-      await createPolicy(
-        'RemediationPolicy',
-        { name: 'precious', namespace: namespace.name },
-        { target: { kind: 'Deployment', name: 'precious' }, ...scaleTo3 },
-      );
-      const onObject = await (
-        await startRunNow(medic, { name: 'precious', namespace: namespace.name }, target)
-      ).result();
-      assert.equal(onObject.outcome, 'Skipped');
-      assert.match(onObject.reason, /is labelled kubemedic\.io\/protected=true/);
+      await onObject.given.policy('precious', {
+        target: { kind: 'Deployment', name: 'precious' },
+        ...scaleTo3,
+      });
+      await onObject.when.runStarts();
+      await onObject.then.runEndsAs('Skipped', /is labelled kubemedic\.io\/protected=true/);
 
       // And a whole namespace labelled protected
       const guarded = `kmp-guarded-${randomBytes(3).toString('hex')}`;
@@ -105,51 +92,42 @@ describe('protected resources', () => {
         body: { metadata: { name: guarded, labels: { 'kubemedic.io/protected': 'true' } } },
       });
       try {
-        await createDeployment(guarded, 'inside', 1);
-        const inNamespace = await runClusterPolicy(guarded, {
-          kind: 'Deployment',
-          namespace: guarded,
-          name: 'inside',
-        });
-        assert.equal(inNamespace.outcome, 'Skipped');
-        assert.match(
-          inNamespace.reason,
+        const inNamespace = scenario(t);
+        await inNamespace.given.deployment('inside', 1, { namespace: guarded });
+        await inNamespace.given.clusterPolicy(guarded, clusterPolicyOn('inside', guarded));
+        await inNamespace.when.runStarts();
+        await inNamespace.then.runEndsAs(
+          'Skipped',
           new RegExp(`namespace ${guarded} is labelled kubemedic.io/protected=true`),
         );
-        assert.equal((await readDeployment(guarded, 'inside')).spec?.replicas, 1);
+        await inNamespace.then.replicasAre(1);
       } finally {
         await core().deleteNamespace({ name: guarded });
       }
-      assert.equal((await readDeployment(namespace.name, 'precious')).spec?.replicas, 1);
+      await onObject.then.replicasAre(1);
     },
   );
 });
 
 describe('tenancy', () => {
-  it("refuses a namespaced policy's run on another namespace at execute", { timeout: 60_000 }, async () => {
+  it("refuses a namespaced policy's run on another namespace at execute", { timeout: 60_000 }, async (t) => {
     // Given tenant A's policy and tenant B's Deployment
     const other = `kmp-b-${randomBytes(3).toString('hex')}`;
     await core().createNamespace({ body: { metadata: { name: other } } });
     try {
-      await createDeployment(other, 'theirs', 1);
-      const metadata = { name: 'mine', namespace: namespace.name };
-      await createPolicy('RemediationPolicy', metadata, {
-        target: { kind: 'Deployment', name: 'theirs' },
-        ...scaleTo3,
-      });
+      const s = scenario(t);
+      await s.given.deployment('theirs', 1, { namespace: other });
+      await s.given.policy('mine', { target: { kind: 'Deployment', name: 'theirs' }, ...scaleTo3 });
       // When a run is started for B's Deployment anyway (a forged start; the watcher never does this)
-      const result = await (
-        await startRunNow(medic, metadata, { kind: 'Deployment', namespace: other, name: 'theirs' })
-      ).result();
+      await s.when.runStarts();
       // Then it is refused, saying why, and B's Deployment is untouched
-      assert.equal(result.outcome, 'Failed');
-      assert.match(
-        result.reason,
+      await s.then.runEndsAs(
+        'Failed',
         new RegExp(
           `^Forbidden: RemediationPolicy ${namespace.name}/mine may act only in namespace ${namespace.name}`,
         ),
       );
-      assert.equal((await readDeployment(other, 'theirs')).spec?.replicas, 1);
+      await s.then.replicasAre(1);
     } finally {
       await core().deleteNamespace({ name: other });
     }
@@ -203,7 +181,7 @@ describe('tenancy', () => {
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] },
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
       ],
-      policy: { ...scaleTo3, actions: [{ type: 'RestartPod' }] },
+      policy: { ...scaleTo3, actions: [{ type: 'RestartPod' as const }] },
       refused: 'cannot create resource "pods/eviction"',
     },
   ];
@@ -211,24 +189,22 @@ describe('tenancy', () => {
     it(
       `acts as the policy's ServiceAccount: one that ${what} gets Forbidden, explained, and nothing changes`,
       { timeout: 90_000 },
-      async () => {
+      async (t) => {
         // Given a ServiceAccount with just these rights, and a policy acting as it on a Deployment
+        const s = scenario(t);
         await givenServiceAccount(namespace.name, serviceAccount, rules);
         const name = `guarded-${serviceAccount}`;
-        await createAvailableDeployment(namespace.name, name, 1);
+        await s.given.availableDeployment(name, 1);
         const before = await workloadState(name);
-        const metadata = { name: `as-${serviceAccount}`, namespace: namespace.name };
-        await createPolicy('RemediationPolicy', metadata, {
+        await s.given.policy(`as-${serviceAccount}`, {
           target: { kind: 'Deployment', name },
           serviceAccountName: serviceAccount,
           ...policy,
         });
         // When a run acts
-        const target = { kind: 'Deployment', namespace: namespace.name, name } as const;
-        const result = await (await startRunNow(medic, metadata, target)).result();
+        await s.when.runStarts();
         // Then the API server refused the ServiceAccount, the run says so, and nothing changed
-        assert.equal(result.outcome, 'Failed');
-        assert.match(result.reason, /^Forbidden: /);
+        const result = await s.then.runEndsAs('Failed', /^Forbidden: /);
         assert.ok(
           result.reason.includes(`system:serviceaccount:${namespace.name}:${serviceAccount}`) &&
             result.reason.includes(refused),

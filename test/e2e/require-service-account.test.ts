@@ -10,6 +10,7 @@ import { createPolicy, readPolicy, startRunNow, useKubeMedic } from '../support/
 import { eventually, useTestNamespace } from '../support/stack.ts';
 import { givenServiceAccount } from '../support/service-accounts.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
+import type { PolicySpecInput } from '../support/policy-builder.ts';
 
 const namespace = useTestNamespace('kmsa');
 const medic = useKubeMedic({ workerOptions: { requireServiceAccount: true } });
@@ -19,7 +20,7 @@ const scaleTo2 = {
   actions: [{ type: 'Scale', scale: { replicas: 2 } }],
   verification: { settle: '1s', conditions: [], onNoData: 'Pass' },
   cooldown: '1s',
-};
+} satisfies Partial<PolicySpecInput>;
 
 interface StatusView {
   conditions?: { type: string; status: string; reason: string; message: string }[];

@@ -11,6 +11,7 @@ import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts'
 import { remoteWrite } from '../../devstack/remote-write.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
+import type { PolicySpecInput } from '../support/policy-builder.ts';
 
 const namespace = useTestNamespace('kmw');
 const medic = useKubeMedic();
@@ -111,7 +112,7 @@ describe('policy watchers', () => {
         conditions: [
           { name: 'pending', source: 'Kubernetes', kubernetes: { state: 'PodPending' }, threshold: 5 },
         ],
-      };
+      } satisfies Partial<PolicySpecInput>;
       await createPolicy(
         'RemediationPolicy',
         { name: 'cordon-a-deployment', namespace: namespace.name },

@@ -30,6 +30,8 @@ import type { remediation } from '../../workflows/remediation.ts';
 import type { TargetRef } from '../../domain/run.ts';
 import { createWorker, type WorkerOptions } from '../../worker/worker.ts';
 import { chartIdentities } from './chart.ts';
+import { conditions, type PolicySpecInput } from './policy-builder.ts';
+import { freePort } from './ports.ts';
 import { ensureStack, kubeconfig } from './stack.ts';
 
 export interface KubeMedic {
@@ -107,8 +109,10 @@ export function useKubeMedic({
       log: () => undefined,
       alertWebhookPort,
     });
-    await watcher.start();
+    // Kept before it starts: a start that fails half-way (its webhook port taken, say) leaves
+    // informers running, which must still be stopped or the test file never exits.
     watchers.push(watcher);
+    await watcher.start();
     return watcher;
   };
   medic.stopWorker = async () => {
@@ -138,12 +142,38 @@ after(async () => {
   }
 });
 
-/** Creates a policy of either kind; `spec` is written as given, so tests can send bad input too. */
-export async function createPolicy(
-  kind: PolicyKind,
-  metadata: { name: string; namespace?: string },
-  spec: unknown,
-) {
+type PolicyMetadata = { name: string; namespace?: string };
+
+/**
+ * A spec whose actions are untyped, accepted only where the kind is not a literal (so the
+ * compiler cannot pick the spec type): test/e2e/actions.test.ts builds its actions as
+ * `Record<string, unknown>` and is another engineer's to move to `ActionInput`. A call with a
+ * literal kind never falls back to it.
+ */
+type SpecWithUntypedActions<K extends PolicyKind> = [PolicyKind] extends [K]
+  ? Omit<PolicySpecInput<'ClusterRemediationPolicy'>, 'actions'> & { actions: Record<string, unknown>[] }
+  : never;
+
+/** Creates a policy of either kind, its spec typed as the schema's input (see policy-builder.ts). */
+export function createPolicy<K extends PolicyKind>(
+  kind: K,
+  metadata: PolicyMetadata,
+  spec: PolicySpecInput<K>,
+): Promise<object>;
+export function createPolicy<K extends PolicyKind>(
+  kind: K,
+  metadata: PolicyMetadata,
+  spec: SpecWithUntypedActions<K>,
+): Promise<object>;
+export function createPolicy(kind: PolicyKind, metadata: PolicyMetadata, spec: unknown) {
+  return createUncheckedPolicy(kind, metadata, spec);
+}
+
+/**
+ * Creates a policy whose spec the compiler cannot vouch for: deliberately bad input (admission
+ * tests) and manifests read from files. Anything else goes through the typed `createPolicy`.
+ */
+export async function createUncheckedPolicy(kind: PolicyKind, metadata: PolicyMetadata, spec: unknown) {
   const api = kubeconfig().makeApiClient(CustomObjectsApi);
   const { plural } = policyKinds[kind];
   const labels = { [testRunLabel]: testRun };
@@ -194,18 +224,8 @@ export async function startRunNow(
   return medic.client.workflow.getHandle<typeof remediation>(workflowId);
 }
 
-/**
- * A condition on Deployment availability: with threshold 1 it holds while the Deployment is
- * unavailable (so verification passes once KWOK runs its Pods); with threshold 0 it always
- * holds (so verification always fails).
- */
-export const deploymentUnavailable = (name: string, threshold: 0 | 1) => ({
-  name,
-  source: 'Kubernetes',
-  kubernetes: { state: 'DeploymentUnavailable' },
-  operator: '>=',
-  threshold,
-});
+/** For the files that import it from here (cli.test.ts); others use policy-builder.ts's `conditions`. */
+export const deploymentUnavailable = conditions.deploymentUnavailable;
 
 const workerProcesses: ChildProcess[] = [];
 /** The chart's worker identity as a kubeconfig file, set by useKubeMedic's `before`. */
@@ -215,9 +235,11 @@ after(() => workerProcesses.forEach((worker) => worker.kill('SIGKILL')));
 /**
  * The worker exactly as it runs in production: worker/main.ts in a process of its own, for the
  * tests that kill it. One process (node with the tsx loader), not the tsx CLI, which would run
- * node as a child that SIGKILL of the parent leaves alive.
+ * node as a child that SIGKILL of the parent leaves alive. Both its ports are free ones: the
+ * defaults (9464, and the SDK's 9466) may be held by the demo's worker, and a worker that
+ * cannot bind them dies at start (issue 11).
  */
-export function spawnWorkerProcess(cluster: string): ChildProcess {
+export async function spawnWorkerProcess(cluster: string): Promise<ChildProcess> {
   if (workerKubeconfigFile === undefined)
     throw new Error('spawnWorkerProcess needs useKubeMedic: call it in a test');
   const worker = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'worker/main.ts')], {
@@ -228,9 +250,17 @@ export function spawnWorkerProcess(cluster: string): ChildProcess {
       TEMPORAL_ADDRESS: environment().TEMPORAL_ADDRESS,
       KUBEMEDIC_CLUSTER: cluster,
       PROMETHEUS_URL: environment().PROMETHEUS_URL,
-      KUBEMEDIC_METRICS_PORT: '0',
+      KUBEMEDIC_METRICS_PORT: String(await freePort()),
+      KUBEMEDIC_SDK_METRICS_PORT: String(await freePort()),
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  // A worker that dies on its own (bad configuration, a port taken) says why in the test output;
+  // one the test kills does not.
+  let stderr = '';
+  worker.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
+  worker.on('exit', (code) => {
+    if (code !== null) console.error(`worker process ${worker.pid} exited with ${code}:\n${stderr}`);
   });
   workerProcesses.push(worker);
   return worker;
