@@ -5,6 +5,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import type { RemediationInput, RemediationWorkflow } from '../domain/run.ts';
 
 export type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 type RawEvent = NonNullable<History['events']>[number];
@@ -27,6 +28,12 @@ export interface RunEvent {
 
 export async function readHistory(handle: WorkflowHandle): Promise<RunEvent[]> {
   return decodeHistory(await handle.fetchHistory());
+}
+
+/** The input the run was started with, the workflow's own RemediationInput (its first event). */
+export async function readRunInput(handle: WorkflowHandle<RemediationWorkflow>): Promise<RemediationInput> {
+  const [started] = await readHistory(handle);
+  return started?.data as Parameters<RemediationWorkflow>[0];
 }
 
 export function decodeHistory(history: History): RunEvent[] {

@@ -10,7 +10,7 @@ import {
 import { statusQuery } from '../domain/messages.ts';
 import type { RemediationStatus, RemediationWorkflow } from '../domain/run.ts';
 import { type Context } from './context.ts';
-import { messageOf, notFound, unreachable, usageError } from './errors.ts';
+import { notFound, unreachable, usageError } from './errors.ts';
 import { within } from './within.ts';
 
 export interface Run {
@@ -59,16 +59,11 @@ export function fromWorker<T>(run: Run, what: string, work: Promise<T>, ms = wor
 }
 
 /**
- * The run's status: its result once it has ended (read from the history, no worker needed),
- * else the `status` query answered by a worker.
+ * The run's status, as the workflow itself reports it: the result of a run that completed (read
+ * from its history, no worker needed), else the `status` query, which a worker answers for a
+ * running run and, by replaying its history, for one that failed or was terminated.
  */
 export async function readStatus(run: Run): Promise<RemediationStatus> {
-  if (run.running) return fromWorker(run, 'the status query', run.handle.query(statusQuery));
-  try {
-    return await run.handle.result();
-  } catch (error) {
-    throw new Error(`the run ended ${run.description.status.name} without a result: ${messageOf(error)}`, {
-      cause: error,
-    });
-  }
+  if (run.description.status.name === 'COMPLETED') return run.handle.result();
+  return fromWorker(run, 'the status query', run.handle.query(statusQuery));
 }

@@ -1,23 +1,27 @@
 /**
  * Why a run did or skipped what it did, told from its event history: the trigger, the approval,
  * each governor's permit, the backup, the action, the verification, the rollback and the
- * cooldown, in the order they happened. Pure: it reads decoded events (see history.ts).
+ * cooldown, in the order they happened. The run's status (StepRecord) holds the same steps but
+ * not when each happened, nor the permits, messages and timers between them, so the timeline is
+ * read from the history, through the workflow's own types (run-messages.ts). Pure: it reads
+ * decoded events (see history.ts).
  */
-import type { Backup, ExecuteResult, RollbackResult } from '../domain/actions.ts';
-import type { PermitAnswer } from '../domain/governor.ts';
+import { permitSignal } from '../domain/governor.ts';
+import { approveSignal, cancelSignal, rejectSignal } from '../domain/messages.ts';
 import type {
   ApprovalDecision,
   MessageInput,
-  RemediationInput,
+  Phase,
   RemediationResult,
-  Verdict,
+  RemediationWorkflow,
 } from '../domain/run.ts';
 import { policyLabel, targetDisplay } from '../domain/run.ts';
+import { searchAttributes } from '../domain/search-attributes.ts';
 import { describeReadings } from '../domain/conditions/compare.ts';
-import type { Governor } from '../domain/governor.ts';
 import { fieldList } from './describe-run.ts';
 import { type RunEvent, seconds } from './history.ts';
 import { brief } from './output.ts';
+import { readInput, readResult, type ResultReaders, signalArgument } from './run-messages.ts';
 
 export interface TimelineEntry {
   time: string;
@@ -36,14 +40,14 @@ export function explain(events: RunEvent[]): Explanation {
   const timeline: TimelineEntry[] = [];
   const add = (event: RunEvent, what: string, text: string) =>
     timeline.push({ time: event.time, what, text });
-  let phase = 'Pending';
+  let phase: Phase = 'Pending';
   let approvalTimeout: string | undefined;
   let explanation: Pick<Explanation, 'outcome' | 'reason'> = {};
 
   for (const event of events) {
     switch (event.type) {
       case 'WorkflowExecutionStarted': {
-        const input = event.data as RemediationInput | undefined;
+        const input = event.data as Parameters<RemediationWorkflow>[0] | undefined;
         if (!input?.spec) break;
         approvalTimeout = input.spec.approval?.required ? input.spec.approval.timeout : undefined;
         const actions = input.spec.actions.map((a) => a.type).join(' → ');
@@ -57,9 +61,9 @@ export function explain(events: RunEvent[]): Explanation {
         break;
       }
       case 'UpsertWorkflowSearchAttributes': {
-        const next = (event.data as Record<string, unknown>).KubeMedicPhase;
+        const next = (event.data as Record<string, unknown>)[searchAttributes.phase.name];
         if (typeof next !== 'string') break;
-        phase = next;
+        phase = next as Phase;
         if (phase === 'AwaitingApproval') {
           add(
             event,
@@ -81,14 +85,15 @@ export function explain(events: RunEvent[]): Explanation {
         timer(event, phase);
         break;
       case 'ActivityTaskScheduled':
-        if (event.name === 'recordOutcome') {
-          const recorded = event.data as { outcome: string; reason: string };
-          explanation = { outcome: recorded.outcome, reason: recorded.reason };
-          add(event, 'outcome', `${recorded.outcome}: ${recorded.reason}`);
-        }
+        readInput(event, {
+          recordOutcome: ({ outcome, reason }) => {
+            explanation = { outcome, reason };
+            add(event, 'outcome', `${outcome}: ${reason}`);
+          },
+        });
         break;
       case 'ActivityTaskCompleted':
-        completed(event);
+        readResult(event, completed(event));
         break;
       case 'ActivityTaskFailed':
       case 'ActivityTaskTimedOut':
@@ -115,11 +120,15 @@ export function explain(events: RunEvent[]): Explanation {
   }
   return { ...explanation, timeline };
 
-  function signaled(event: RunEvent, phase: string) {
-    const message = (event.data ?? {}) as MessageInput;
+  function signaled(event: RunEvent, phase: Phase) {
+    const message: MessageInput =
+      signalArgument(event, cancelSignal) ??
+      signalArgument(event, approveSignal) ??
+      signalArgument(event, rejectSignal) ??
+      {};
     const who = `${message.by ?? 'unknown'}${message.reason ? ` (${message.reason})` : ''}`;
-    if (event.name === 'permit') {
-      const answer = event.data as PermitAnswer;
+    const answer = signalArgument(event, permitSignal);
+    if (answer) {
       add(
         event,
         'permit',
@@ -127,9 +136,9 @@ export function explain(events: RunEvent[]): Explanation {
           ? `permit granted by ${answer.governor}: ${answer.reason}`
           : `permit REFUSED by ${answer.governor}: ${answer.code}: ${answer.reason}`,
       );
-    } else if (event.name === 'cancel') {
+    } else if (event.name === cancelSignal.name) {
       add(event, 'cancel', `cancel requested by ${who}: whatever was changed is rolled back`);
-    } else if (event.name === 'approve' || event.name === 'reject') {
+    } else if (event.name === approveSignal.name || event.name === rejectSignal.name) {
       const counted = phase === 'AwaitingApproval';
       add(
         event,
@@ -139,9 +148,9 @@ export function explain(events: RunEvent[]): Explanation {
     }
   }
 
-  function timer(event: RunEvent, phase: string) {
+  function timer(event: RunEvent, phase: Phase) {
     const duration = seconds(event.data as number);
-    const meaning: Record<string, [string, string]> = {
+    const meaning: Partial<Record<Phase, [string, string]>> = {
       AwaitingApproval: ['approval', `approval deadline set: ${duration}`],
       Verifying: ['verify', `waiting ${duration} for the target to settle before verifying`],
       Reverting: ['revert', `temporary action: reverting in ${duration}`],
@@ -159,48 +168,36 @@ export function explain(events: RunEvent[]): Explanation {
     add(event, what, text);
   }
 
-  function completed(event: RunEvent) {
-    switch (event.name) {
-      case 'ensureGovernors': {
-        const governors = event.data as Governor[];
+  /** What each activity's result tells, typed as the activity returns it. */
+  function completed(event: RunEvent): ResultReaders {
+    const undone = (what: string) => (result: { outcome: string; reason: string }) =>
+      add(event, what, `${result.outcome}: ${result.reason}`);
+    return {
+      ensureGovernors: (governors) =>
         add(
           event,
           'permit',
           `asking the safety governors for a permit: ${governors.map((g) => g.id).join(', ')}`,
-        );
-        break;
-      }
-      case 'backupTarget': {
-        const backup = event.data as Backup;
+        ),
+      backupTarget: (backup) =>
         add(
           event,
           'backup',
           `backed up ${backup.object.kind} ${[backup.object.namespace, backup.object.name].filter(Boolean).join('/')}: ` +
             `${fieldList(backup.fields)} (sha256 ${backup.hash})`,
-        );
-        break;
-      }
-      case 'executeAction': {
-        const executed = event.data as ExecuteResult;
+        ),
+      executeAction: (executed) => {
         const changes = executed.changes
           .map((c) => `${c.path} ${brief(c.before)} → ${brief(c.after)}`)
           .join(', ');
         add(event, 'execute', `${executed.summary}${changes ? ` [${changes}]` : ''}`);
-        break;
-      }
-      case 'verifyTarget': {
-        const verdict = event.data as Verdict;
-        add(event, 'verify', `${verdict.healthy ? 'healthy' : 'NOT healthy'}: ${verdict.reason}`);
-        break;
-      }
-      case 'rollbackAction':
-      case 'revertPartly': {
-        const undone = event.data as RollbackResult;
-        const what = event.name === 'rollbackAction' && phase === 'Reverting' ? 'revert' : 'rollback';
-        add(event, event.name === 'revertPartly' ? 'revert' : what, `${undone.outcome}: ${undone.reason}`);
-        break;
-      }
-    }
+      },
+      verifyTarget: (verdict) =>
+        add(event, 'verify', `${verdict.healthy ? 'healthy' : 'NOT healthy'}: ${verdict.reason}`),
+      // The same rollback activity undoes a failed step and ends a temporary action.
+      rollbackAction: undone(phase === 'Reverting' ? 'revert' : 'rollback'),
+      revertPartly: undone('revert'),
+    };
   }
 }
 

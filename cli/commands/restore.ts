@@ -4,21 +4,20 @@
  * restored; a field someone changed since is reported as a conflict and nothing is written.
  */
 import { restoreByHand } from '../../activities/index.ts';
-import { type Backup, type ExecuteResult } from '../../domain/actions.ts';
-import type { RemediationInput } from '../../domain/run.ts';
+import { executedAsLeft, type RemediationInput, type RemediationStatus } from '../../domain/run.ts';
 import { type Command, flag } from '../command.ts';
 import { kubeUnreachable } from '../context.ts';
 import { fieldList } from '../describe-run.ts';
 import { refused } from '../errors.ts';
-import { type RunEvent, readHistory } from '../history.ts';
-import { findRun, runIdOption } from '../runs.ts';
+import { readRunInput } from '../history.ts';
+import { findRun, readStatus, runIdOption } from '../runs.ts';
 
 export const restore: Command = {
   name: 'restore',
   summary: "restore an ended run's backup by hand (refuses on conflict)",
   usage: 'restore <run> [--dry-run] [--run-id ID]',
   help: [
-    "Takes the backup of the run's last action from its history (hash checked) and restores the",
+    "Takes the backup of the run's last action from its result (hash checked) and restores the",
     "fields the action wrote, as the rollback does, with your kubeconfig's identity. A field that",
     'someone changed since is never overwritten: the command prints the conflict and exits 4.',
     'Fields that already hold their backed-up values are left alone (NothingToRestore).',
@@ -32,21 +31,18 @@ export const restore: Command = {
         `the run is still running: cancel it with \`kubemedic cancel ${workflowId}\` (that rolls back), or wait until it ends`,
       );
     }
-    const events = await readHistory(run.handle);
-    const input = events[0]?.data as RemediationInput | undefined;
-    if (input?.spec?.dryRun)
+    const [status, input] = await Promise.all([readStatus(run), readRunInput(run.handle)]);
+    if (status.dryRun)
       throw refused('the run was a dry run: it changed nothing, so there is nothing to restore');
-    const step = lastActedStep(events);
+    const step = lastActedStep(status, input);
     if (!step)
       throw refused('the run changed nothing (no action was executed), so there is nothing to restore');
 
     const dryRun = values['dry-run'] === true;
     const kubeconfig = context.kubeconfig();
-    const result = await restoreByHand(kubeconfig, step.backup, step.executed, dryRun).catch(
-      (error: unknown) => {
-        throw kubeUnreachable(context, error);
-      },
-    );
+    const result = await restoreByHand(kubeconfig, step, dryRun).catch((error: unknown) => {
+      throw kubeUnreachable(context, error);
+    });
     const data = { workflowId, dryRun, backup: step.backup, ...result };
     if (result.outcome === 'RollbackConflict' || result.outcome === 'NotReversible') {
       throw refused(`not restored: ${result.outcome}: ${result.reason}`);
@@ -58,20 +54,14 @@ export const restore: Command = {
   },
 };
 
-/** The last step that executed: its backup and what it wrote (after a gradual revert's last step, that). */
-function lastActedStep(events: RunEvent[]): { backup: Backup; executed: ExecuteResult } | undefined {
-  let backup: Backup | undefined;
-  let acted: { backup: Backup; executed: ExecuteResult } | undefined;
-  for (const event of events) {
-    if (event.type !== 'ActivityTaskCompleted') continue;
-    if (event.name === 'backupTarget') backup = event.data as Backup;
-    if (event.name === 'executeAction' && backup) acted = { backup, executed: event.data as ExecuteResult };
-    if (event.name === 'revertPartly' && acted) {
-      const partly = event.data as { outcome: string; written?: ExecuteResult['written'] };
-      if (partly.outcome !== 'RollbackConflict' && partly.written) {
-        acted = { ...acted, executed: { ...acted.executed, written: partly.written } };
-      }
-    }
-  }
-  return acted;
+/**
+ * The last step that executed: its backup, what its fields hold as the run left them, and its
+ * Action from the run's input (rollback reads the action's parameters).
+ */
+function lastActedStep(status: RemediationStatus, input: RemediationInput) {
+  const step = [...status.steps].reverse().find((s) => s.backup !== undefined && s.executed !== undefined);
+  const action = step && input.spec.actions[step.index];
+  return step?.backup && step.executed && action
+    ? { backup: step.backup, executed: executedAsLeft(step.executed, step.revertedTo), action }
+    : undefined;
 }

@@ -11,8 +11,8 @@ export const show: Command = {
   summary: "a run's phase, target, steps, backup, outcome and reason",
   usage: 'show <run> [--run-id ID]',
   help: [
-    '<run> is the workflow ID `kubemedic list` prints. A running run is asked through the `status`',
-    'query (a worker must answer); an ended one is read from its result.',
+    '<run> is the workflow ID `kubemedic list` prints. A completed run is read from its result; a',
+    'running, failed or terminated one is asked through the `status` query (a worker must answer).',
     '  --run-id ID  an earlier execution of the same workflow ID',
   ],
   options: { ...runIdOption },
