@@ -111,6 +111,29 @@ describe('kubemedic CLI: reading runs', () => {
   );
 
   it(
+    'shows and restores a run terminated mid-way, through the status query a worker answers by replay',
+    { timeout: 300_000 },
+    async () => {
+      // Given a run that scaled from 2 to 3, terminated while it waits to verify (no rollback ran)
+      const handle = await startRun('terminated', { verification: { settle: '10m' } });
+      await inPhase(handle, 'Verifying');
+      await handle.terminate('by hand, in the test');
+      assert.equal(await replicasOf('terminated'), 3);
+      // When it is shown, then the status query (answered by replaying it) tells where it stopped
+      const shown = await cli('show', handle.workflowId);
+      expectExit(shown, 0);
+      assert.match(shown.stdout, /Status\s+TERMINATED/);
+      assert.match(shown.stdout, /Phase\s+Verifying/);
+      assert.match(shown.stdout, /executed scaled Deployment .* from 2 to 3 replicas/);
+      // When its backup is restored by hand, then the Deployment has its 2 replicas again
+      const restored = await cli('restore', handle.workflowId);
+      expectExit(restored, 0);
+      assert.match(restored.stdout, /RolledBack: restored \/spec\/replicas/);
+      assert.equal(await replicasOf('terminated'), 2);
+    },
+  );
+
+  it(
     'refuses to restore over a change someone made since (exit 4), and keeps it',
     { timeout: 300_000 },
     async () => {
