@@ -3,7 +3,7 @@
  * field of both policy kinds with its type, default, allowed values, description and the CEL rules
  * the API server enforces on it. A test fails when the committed page is not current.
  */
-import { commonRefusals, declarationOf } from '../domain/action-catalogue.ts';
+import { commonRefusals, declarationOf, rbacOf } from '../domain/action-catalogue.ts';
 import { type JSONSchemaProps, policySchema } from './crd.ts';
 import { actionTypes, type PolicyKind, policyKinds } from './policy.ts';
 
@@ -67,8 +67,8 @@ const code = (items: readonly string[]) => items.map((item) => `\`${item}\``).jo
 /** One row per action, from the action catalogue (domain/action-catalogue.ts). */
 function actionsSection(): string {
   const rows = actionTypes.map((type) => {
-    const { targetKinds, parameters, refusals, longRunning, rbac } = declarationOf(type);
-    const rights = rbac.map(
+    const { targetKinds, parameters, refusals, longRunning } = declarationOf(type);
+    const rights = rbacOf(type).map(
       (r) => `${r.verbs.join('/')} ${r.resources.map((x) => `${r.apiGroup || 'core'}/${x}`).join(', ')}`,
     );
     return `| \`${type}\` | ${targetKinds.join(', ')} | ${parameters ? `\`${parameters}\`` : ''} | ${code(refusals)} | ${longRunning ? 'yes' : ''} | ${cell(rights.join('; '))} |`;
@@ -79,7 +79,7 @@ function actionsSection(): string {
     `What each \`spec.actions[].type\` acts on and needs. Every action may also be refused with ${code(commonRefusals)};`,
     'the API server refuses an action whose target kind or parameter block does not fit. Long-running',
     'actions get patient timeouts and heartbeat. The RBAC is what the acting identity (the worker, or',
-    "the policy's ServiceAccount) needs besides `get` on the target.",
+    "the policy's ServiceAccount) needs.",
     '',
     '| action | acts on | parameter block | may also refuse with | long-running | RBAC |',
     '| --- | --- | --- | --- | --- | --- |',

@@ -130,3 +130,17 @@ export const actionCatalogue = {
 } as const satisfies Record<ActionType, ActionDeclaration>;
 
 export const declarationOf = (type: ActionType): ActionDeclaration => actionCatalogue[type];
+
+/** Where each target kind lives in the API, for the `get` every action sends on its target. */
+const targetResources: Record<TargetKind, Pick<RbacRule, 'apiGroup' | 'resources'>> = {
+  Deployment: { apiGroup: 'apps', resources: ['deployments'] },
+  StatefulSet: { apiGroup: 'apps', resources: ['statefulsets'] },
+  Pod: { apiGroup: '', resources: ['pods'] },
+  Node: { apiGroup: '', resources: ['nodes'] },
+};
+
+/** Everything the action needs: `get` on its target kinds, then what it declares. */
+export function rbacOf(type: ActionType): RbacRule[] {
+  const { targetKinds, rbac } = declarationOf(type);
+  return [...targetKinds.map((kind) => ({ ...targetResources[kind], verbs: ['get'] })), ...rbac];
+}

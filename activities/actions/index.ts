@@ -15,7 +15,7 @@ import { scale } from './scale.ts';
 import { updateResources } from './update-resources.ts';
 import { webhook } from './webhook.ts';
 
-const catalogue: Record<ActionType, ActionModule> = {
+const modules: Record<ActionType, ActionModule> = {
   Scale: scale,
   RestartPod: restartPod,
   RolloutRestart: rolloutRestart,
@@ -29,7 +29,7 @@ const catalogue: Record<ActionType, ActionModule> = {
 };
 
 export function actionModule(type: ActionType): ActionModule {
-  return catalogue[type];
+  return modules[type];
 }
 
 export * from './action.ts';

@@ -82,7 +82,7 @@ describe('scale-up guards', () => {
       });
       await createDeployment(quotaNamespace, 'retried', 2);
       const target = { kind: 'Deployment' as const, namespace: quotaNamespace, name: 'retried' };
-      const action: Action = { type: 'Scale', scale: { replicas: 4 } };
+      const action: Action = { type: 'Scale', scale: { replicas: 4, maxFactor: 2 } };
       const backup = await scale.backup(actionContext(), target, action);
       await scale.execute(actionContext(), target, action, backup);
       await eventually('the quota to count all four Pods', async () => {
