@@ -516,7 +516,7 @@ const cases: Record<string, ExampleCase> = {
     // The hot Pod's working set is at 95% of its limit, the others at 30%
     when: ({ target }) => writeMemory('memory-web', 256 * 1024 ** 2, [target.name]),
     async then({ target }, run) {
-      // That Pod, and only that one, is deleted; its Deployment replaces it
+      // That Pod, and only that one, is evicted; its Deployment replaces it
       await eventually(`${target.name} deleted`, async () =>
         (await podsOf('memory-web')).includes(target.name) ? undefined : true,
       );
