@@ -4,13 +4,7 @@
  */
 import { z } from 'zod';
 import { type Environment, optional, parseEnvironment } from './environment.ts';
-import {
-  checkTemporalVariables,
-  type TemporalConfig,
-  temporalConfig,
-  temporalVariables,
-} from './temporal-connection.ts';
-import { kubeconfig, kubemedicCluster } from './variables.ts';
+import { processConfig, type ProcessConfig, processEnvironment } from './variables.ts';
 
 const user = (system: string) =>
   optional(z.string(), {
@@ -18,19 +12,12 @@ const user = (system: string) =>
     allowed: 'a name',
   });
 
-export const cliEnvironment = z
-  .object({
-    ...temporalVariables,
-    KUBEMEDIC_CLUSTER: kubemedicCluster,
-    KUBECONFIG: kubeconfig,
-    USER: user('Unix'),
-    USERNAME: user('Windows'),
-  })
-  .superRefine(checkTemporalVariables);
+export const cliEnvironment = processEnvironment({
+  USER: user('Unix'),
+  USERNAME: user('Windows'),
+});
 
-export interface CliConfig {
-  temporal: TemporalConfig;
-  cluster: string;
+export interface CliConfig extends ProcessConfig {
   kubeconfig: string | undefined;
   /** Who acts when --by is not given. */
   user: string;
@@ -39,8 +26,7 @@ export interface CliConfig {
 export function cliConfig(env: Environment): CliConfig {
   const v = parseEnvironment(cliEnvironment, env);
   return {
-    temporal: temporalConfig(v),
-    cluster: v.KUBEMEDIC_CLUSTER,
+    ...processConfig(v),
     kubeconfig: v.KUBECONFIG,
     user: v.USER ?? v.USERNAME ?? 'kubemedic-cli',
   };

@@ -55,7 +55,7 @@ export const temporalVariables = {
 
 /** Checks across the Temporal variables, for a process schema that includes them. */
 export function checkTemporalVariables(
-  values: { TEMPORAL_TLS_CERT?: string; TEMPORAL_TLS_KEY?: string },
+  values: Record<string, unknown>,
   context: z.core.$RefinementCtx,
 ): void {
   if ((values.TEMPORAL_TLS_CERT === undefined) !== (values.TEMPORAL_TLS_KEY === undefined)) {

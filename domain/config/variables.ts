@@ -1,6 +1,12 @@
 /** Variables more than one process reads, each defined once with its documentation. */
 import { z } from 'zod';
 import { optional, withDefault } from './environment.ts';
+import {
+  checkTemporalVariables,
+  type TemporalConfig,
+  temporalConfig,
+  temporalVariables,
+} from './temporal-connection.ts';
 
 export const httpUrl = z
   .string()
@@ -59,3 +65,19 @@ export const metricsPort = (process: string, defaultPort: number, chart: string)
     default: String(defaultPort),
     chart,
   });
+
+/** A process's environment: what every process reads (Temporal, its cluster, the kubeconfig) and its own variables. */
+export const processEnvironment = <Own extends z.ZodRawShape>(own: Own) =>
+  z
+    .object({ ...temporalVariables, KUBEMEDIC_CLUSTER: kubemedicCluster, KUBECONFIG: kubeconfig, ...own })
+    .superRefine((values, context) => checkTemporalVariables(values as Record<string, unknown>, context));
+
+/** What every process's configuration holds. */
+export interface ProcessConfig {
+  temporal: TemporalConfig;
+  cluster: string;
+}
+
+export const processConfig = (
+  variables: Parameters<typeof temporalConfig>[0] & { KUBEMEDIC_CLUSTER: string },
+): ProcessConfig => ({ temporal: temporalConfig(variables), cluster: variables.KUBEMEDIC_CLUSTER });

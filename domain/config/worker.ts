@@ -4,20 +4,15 @@ import { z } from 'zod';
 import { type Environment, optional, parseEnvironment, withDefault } from './environment.ts';
 import { taskQueueFor } from './names.ts';
 import {
-  checkTemporalVariables,
-  type TemporalConfig,
-  temporalConfig,
-  temporalVariables,
-} from './temporal-connection.ts';
-import {
   alertmanagerUrl,
   httpUrl,
-  kubeconfig,
-  kubemedicCluster,
   metricsPort,
   port,
   prometheusUrl,
   requireServiceAccount,
+  processConfig,
+  type ProcessConfig,
+  processEnvironment,
 } from './variables.ts';
 
 export const logLevels = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -31,98 +26,91 @@ const limit = (description: string, chart: string) =>
     chart,
   });
 
-export const workerEnvironment = z
-  .object({
-    ...temporalVariables,
-    KUBEMEDIC_CLUSTER: kubemedicCluster,
-    KUBECONFIG: kubeconfig,
-    PROMETHEUS_URL: prometheusUrl,
-    ALERTMANAGER_URL: alertmanagerUrl,
-    KUBEMEDIC_MAX_CONCURRENT: limit(
-      'Runs acting at once across every policy of the cluster.',
-      'limits.maxConcurrent',
-    ),
-    KUBEMEDIC_MAX_PER_HOUR: limit(
-      'Runs started per hour across every policy of the cluster.',
-      'limits.maxPerHour',
-    ),
-    KUBEMEDIC_MAX_CONCURRENT_PER_NAMESPACE: limit(
-      'Runs acting at once in one namespace, across every policy.',
-      'limits.maxConcurrentPerNamespace',
-    ),
-    KUBEMEDIC_PROTECTED_NAMESPACES: optional(
-      z
-        .string()
-        .transform((text) =>
-          text
-            .split(',')
-            .map((name) => name.trim())
-            .filter((name) => name !== ''),
-        )
-        .pipe(z.array(z.string().regex(namespaceName))),
-      {
-        description:
-          'Namespaces never touched, besides kube-system, kube-public and kube-node-lease, which always are.',
-        allowed: 'namespace names separated by commas',
-        chart: 'protectedNamespaces (the release namespace is always added)',
-      },
-    ),
-    KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT: requireServiceAccount,
-    KUBEMEDIC_NAMESPACE: withDefault(z.string().regex(namespaceName), {
+export const workerEnvironment = processEnvironment({
+  PROMETHEUS_URL: prometheusUrl,
+  ALERTMANAGER_URL: alertmanagerUrl,
+  KUBEMEDIC_MAX_CONCURRENT: limit(
+    'Runs acting at once across every policy of the cluster.',
+    'limits.maxConcurrent',
+  ),
+  KUBEMEDIC_MAX_PER_HOUR: limit(
+    'Runs started per hour across every policy of the cluster.',
+    'limits.maxPerHour',
+  ),
+  KUBEMEDIC_MAX_CONCURRENT_PER_NAMESPACE: limit(
+    'Runs acting at once in one namespace, across every policy.',
+    'limits.maxConcurrentPerNamespace',
+  ),
+  KUBEMEDIC_PROTECTED_NAMESPACES: optional(
+    z
+      .string()
+      .transform((text) =>
+        text
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== ''),
+      )
+      .pipe(z.array(z.string().regex(namespaceName))),
+    {
       description:
-        "The worker's own namespace, where cluster policies' notification Secrets live; the chart sets the release namespace.",
-      allowed: 'a namespace name',
-      default: 'kubemedic',
+        'Namespaces never touched, besides kube-system, kube-public and kube-node-lease, which always are.',
+      allowed: 'namespace names separated by commas',
+      chart: 'protectedNamespaces (the release namespace is always added)',
+    },
+  ),
+  KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT: requireServiceAccount,
+  KUBEMEDIC_NAMESPACE: withDefault(z.string().regex(namespaceName), {
+    description:
+      "The worker's own namespace, where cluster policies' notification Secrets live; the chart sets the release namespace.",
+    allowed: 'a namespace name',
+    default: 'kubemedic',
+  }),
+  KUBEMEDIC_WEB_UI_URL: optional(httpUrl, {
+    description: 'The Temporal Web UI, for links to runs in notifications.',
+    allowed: 'an http:// or https:// URL',
+    chart: 'temporal.webUiUrl',
+  }),
+  KUBEMEDIC_SHUTDOWN_GRACE: withDefault(
+    z.string().transform((text, context) => {
+      try {
+        const ms = msToNumber(text as Parameters<typeof msToNumber>[0]);
+        if (ms >= 0) return ms;
+      } catch {
+        // reported below
+      }
+      context.addIssue({ code: 'custom', message: 'not a duration' });
+      return z.NEVER;
     }),
-    KUBEMEDIC_WEB_UI_URL: optional(httpUrl, {
-      description: 'The Temporal Web UI, for links to runs in notifications.',
-      allowed: 'an http:// or https:// URL',
-      chart: 'temporal.webUiUrl',
-    }),
-    KUBEMEDIC_SHUTDOWN_GRACE: withDefault(
-      z.string().transform((text, context) => {
-        try {
-          const ms = msToNumber(text as Parameters<typeof msToNumber>[0]);
-          if (ms >= 0) return ms;
-        } catch {
-          // reported below
-        }
-        context.addIssue({ code: 'custom', message: 'not a duration' });
-        return z.NEVER;
-      }),
-      {
-        description:
-          "How long activities in flight may finish after SIGTERM before they are cancelled (the Pod's termination grace is longer).",
-        allowed: "a duration, as '30 seconds', '30s' or '2m'",
-        default: '30 seconds',
-        chart: 'worker.shutdownGraceSeconds',
-      },
-    ),
-    KUBEMEDIC_METRICS_PORT: metricsPort('worker', 9464, 'worker.metricsPort'),
-    KUBEMEDIC_SDK_METRICS_PORT: withDefault(port(1), {
+    {
       description:
-        "The Temporal SDK runtime's own Prometheus exporter, on 127.0.0.1 only; the worker's /metrics appends what it serves. A second worker on one host needs another port.",
-      allowed: 'a port, 1 to 65535',
-      default: '9466',
-    }),
-    KUBEMEDIC_LOG_LEVEL: withDefault(
-      z
-        .string()
-        .transform((text) => text.toUpperCase())
-        .pipe(z.enum(logLevels)),
-      {
-        description: "The least severe level the worker's Temporal runtime logs.",
-        allowed: `${logLevels.join(', ')} (any case)`,
-        default: 'INFO',
-        chart: 'logLevel',
-      },
-    ),
-  })
-  .superRefine(checkTemporalVariables);
+        "How long activities in flight may finish after SIGTERM before they are cancelled (the Pod's termination grace is longer).",
+      allowed: "a duration, as '30 seconds', '30s' or '2m'",
+      default: '30 seconds',
+      chart: 'worker.shutdownGraceSeconds',
+    },
+  ),
+  KUBEMEDIC_METRICS_PORT: metricsPort('worker', 9464, 'worker.metricsPort'),
+  KUBEMEDIC_SDK_METRICS_PORT: withDefault(port(1), {
+    description:
+      "The Temporal SDK runtime's own Prometheus exporter, on 127.0.0.1 only; the worker's /metrics appends what it serves. A second worker on one host needs another port.",
+    allowed: 'a port, 1 to 65535',
+    default: '9466',
+  }),
+  KUBEMEDIC_LOG_LEVEL: withDefault(
+    z
+      .string()
+      .transform((text) => text.toUpperCase())
+      .pipe(z.enum(logLevels)),
+    {
+      description: "The least severe level the worker's Temporal runtime logs.",
+      allowed: `${logLevels.join(', ')} (any case)`,
+      default: 'INFO',
+      chart: 'logLevel',
+    },
+  ),
+});
 
-export interface WorkerConfig {
-  temporal: TemporalConfig;
-  cluster: string;
+export interface WorkerConfig extends ProcessConfig {
   taskQueue: string;
   logLevel: LogLevel;
   metricsPort: number;
@@ -144,8 +132,7 @@ export interface WorkerConfig {
 export function workerConfig(env: Environment): WorkerConfig {
   const v = parseEnvironment(workerEnvironment, env);
   return {
-    temporal: temporalConfig(v),
-    cluster: v.KUBEMEDIC_CLUSTER,
+    ...processConfig(v),
     taskQueue: taskQueueFor(v.KUBEMEDIC_CLUSTER),
     logLevel: v.KUBEMEDIC_LOG_LEVEL,
     metricsPort: v.KUBEMEDIC_METRICS_PORT,
