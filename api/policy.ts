@@ -347,11 +347,29 @@ const specFields = {
         .max(16)
         .optional()
         .meta({ description: 'Healthy when none of these holds; defaults to the trigger conditions.' }),
-      onNoData: z
-        .enum(['Fail', 'Pass'])
-        .default('Fail')
-        .meta({ description: 'What verifying without data means.' }),
+      onNoData: z.enum(['Fail', 'Pass', 'Inconclusive']).default('Fail').meta({
+        description:
+          'What a reading without data (or one that could not be taken: Prometheus unreachable) counts as. Inconclusive: the run rolls back and ends Failed, saying the verification was inconclusive, without escalating.',
+      }),
+      readings: z
+        .number()
+        .int()
+        .min(1)
+        .max(60)
+        .default(1)
+        .meta({
+          description: 'How many readings to take, `interval` apart (as Argo Rollouts analysis counts).',
+        }),
+      interval: duration('Between two readings.').default('30s'),
+      failureLimit: z
+        .number()
+        .int()
+        .min(0)
+        .max(59)
+        .default(0)
+        .meta({ description: 'Unhealthy readings tolerated: one more fails the verification.' }),
     })
+    .meta(validations(cel('self.failureLimit < self.readings', 'failureLimit must be below readings')))
     .optional(),
   revertAfter: z
     .object({

@@ -62,6 +62,10 @@ export interface Verdict {
   healthy: boolean;
   reason: string;
   readings: ConditionReading[];
+  /** The reading had no data (or could not be taken); `healthy` then follows onNoData. */
+  noData?: boolean;
+  /** Over a window of readings: no reading failed past the limit, but some had no data (onNoData Inconclusive). */
+  inconclusive?: boolean;
 }
 
 /** One rung of the escalation ladder, as it happened. */

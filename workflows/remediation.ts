@@ -40,6 +40,7 @@ import {
 import { Permits } from './permits.ts';
 import { runDetails } from './run-details.ts';
 import { Reporting } from './reporting.ts';
+import { failedReading, verificationWindow, verifyOverWindow } from './verification.ts';
 import { searchAttributes } from '../domain/search-attributes.ts';
 import {
   type ActivePhase,
@@ -51,6 +52,7 @@ import {
   type RemediationResult,
   type RemediationStatus,
   type StepRecord,
+  type Verdict,
   executedAsLeft,
   policyLabel,
   targetDisplay,
@@ -68,6 +70,8 @@ const quickTimeouts = { startToCloseTimeout: '30 seconds' };
 const patientTimeouts = { startToCloseTimeout: '1 hour', heartbeatTimeout: '20 seconds' };
 
 const activities = proxyActivities<RemediationActivities>({ ...quickTimeouts, retry });
+/** A reading is retried briefly: the window's next reading is the better retry. */
+const readingOptions = { ...quickTimeouts, retry: { ...retry, maximumAttempts: 3 } };
 /** The outcome must reach the policy status even through an API server outage of many minutes. */
 const recordOptions = {
   ...quickTimeouts,
@@ -97,6 +101,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   const { spec, target, policy } = input;
   const status: RemediationStatus = { phase: 'Pending', target, policy, dryRun: spec.dryRun, steps: [] };
   const where = targetDisplay(target);
+  const readingWindow = verificationWindow(spec.verification);
 
   const setPhase = (phase: ActivePhase | Outcome) => {
     status.phase = phase;
@@ -268,18 +273,20 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         `${step.executed.summary}; checking the conditions after a settle of ${spec.verification?.settle ?? '1m'}`,
       );
       await sleep(parseDuration(spec.verification?.settle ?? '1m'));
-      step.verdict = await activities.verifyTarget({
-        policy,
-        target,
-        conditions: spec.verification?.conditions ?? spec.conditions,
-        match: spec.match,
-        onNoData: spec.verification?.onNoData ?? 'Fail',
-      });
+      step.verdict = await verifyOverWindow(readingWindow, readOnce, sleep);
       if (step.verdict.healthy) {
         if (spec.revertAfter) await revertLater();
         return { outcome: 'Succeeded', reason: `${step.executed.summary}; verified: ${step.verdict.reason}` };
       }
 
+      if (step.verdict.inconclusive) {
+        // No data is not a verdict on the action: undo it and let a person look, without escalating.
+        const undone = await undoCurrentStep('rollback', `verification ${step.verdict.reason}`);
+        return {
+          outcome: 'Failed',
+          reason: `verification ${step.verdict.reason}; rollback: ${undone?.outcome}: ${undone?.reason}`,
+        };
+      }
       const rollback = await undoCurrentStep('rollback', `verification failed: ${step.verdict.reason}`);
       if (rollback?.outcome === 'RollbackConflict') {
         return {
@@ -389,6 +396,28 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         log.error(`could not ${what}`, { error: failureText(error) });
       }
     });
+  }
+
+  /** One verification reading; one that cannot be taken is a reading without data. */
+  async function readOnce(): Promise<Verdict> {
+    try {
+      return await activities.verifyTarget.executeWithOptions(
+        { ...readingOptions, summary: `verify ${where}` },
+        [
+          {
+            policy,
+            target,
+            conditions: spec.verification?.conditions ?? spec.conditions,
+            match: spec.match,
+            onNoData: readingWindow.onNoData,
+          },
+        ],
+      );
+    } catch (error) {
+      // Runs recorded before readings could fail ended here; they replay so.
+      if (!(error instanceof ActivityFailure) || !patched('verification-window')) throw error;
+      return failedReading(readingWindow, failureText(error));
+    }
   }
 
   async function gate(): Promise<void> {

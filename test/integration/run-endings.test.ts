@@ -166,31 +166,79 @@ describe('how a run ends', () => {
   }
 
   it(
-    'ends Failed, rolled back and released, when verification cannot run (retries exhausted)',
+    'ends Failed, naming the phase and the cause, when a step fails for good (our bug, retries exhausted)',
     { timeout: 120_000 },
     async () => {
       await runWith(
         {
-          verifyTarget: async () => {
-            throw ApplicationFailure.nonRetryable('Prometheus answered 503', 'Unavailable');
+          backupTarget: async () => {
+            throw ApplicationFailure.nonRetryable('cannot read properties of undefined', 'TypeError');
           },
         },
         spec(),
         async (handle, calls, cluster) => {
           const result = await handle.result();
-          // Then the run ends with an outcome naming the phase and the cause
+          assert.equal(result.outcome, 'Failed');
+          assert.equal(
+            result.reason,
+            'BackingUp failed: backupTarget: cannot read properties of undefined; nothing had been changed',
+          );
+          await assertExited(calls, cluster, 'Failed');
+        },
+      );
+    },
+  );
+
+  it(
+    'takes a Prometheus outage during verify as no data: Inconclusive rolls back and ends Failed, without escalating',
+    { timeout: 120_000 },
+    async () => {
+      await runWith(
+        {
+          verifyTarget: async () => {
+            throw ApplicationFailure.nonRetryable('connect ECONNREFUSED 127.0.0.1:9090', 'Error');
+          },
+        },
+        spec({
+          actions: [{ type: 'Scale', scale: { factor: 2 } }, { type: 'RolloutRestart' }],
+          verification: { settle: '0s', onNoData: 'Inconclusive' },
+        }),
+        async (handle, calls, cluster) => {
+          const result = await handle.result();
           assert.equal(result.outcome, 'Failed');
           assert.match(
             result.reason,
-            /^Verifying failed: verifyTarget: Prometheus answered 503; rollback: RolledBack/,
+            /^verification inconclusive: the reading could not be taken \(verifyTarget: connect ECONNREFUSED 127\.0\.0\.1:9090\); onNoData is Inconclusive; rollback: RolledBack/,
           );
-          // And the step it had taken was rolled back, the outcome recorded, the permit released
+          assert.equal(result.steps.length, 1, 'no escalation on missing data');
           assert.equal(calls.rollbackAction?.length, 1);
           await assertExited(calls, cluster, 'Failed');
         },
       );
     },
   );
+
+  it('takes readings over a window and passes within the failure limit', { timeout: 120_000 }, async () => {
+    let reading = 0;
+    await runWith(
+      {
+        verifyTarget: async () => {
+          reading += 1;
+          return reading === 2
+            ? { healthy: false, reason: 'load is 0.9', readings: [] }
+            : { healthy: true, reason: 'load is 0.1', readings: [] };
+        },
+      },
+      spec({ verification: { settle: '0s', readings: 3, interval: '1s', failureLimit: 1 } }),
+      async (handle, calls, cluster) => {
+        const result = await handle.result();
+        assert.equal(result.outcome, 'Succeeded', result.reason);
+        assert.match(result.reason, /verified: 1 of 3 readings unhealthy \(failureLimit 1\)/);
+        assert.equal(calls.verifyTarget?.length, 3);
+        await assertExited(calls, cluster, 'Succeeded');
+      },
+    );
+  });
 
   it(
     'treats a failed execute as a failed step: rolled back, then the next rung is tried',
