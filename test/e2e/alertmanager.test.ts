@@ -10,26 +10,31 @@ import { alertKey } from '../../domain/conditions/alerts.ts';
 import type { Condition } from '../../api/policy.ts';
 import { readConditions, targetKey } from '../../domain/conditions/readings.ts';
 import { readTargetState } from '../../domain/conditions/targets.ts';
-import { ports } from '../../devstack/config.ts';
 import { environment } from '../../devstack/stack.ts';
 import { remoteWrite } from '../../devstack/remote-write.ts';
 import type { AlertmanagerPayload } from '../../policy-watcher/alert-payload.ts';
 import { triggeredByAlertsMemo } from '../../policy-watcher/alert-triggers.ts';
 import { alertWebhookPath } from '../../policy-watcher/alert-webhook.ts';
-import { remediationWorkflowId, type RemediationResult, type TargetRef } from '../../domain/run.ts';
-import { type AlertmanagerAlert, alertmanagerAlerts, loadAlertRules } from '../support/alert-rules.ts';
-import { createPolicy, deploymentUnavailable, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
-import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
-import { createAvailableDeployment, readDeployment } from '../support/workloads.ts';
+import type { TargetRef } from '../../domain/run.ts';
+import {
+  type AlertmanagerAlert,
+  alertmanagerAlerts,
+  loadAlertRules,
+  routeAlertsTo,
+} from '../support/alert-rules.ts';
+import { readPolicy } from '../support/kubemedic.ts';
+import { conditions, type ConditionInput, deploymentPolicy, scale } from '../support/policy-builder.ts';
+import { useScenario } from '../support/scenario.ts';
+import { eventually, kubeconfig } from '../support/stack.ts';
 
-const namespace = useTestNamespace('kam');
-const medic = useKubeMedic();
+const { namespace, medic, scenario } = useScenario('kam');
 const run = randomBytes(4).toString('hex');
 const alertname = `KubeMedicE2EHighErrorRate${run}`;
 const signal = 'kubemedic_e2e_alert_signal';
 
 let unloadRules: (() => Promise<void>) | undefined;
-after(() => unloadRules?.());
+let unroute: (() => Promise<void>) | undefined;
+after(() => Promise.all([unloadRules?.(), unroute?.()]));
 
 /** The signal the rule watches, for the Deployment `deployment`. */
 const errorRate = (deployment: string, value: number) =>
@@ -82,23 +87,27 @@ async function evaluatedSince(policy: string, since: number): Promise<void> {
   });
 }
 
-const highErrorRate: Condition = {
+const highErrorRate = {
   name: 'high-error-rate',
   source: 'Alertmanager',
   alertmanager: { matchers: [`alertname="${alertname}"`, 'severity=~"crit.*"'] },
   operator: '>',
   threshold: 0,
   for: '0s',
-};
+} satisfies ConditionInput;
 
 /** The condition as the worker reads it when it verifies a run: from Alertmanager's API. */
 async function workerReading(target: TargetRef) {
-  const readings = await readConditions([highErrorRate], [await readTargetState(kubeconfig(), target)], {
-    kubeconfig: kubeconfig(),
-    prometheusUrl: undefined,
-    alertmanagerUrl: environment().ALERTMANAGER_URL,
-    now: new Date(),
-  });
+  const readings = await readConditions(
+    [highErrorRate as Condition],
+    [await readTargetState(kubeconfig(), target)],
+    {
+      kubeconfig: kubeconfig(),
+      prometheusUrl: undefined,
+      alertmanagerUrl: environment().ALERTMANAGER_URL,
+      now: new Date(),
+    },
+  );
   return readings.get(targetKey(target))?.[0];
 }
 
@@ -106,38 +115,34 @@ describe('a policy triggered by an Alertmanager alert', () => {
   it(
     'runs one remediation per firing of the real alert, however often it is notified',
     { timeout: 240_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given a Deployment of 1 replica, and a policy that scales it to 2 on the alert
-      await createAvailableDeployment(namespace.name, 'web', 1);
-      await createPolicy(
-        'RemediationPolicy',
-        { name: 'scale-on-alert', namespace: namespace.name },
-        {
-          target: { kind: 'Deployment', name: 'web' },
+      await s.given.availableDeployment('web', 1);
+      await s.given.policy(
+        'scale-on-alert',
+        deploymentPolicy('web', {
           evaluationInterval: '1s',
           conditions: [highErrorRate],
-          actions: [{ type: 'Scale', scale: { replicas: 2 } }],
-          verification: { settle: '1s', conditions: [deploymentUnavailable('available', 1)] },
-          cooldown: '1s',
-        },
+          actions: [scale({ replicas: 2 })],
+          verification: { settle: '1s', conditions: [conditions.deploymentUnavailable('available', 1)] },
+        }),
       );
-      // And the watcher listening on the port the stack's Alertmanager posts to
-      const watcher = await medic.startWatcher({ alertWebhookPort: ports.watcherWebhook });
-      assert.equal(watcher.alertWebhookPort, ports.watcherWebhook);
+      // And the watcher listening on a free port, where the stack's Alertmanager posts this test's alerts
+      const watcher = await s.given.watcher({ alertWebhookPort: 0 });
+      const webhookUrl = `http://127.0.0.1:${watcher.alertWebhookPort}${alertWebhookPath}`;
+      assert.ok(watcher.alertWebhookPort, 'the watcher listens for alerts');
+      unroute = await routeAlertsTo(run, webhookUrl);
       // And a real Prometheus rule on the error rate
       unloadRules = await loadAlertRules(`kubemedic-e2e-${run}`, [
         {
           alert: alertname,
           expr: `${signal}{run="${run}"} > 0.05`,
-          labels: { severity: 'critical' },
+          labels: { severity: 'critical', kubemedic_test_receiver: run },
           annotations: { summary: 'the error rate is high' },
         },
       ]);
-      const workflowId = remediationWorkflowId(
-        medic.cluster,
-        { kind: 'Deployment', namespace: namespace.name, name: 'web' },
-        { kind: 'RemediationPolicy', namespace: namespace.name, name: 'scale-on-alert' },
-      );
+      const { workflowId } = s.run;
 
       // When the error rate of the Deployment goes above the rule's threshold
       await errorRate('web', 0.2);
@@ -154,7 +159,7 @@ describe('a policy triggered by an Alertmanager alert', () => {
       const seenInAlertmanager = Date.now();
       assert.equal(alert!.labels.deployment, 'web');
       // And the watcher starts a remediation for the Deployment
-      const handle = medic.client.workflow.getHandle(workflowId);
+      const handle = s.run;
       const started = await eventually('the remediation to start', () => handle.describe(), 120_000);
       const firedAt = Date.parse(alert!.startsAt);
       console.log(
@@ -163,9 +168,8 @@ describe('a policy triggered by an Alertmanager alert', () => {
       );
       assert.deepEqual(started.memo?.[triggeredByAlertsMemo], [alertKey(alert!)]);
       // And the run scales it and succeeds
-      const result: RemediationResult = await handle.result();
-      assert.equal(result.outcome, 'Succeeded', result.reason);
-      assert.equal((await readDeployment(namespace.name, 'web')).spec?.replicas, 2);
+      await s.then.runEndsAs('Succeeded');
+      await s.then.replicasAre(2);
       // And the worker, verifying, reads the same alert from Alertmanager's API
       const web: TargetRef = { kind: 'Deployment', namespace: namespace.name, name: 'web' };
       assert.deepEqual(await workerReading(web), { name: 'high-error-rate', value: 1, holds: true });
@@ -175,7 +179,7 @@ describe('a policy triggered by an Alertmanager alert', () => {
       assert.equal(stillFiring[0]?.startsAt, alert!.startsAt, 'the same firing of the alert');
       const renotifiedAt = Date.now();
       for (let i = 0; i < 3; i += 1) {
-        const answer: Response = await fetch(`http://127.0.0.1:${ports.watcherWebhook}${alertWebhookPath}`, {
+        const answer: Response = await fetch(webhookUrl, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
           body: JSON.stringify(notification(stillFiring[0]!)),

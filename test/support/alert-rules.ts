@@ -1,11 +1,13 @@
 /**
  * Prometheus alerting rules for tests: a rule file dropped into the stack's rules directory,
- * Prometheus reloaded, and both undone when the test is over.
+ * Prometheus reloaded, and both undone when the test is over; and Alertmanager routes to a
+ * test's own receiver.
  */
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { alertmanagerConfigFile } from '../../devstack/server-configs.ts';
 import { environment } from '../../devstack/stack.ts';
 import { eventually } from './stack.ts';
 
@@ -62,4 +64,46 @@ export async function alertmanagerAlerts(alertname: string): Promise<Alertmanage
   const response = await fetch(`${environment().ALERTMANAGER_URL}/api/v2/alerts?filter=${filter}`);
   assert.equal(response.status, 200, `Alertmanager alerts: ${await response.clone().text()}`);
   return (await response.json()) as AlertmanagerAlert[];
+}
+
+/**
+ * Routes the alerts labelled `kubemedic_test_receiver="<id>"` to `url`, for as long as the test
+ * needs: a route and a receiver added to the stack's Alertmanager configuration, which is then
+ * reloaded; the returned function takes them out again. So a test's watcher receives alerts on a
+ * port the test picked, never on the stack's fixed watcher port (8091), which the demo's watcher
+ * holds while it runs (issue 11). Alertmanager 0.25 (Debian's) reads a webhook URL only from its
+ * configuration (no url_file yet), hence the rewrite.
+ */
+export async function routeAlertsTo(id: string, url: string): Promise<() => Promise<void>> {
+  const receiver = `kubemedic-test-${id}`;
+  await rewriteAlertmanagerConfig((config) => {
+    config.route.routes = [
+      { receiver, matchers: [`kubemedic_test_receiver="${id}"`] },
+      ...(config.route.routes ?? []),
+    ];
+    config.receivers.push({ name: receiver, webhook_configs: [{ url, send_resolved: true }] });
+  });
+  const status = (await (await fetch(`${environment().ALERTMANAGER_URL}/api/v2/status`)).json()) as {
+    config: { original: string };
+  };
+  assert.ok(status.config.original.includes(url), `Alertmanager routes ${receiver} to ${url}`);
+  return () =>
+    rewriteAlertmanagerConfig((config) => {
+      config.route.routes = config.route.routes?.filter((route) => route.receiver !== receiver);
+      config.receivers = config.receivers.filter((r) => r.name !== receiver);
+    });
+}
+
+interface AlertmanagerConfig {
+  route: { routes?: { receiver: string; matchers: string[] }[] };
+  receivers: { name: string; webhook_configs: { url: string; send_resolved: boolean }[] }[];
+}
+
+async function rewriteAlertmanagerConfig(change: (config: AlertmanagerConfig) => void): Promise<void> {
+  const file = alertmanagerConfigFile();
+  const config = parse(readFileSync(file, 'utf8')) as AlertmanagerConfig;
+  change(config);
+  writeFileSync(file, stringify(config));
+  const response = await fetch(`${environment().ALERTMANAGER_URL}/-/reload`, { method: 'POST' });
+  assert.equal(response.status, 200, `Alertmanager reload: ${await response.text()}`);
 }

@@ -130,10 +130,10 @@ class Given {
   }
 
   /** A policy watcher of this test file's own (it evaluates only this file's policies). */
-  watcher(): Promise<void> {
-    return this.s.step('Given', 'a policy watcher', async () => {
-      await this.s.medic.startWatcher();
-    });
+  watcher(options?: Parameters<KubeMedic['startWatcher']>[0]) {
+    const port = options?.alertWebhookPort;
+    const what = port === undefined ? '' : `, receiving alerts on port ${port || 'any free one'}`;
+    return this.s.step('Given', `a policy watcher${what}`, () => this.s.medic.startWatcher(options));
   }
 }
 
