@@ -3,7 +3,7 @@
  * each governor's permit, the backup, the action, the verification, the rollback and the
  * cooldown, in the order they happened. The run's status (StepRecord) holds the same steps but
  * not when each happened, nor the permits, messages and timers between them, so the timeline is
- * read from the history, through the workflow's own types (run-messages.ts). Pure: it reads
+ * read from the history, through the workflow's own types (run-events.ts). Pure: it reads
  * decoded events (see history.ts).
  */
 import { permitSignal } from '../domain/governor.ts';
@@ -21,7 +21,7 @@ import { describeReadings } from '../domain/conditions/compare.ts';
 import { fieldList } from './describe-run.ts';
 import { type RunEvent, seconds } from './history.ts';
 import { brief } from './output.ts';
-import { readInput, readResult, type ResultReaders, signalArgument } from './run-messages.ts';
+import { readInput, readResult, type ResultReaders, signalArgument } from './run-events.ts';
 
 export interface TimelineEntry {
   time: string;

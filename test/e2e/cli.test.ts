@@ -6,6 +6,7 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RunEvent } from '../../cli/history.ts';
+import type { ActivityName } from '../../cli/run-events.ts';
 import type { RunRow } from '../../cli/commands/list.ts';
 import { type CliResult, jsonOf, kubemedic } from '../support/cli.ts';
 import { deploymentUnavailable, useKubeMedic } from '../support/kubemedic.ts';
@@ -74,7 +75,7 @@ describe('kubemedic CLI: reading runs', () => {
       // When its history is asked for as JSON, then it holds the backup as a decoded value
       const history = jsonOf<{ events: RunEvent[] }>(await cli('history', id, '--json'));
       const backup = history.events.find(
-        (e) => e.type === 'ActivityTaskCompleted' && e.name === 'backupTarget',
+        (e) => e.type === 'ActivityTaskCompleted' && e.name === ('backupTarget' satisfies ActivityName),
       );
       assert.deepEqual((backup?.data as { fields: unknown }).fields, { '/spec/replicas': 2 });
 
