@@ -15,6 +15,8 @@ export interface Limits {
 
 export interface PermitRequest {
   workflowId: string;
+  /** The asking run, so a lease check reaches that run and not a later one with the same ID. */
+  runId?: string;
   targetKey: string;
   limits: Limits;
 }
@@ -41,7 +43,7 @@ export interface GovernorState {
   attemptWindows?: Record<string, number>;
   paused?: { by: string; reason: string };
   /** When each active permit was granted and for which target, so an unused one can be refunded. */
-  grants?: Record<string, { atMs: number; targetKey: string }>;
+  grants?: Record<string, { atMs: number; targetKey: string; runId?: string }>;
   /** The last storm reported: nothing is granted before `untilMs` (workflow time). */
   storm?: { untilMs: number; message: string };
 }
@@ -70,6 +72,11 @@ export const resumeSignal = defineSignal<[{ by?: string }]>('resume');
 export const stormDetectedSignal = defineSignal<[StormReport]>('stormDetected');
 /** Sent by the governor to the requesting run. */
 export const permitSignal = defineSignal<[PermitAnswer]>('permit');
+/** Sent by the governor to each run holding a grant; it fails when that run has closed, which frees the grant. */
+export const leaseCheckSignal = defineSignal('governorLeaseCheck');
+/** A person frees a grant by hand (`kubemedic governor free`); the signal in the history is the audit. */
+export const freeGrantSignal =
+  defineSignal<[{ workflowId: string; by: string; reason: string }]>('freeGrant');
 export const governorStatusQuery = defineQuery<GovernorStatus>('governorStatus');
 
 export const globalGovernorId = (cluster: string) => `governor/${cluster}/cluster`;

@@ -95,6 +95,14 @@ export class GovernorLedger {
     return { request, answer: this.decide(request, now) };
   }
 
+  /** The runs holding grants, with the run each grant was given to (when known). */
+  holders(): { workflowId: string; runId?: string }[] {
+    return this.state.active.map((workflowId) => ({
+      workflowId,
+      runId: this.state.grants?.[workflowId]?.runId,
+    }));
+  }
+
   /** Where an answer found its run already closed: the grant has nobody to hold it. */
   runGone(workflowId: string): void {
     this.state.active = this.state.active.filter((id) => id !== workflowId);
@@ -137,7 +145,12 @@ export class GovernorLedger {
         [request.targetKey]: request.limits.attemptsWindowMs,
       };
     }
-    state.grants = { ...state.grants, [request.workflowId]: { atMs: now, targetKey: request.targetKey } };
+    const grant = {
+      atMs: now,
+      targetKey: request.targetKey,
+      ...(request.runId ? { runId: request.runId } : {}),
+    };
+    state.grants = { ...state.grants, [request.workflowId]: grant };
     return {
       governor: this.self,
       granted: true,

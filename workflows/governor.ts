@@ -23,6 +23,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  log,
   patched,
   setHandler,
   workflowInfo,
@@ -36,17 +37,30 @@ import {
   stormDetectedSignal,
   permitSignal,
   governorStatusQuery,
+  freeGrantSignal,
+  leaseCheckSignal,
 } from '../domain/governor.ts';
 import { GovernorLedger } from './governor-ledger.ts';
 import { workflowTime } from './workflow-time.ts';
 
 /** Continue-as-new after this many decisions even if the server does not suggest it sooner. */
 const defaultDecisionsPerRun = 500;
+/** How often the grants are checked for runs that closed without giving them back (terminated). */
+const defaultLeaseCheckMs = 5 * 60_000;
+
+export interface GovernorOptions {
+  leaseCheckMs?: number;
+}
 
 export async function governor(
   initial?: GovernorState,
   decisionsPerRun = defaultDecisionsPerRun,
+  options: GovernorOptions = {},
 ): Promise<void> {
+  const leaseCheckMs = options.leaseCheckMs ?? defaultLeaseCheckMs;
+  // Governors that started before leases replay without checking them.
+  const checkLeases = patched('lease-check');
+  let lastLeaseCheck = workflowTime();
   const self = workflowInfo().workflowId;
   const ledger = new GovernorLedger(initial ?? GovernorLedger.empty(), self, {
     // Governors that started before it replay without waiting for held grants to settle.
@@ -66,14 +80,24 @@ export async function governor(
     ledger.stormReported(workflowTime(), cooldownMs, message);
   });
   setHandler(governorStatusQuery, () => ledger.status(workflowTime()));
+  setHandler(freeGrantSignal, ({ workflowId, by, reason }) => {
+    log.warn('a grant was freed by hand', { workflowId, by, reason });
+    ledger.release(workflowId, false);
+  });
 
   for (;;) {
+    const leaseCheckDue = () => checkLeases && ledger.holders().length > 0;
     await condition(
       () =>
         ledger.decidable(workflowTime()) ||
         workflowInfo().continueAsNewSuggested ||
         decisions >= decisionsPerRun,
+      leaseCheckDue() ? Math.max(lastLeaseCheck + leaseCheckMs - workflowTime(), 1) : undefined,
     );
+    if (leaseCheckDue() && workflowTime() >= lastLeaseCheck + leaseCheckMs) {
+      lastLeaseCheck = workflowTime();
+      await freeLeasesOfClosedRuns();
+    }
     while (ledger.decidable(workflowTime()) && decisions < decisionsPerRun) {
       const { request, answer } = ledger.decideNext(workflowTime());
       decisions += 1;
@@ -85,7 +109,22 @@ export async function governor(
         });
     }
     if (workflowInfo().continueAsNewSuggested || decisions >= decisionsPerRun) {
-      await continueAsNew<typeof governor>(ledger.pruned(workflowTime()), decisionsPerRun);
+      await continueAsNew<typeof governor>(ledger.pruned(workflowTime()), decisionsPerRun, options);
+    }
+  }
+
+  /**
+   * A grant belongs to a run that is still open. A run that closed without releasing (it was
+   * terminated) cannot be signalled: that frees its grant. The run's own release stays the fast path.
+   */
+  async function freeLeasesOfClosedRuns(): Promise<void> {
+    for (const { workflowId, runId } of ledger.holders()) {
+      await getExternalWorkflowHandle(workflowId, runId)
+        .signal(leaseCheckSignal)
+        .catch(() => {
+          log.warn('freed the grant of a run that closed without releasing it', { workflowId, runId });
+          ledger.runGone(workflowId);
+        });
     }
   }
 }

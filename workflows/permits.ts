@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import {
   type Governor,
+  leaseCheckSignal,
   type PermitAnswer,
   permitSignal,
   releasePermitSignal,
@@ -25,6 +26,8 @@ export class Permits {
 
   constructor() {
     setHandler(permitSignal, (answer) => void this.answers.set(answer.governor, answer));
+    // The governor's lease check needs only to reach an open run; there is nothing to answer.
+    setHandler(leaseCheckSignal, () => undefined);
   }
 
   /** Asks the governors in order; returns the first refusal, or undefined when all granted. */
@@ -33,6 +36,7 @@ export class Permits {
     for (const governor of governors) {
       await getExternalWorkflowHandle(governor.id).signal(requestPermitSignal, {
         workflowId,
+        runId: workflowInfo().runId,
         targetKey,
         limits: governor.limits,
       });

@@ -65,7 +65,8 @@ function scriptedActivities(
       await client.workflow.start('governor', {
         workflowId: governor.id,
         taskQueue: cluster,
-        args: [],
+        // Leases checked every second, so a closed run's grant is found quickly.
+        args: [undefined, 500, { leaseCheckMs: 1_000 }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
       return [governor];
@@ -366,6 +367,31 @@ describe('how a run ends', () => {
         );
         assert.deepEqual(status.active, []);
         await Promise.all([holding, waiting].map((run) => run.terminate('test done')));
+      });
+    },
+  );
+
+  it(
+    'frees the grant of a run terminated while it held it: a grant belongs to an open run',
+    { timeout: 120_000 },
+    async () => {
+      await runWith({}, spec({ verification: { settle: '1h' } }), async (handle, _calls, cluster) => {
+        // Given a run that holds the policy's permit while it waits to verify
+        await eventually('the run to hold the permit', async () =>
+          (await governorStatus(cluster)).active.includes(handle.workflowId) ? true : undefined,
+        );
+        // When it is terminated, so its own release never runs
+        await handle.terminate('an operator terminated it');
+        // Then the governor's lease check finds it closed and frees the grant
+        const status = await eventually(
+          'the grant to be freed',
+          async () => {
+            const s = await governorStatus(cluster);
+            return s.active.length === 0 ? s : undefined;
+          },
+          15_000,
+        );
+        assert.deepEqual(status.active, []);
       });
     },
   );
