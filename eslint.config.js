@@ -69,6 +69,25 @@ export default tseslint.config(
     ]),
   },
   {
+    // Each process reads its environment once, through its configuration schema (domain/config/),
+    // and passes the typed value down; the CLI's entry point hands process.env to it.
+    files: [
+      'api/**/*.ts',
+      'domain/**/*.ts',
+      'activities/**/*.ts',
+      'worker/**/*.ts',
+      'policy-watcher/**/*.ts',
+      'cli/**/*.ts',
+    ],
+    ignores: ['domain/config/**', 'cli/main.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'read the configuration from domain/config/' },
+      ],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no Node APIs, clocks or randomness,
     // and nothing from the domain layer that does I/O.
     files: ['workflows/**/*.ts'],
