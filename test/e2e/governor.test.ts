@@ -16,13 +16,12 @@ import {
   resumeSignal,
   stormDetectedSignal,
 } from '../../domain/governor.ts';
-import { createPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
+import { conditions, deploymentPolicy, scale } from '../support/policy-builder.ts';
+import { useScenario } from '../support/scenario.ts';
+import { eventually } from '../support/stack.ts';
 import { assertExactStorm, runStorm } from '../support/storm.ts';
-import { eventually, useTestNamespace } from '../support/stack.ts';
-import { createDeployment } from '../support/workloads.ts';
 
-const namespace = useTestNamespace('kmg');
-const medic = useKubeMedic();
+const { namespace, medic, scenario } = useScenario('kmg');
 
 describe('the safety governor', () => {
   it(
@@ -40,35 +39,32 @@ describe('the safety governor', () => {
     },
   );
 
-  it('refuses new permits while paused, and grants again after resume', { timeout: 90_000 }, async () => {
+  it('refuses new permits while paused, and grants again after resume', { timeout: 90_000 }, async (t) => {
+    const s = scenario(t);
     // Given the cluster's governor is paused
-    await createDeployment(namespace.name, 'calm', 1);
-    const metadata = { name: 'calm', namespace: namespace.name };
-    await createPolicy('RemediationPolicy', metadata, {
-      target: { kind: 'Deployment', name: 'calm' },
-      conditions: [
-        { name: 'pending', source: 'Kubernetes', kubernetes: { state: 'PodPending' }, threshold: 5 },
-      ],
-      actions: [{ type: 'Scale', scale: { replicas: 2 } }],
-      verification: { settle: '1s', conditions: [], onNoData: 'Pass' },
-      cooldown: '1s',
-    });
-    const target = { kind: 'Deployment' as const, namespace: namespace.name, name: 'calm' };
+    await s.given.deployment('calm', 1);
+    await s.given.policy(
+      'calm',
+      deploymentPolicy('calm', {
+        conditions: [conditions.podPending('pending')],
+        actions: [scale({ replicas: 2 })],
+        verification: { settle: '1s', conditions: [], onNoData: 'Pass' },
+      }),
+    );
     // A first run starts the governors; the pause then applies to every later request.
-    const first = await startRunNow(medic, metadata, target);
-    assert.equal((await first.result()).outcome, 'Succeeded');
+    await s.when.runStarts();
+    await s.then.runEndsAs('Succeeded');
     const cluster = medic.client.workflow.getHandle(globalGovernorId(medic.cluster));
     await cluster.signal(pauseSignal, { by: 'oncall', reason: 'incident 42' });
 
     // When a run asks for a permit, then it is Skipped with the pause's reason, and nothing changes
-    const paused = await (await startRunNow(medic, metadata, target)).result();
-    assert.equal(paused.outcome, 'Skipped');
-    assert.equal(paused.reason, 'paused: paused by oncall: incident 42');
+    await s.when.runStarts();
+    await s.then.runEndsAs('Skipped', /^paused: paused by oncall: incident 42$/);
 
     // When the governor is resumed, then the next run acts again
     await cluster.signal(resumeSignal, { by: 'oncall' });
-    const resumed = await (await startRunNow(medic, metadata, target)).result();
-    assert.equal(resumed.outcome, 'Succeeded', resumed.reason);
+    await s.when.runStarts();
+    await s.then.runEndsAs('Succeeded');
   });
 
   it(

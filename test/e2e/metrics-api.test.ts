@@ -9,18 +9,15 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { kubeRequest } from '../../domain/kube/request.ts';
-import { statusQuery } from '../../domain/messages.ts';
-import type { RemediationInput, RemediationResult } from '../../domain/run.ts';
-import { remediationWorkflowId } from '../../domain/run.ts';
+import type { RemediationInput } from '../../domain/run.ts';
 import { chartIdentities } from '../support/chart.ts';
-import { saveHistory } from '../support/histories.ts';
-import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { useMetricsApi } from '../support/metrics-api.ts';
-import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
-import { createDeployment, readDeployment, waitForRunningPods } from '../support/workloads.ts';
+import { deploymentPolicy, scale } from '../support/policy-builder.ts';
+import { useScenario } from '../support/scenario.ts';
+import { eventually, kubeconfig } from '../support/stack.ts';
+import { waitForRunningPods } from '../support/workloads.ts';
 
-const namespace = useTestNamespace('kmm');
-const medic = useKubeMedic();
+const { namespace, scenario } = useScenario('kmm');
 const metrics = useMetricsApi();
 
 interface PodMetricsList {
@@ -42,14 +39,6 @@ async function podNames(app: string): Promise<string[]> {
     .makeApiClient(CoreV1Api)
     .listNamespacedPod({ namespace: namespace.name, labelSelector: `app=${app}` });
   return pods.items.map((p) => p.metadata!.name!).sort();
-}
-
-async function phaseOf(workflowId: string): Promise<string | undefined> {
-  try {
-    return (await medic.client.workflow.getHandle(workflowId).query(statusQuery)).phase;
-  } catch {
-    return undefined; // not started yet
-  }
 }
 
 describe('the metrics API through the aggregation layer', () => {
@@ -91,20 +80,19 @@ describe('a remediation driven by a Metrics condition', () => {
   it(
     'scales the Deployment when a pod runs hot, and succeeds once usage falls',
     { timeout: 120_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given a Deployment of 2 Running pods (each requesting 100m CPU) using 20m each
       const earlierRequests = metrics.requests.length;
-      await createDeployment(namespace.name, 'web', 2);
+      await s.given.deployment('web', 2);
       await waitForRunningPods(namespace.name, 'web', 2);
       const [hot, calm] = (await podNames('web')) as [string, string];
       for (const pod of [hot, calm])
         metrics.setPodUsage(namespace.name, pod, 'app', { cpu: '20m', memory: '32Mi' });
       // And a policy that scales it to 3 when CPU usage is above 90% of requests, and a watcher
-      await createPolicy(
-        'RemediationPolicy',
-        { name: 'scale-on-cpu', namespace: namespace.name },
-        {
-          target: { kind: 'Deployment', name: 'web' },
+      await s.given.policy(
+        'scale-on-cpu',
+        deploymentPolicy('web', {
           evaluationInterval: '1s',
           conditions: [
             {
@@ -115,48 +103,36 @@ describe('a remediation driven by a Metrics condition', () => {
               threshold: 0.9,
             },
           ],
-          actions: [{ type: 'Scale', scale: { replicas: 3 } }],
+          actions: [scale({ replicas: 3 })],
           verification: { settle: '2s' },
-          cooldown: '1s',
-        },
+        }),
       );
-      await medic.startWatcher();
-      const workflowId = remediationWorkflowId(
-        medic.cluster,
-        { kind: 'Deployment', namespace: namespace.name, name: 'web' },
-        { kind: 'RemediationPolicy', namespace: namespace.name, name: 'scale-on-cpu' },
-      );
+      await s.given.watcher();
       // (the watcher reads the calm usage through the aggregator and does nothing)
       const metricsPath = `/apis/metrics.k8s.io/v1beta1/namespaces/${namespace.name}/pods`;
       await eventually('the watcher to read the metrics API', async () =>
         metrics.requests.some((r) => r.path === metricsPath) ? true : undefined,
       );
-      assert.equal(await phaseOf(workflowId), undefined, 'no run while usage is low');
-      assert.equal((await readDeployment(namespace.name, 'web')).spec?.replicas, 2);
+      await s.then.noRun('no run while usage is low');
+      await s.then.replicasAre(2);
 
       // When one pod uses 150m (1.5 times its request)
       metrics.setPodUsage(namespace.name, hot, 'app', { cpu: '150m', memory: '32Mi' });
 
       // Then the watcher fires and the Deployment is scaled to 3
-      await eventually('replicas=3', async () =>
-        (await readDeployment(namespace.name, 'web')).spec?.replicas === 3 ? true : undefined,
-      );
-      const handle = medic.client.workflow.getHandle(workflowId);
+      await s.then.replicasBecome(3);
       // And the run was triggered by the hot pod's usage: 150m of 100m
-      const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+      const started = (await s.run.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
       const input = defaultPayloadConverter.fromPayload<RemediationInput>(started!.input!.payloads![0]!);
       const [triggered] = input.trigger.readings;
       assert.equal(triggered?.name, 'cpu');
       assert.equal(triggered.holds, true);
       assert.ok(Math.abs(triggered.value! - 1.5) < 1e-9, `cpu ratio ${triggered.value}`);
       // And once the run verifies and the usage has fallen to 20m, it succeeds
-      await eventually('the run to verify', async () =>
-        (await phaseOf(workflowId)) === 'Verifying' ? true : undefined,
-      );
+      await s.then.runReaches('Verifying');
       metrics.setPodUsage(namespace.name, hot, 'app', { cpu: '20m', memory: '32Mi' });
-      const result: RemediationResult = await handle.result();
-      assert.equal(result.outcome, 'Succeeded', result.reason);
-      assert.equal((await readDeployment(namespace.name, 'web')).spec?.replicas, 3);
+      const result = await s.then.runEndsAs('Succeeded');
+      await s.then.replicasAre(3);
       // And the verdict carries the usage ratio read through the aggregator (20m of 100m)
       const reading = result.steps[0]?.verdict?.readings.find((r) => r.name === 'cpu');
       assert.ok(reading?.value !== null && reading?.value !== undefined, 'a cpu reading');
@@ -167,12 +143,8 @@ describe('a remediation driven by a Metrics condition', () => {
       const reads = metrics.requests.slice(earlierRequests).filter((r) => r.path === metricsPath);
       const { users } = await chartIdentities();
       assert.deepEqual(new Set(reads.map((r) => r.user)), new Set([users.watcher, users.worker]));
-      const policy = await readPolicy('RemediationPolicy', {
-        name: 'scale-on-cpu',
-        namespace: namespace.name,
-      });
-      assert.equal((policy.status?.lastOutcome as { outcome: string }).outcome, 'Succeeded');
-      await saveHistory(medic.client, workflowId, 'scale-on-metrics-api');
+      await s.then.policyRecords('Succeeded');
+      await s.then.historyRecordedAs('scale-on-metrics-api');
     },
   );
 });
