@@ -7,6 +7,7 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { taskQueueFor } from '../../domain/config/names.ts';
 import {
+  freeGrantSignal,
   globalGovernorId,
   type GovernorStatus,
   governorStatusQuery,
@@ -16,7 +17,7 @@ import {
 } from '../../domain/governor.ts';
 import { actor, byAndReason, type Command, flag } from '../command.ts';
 import type { Context } from '../context.ts';
-import { messageOf, notFound, unreachable } from '../errors.ts';
+import { messageOf, notFound, unreachable, usageError } from '../errors.ts';
 import { fields } from '../output.ts';
 import { workerTimeoutMs } from '../runs.ts';
 import { within } from '../within.ts';
@@ -94,6 +95,30 @@ export const status: Command = {
   },
 };
 
+export const freeGrant: Command = {
+  name: 'free-grant',
+  summary: "free a run's permit by hand, with a reason",
+  usage: 'free-grant <workflow-id> [--policy NS/NAME] --reason TEXT [--by NAME]',
+  help: [
+    'The governor frees the grants of runs that closed without releasing them on its own (it checks',
+    "every 5 minutes); this frees one at once. Who and why are kept in the governor's history.",
+    '`kubemedic status` lists the runs holding grants.',
+    scopeHelp,
+  ],
+  options: { ...policyOption, ...byAndReason },
+  async run(context, args, values) {
+    const [workflowId] = args;
+    const reason = flag(values, 'reason');
+    if (!workflowId || !reason) throw usageError("free-grant needs the run's workflow ID and --reason");
+    const client = await context.temporal();
+    const id = governorId(context, values);
+    await client.workflow
+      .getHandle(id)
+      .signal(freeGrantSignal, { workflowId, by: actor(context, values), reason });
+    await report(context, client, id, (s) => !s.active.includes(workflowId));
+  },
+};
+
 /** Prints the governor's status once it shows `settled` (a signal is applied by a workflow task). */
 async function report(
   context: Context,
@@ -137,7 +162,10 @@ async function report(
         fields([
           ['Governor', id],
           ['Paused', paused ? `yes, by ${paused.by}${paused.reason ? `: ${paused.reason}` : ''}` : 'no'],
-          ['Active runs', String(current.active.length)],
+          [
+            'Active runs',
+            current.active.length === 0 ? '0' : `${current.active.length}: ${current.active.join(', ')}`,
+          ],
           ['Queued', String(current.queued)],
           ['Granted (1h)', String(current.grantedLastHour)],
         ]),

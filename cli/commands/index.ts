@@ -4,7 +4,7 @@ import { cancel } from './cancel.ts';
 import { approve, reject } from './decide.ts';
 import { demo } from './demo.ts';
 import { explain } from './explain.ts';
-import { pause, resume, status } from './governor.ts';
+import { freeGrant, pause, resume, status } from './governor.ts';
 import { history } from './history.ts';
 import { list } from './list.ts';
 import { restore } from './restore.ts';
@@ -22,5 +22,6 @@ export const commands: Command[] = [
   pause,
   resume,
   status,
+  freeGrant,
   demo,
 ];

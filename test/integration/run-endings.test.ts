@@ -16,8 +16,14 @@ import { remediationPolicySpec, type PolicySpec } from '../../api/policy.ts';
 import { type Backup, type ExecuteResult, stepFailedType } from '../../domain/actions.ts';
 import { type GovernorStatus, governorStatusQuery, policyGovernorId } from '../../domain/governor.ts';
 import { cancelSignal, statusQuery } from '../../domain/messages.ts';
-import type { RemediationInput, RemediationWorkflow } from '../../domain/run.ts';
+import {
+  type PolicyRef,
+  policyLabel,
+  type RemediationInput,
+  type RemediationWorkflow,
+} from '../../domain/run.ts';
 import { environment } from '../../devstack/stack.ts';
+import { kubemedic } from '../support/cli.ts';
 import { ensureStack, eventually } from '../support/stack.ts';
 
 /** The production workflows, by path as the worker loads them (no activity module is imported here). */
@@ -60,8 +66,11 @@ function scriptedActivities(
   const nothing = async () => undefined;
   return {
     // The real governor workflow, started as the real activity starts it.
-    ensureGovernors: record('ensureGovernors', async (input: { policy: { name: string } }) => {
-      const governor = { id: policyGovernorId(cluster, input.policy.name), limits: { maxConcurrent: 1 } };
+    ensureGovernors: record('ensureGovernors', async (input: { policy: PolicyRef }) => {
+      const governor = {
+        id: policyGovernorId(cluster, policyLabel(input.policy)),
+        limits: { maxConcurrent: 1 },
+      };
       await client.workflow.start('governor', {
         workflowId: governor.id,
         taskQueue: cluster,
@@ -151,7 +160,7 @@ describe('how a run ends', () => {
   }
 
   const governorStatus = (cluster: string) =>
-    client.workflow.getHandle(policyGovernorId(cluster, 'p')).query<GovernorStatus>(governorStatusQuery);
+    client.workflow.getHandle(policyGovernorId(cluster, 'shop/p')).query<GovernorStatus>(governorStatusQuery);
 
   /** The exit's guarantees: the outcome recorded once, no permit left held. */
   async function assertExited(calls: Calls, cluster: string, outcome: string) {
@@ -395,6 +404,35 @@ describe('how a run ends', () => {
       });
     },
   );
+
+  it('lets a person free a grant by hand with the CLI, saying why', { timeout: 120_000 }, async () => {
+    await runWith({}, spec({ verification: { settle: '1h' } }), async (handle, _calls, cluster) => {
+      await eventually('the run to hold the permit', async () =>
+        (await governorStatus(cluster)).active.includes(handle.workflowId) ? true : undefined,
+      );
+      const freed = await kubemedic([
+        'free-grant',
+        handle.workflowId,
+        '--cluster',
+        cluster,
+        '--policy',
+        'shop/p',
+        '--by',
+        'oncall',
+        '--reason',
+        'stuck after an outage',
+      ]);
+      assert.equal(freed.code, 0, freed.stderr);
+      assert.match(freed.stdout, /Active runs\s+0/);
+      // And the governor's history keeps who freed it and why
+      const history = await client.workflow.getHandle(policyGovernorId(cluster, 'shop/p')).fetchHistory();
+      const signal = history.events?.find(
+        (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'freeGrant',
+      );
+      assert.ok(signal, 'the freeGrant signal is in the history');
+      await handle.terminate('test done');
+    });
+  });
 
   it(
     'runs timers written as compound durations (1m30s) instead of failing its task forever',
