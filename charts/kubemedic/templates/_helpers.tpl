@@ -25,7 +25,7 @@ app.kubernetes.io/component: {{ .component }}
 {{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
 {{- end -}}
 
-{{/* The environment both processes read (worker/main.ts, policy-watcher/main.ts, policy-watcher/temporal-connection.ts). */}}
+{{/* The environment both processes read (domain/config/; every variable in docs/configuration.md). */}}
 {{- define "kubemedic.commonEnv" -}}
 - name: TEMPORAL_ADDRESS
   value: {{ .Values.temporal.address | quote }}
