@@ -157,7 +157,7 @@ describe('kubemedic CLI: reading runs', () => {
   );
 
   it(
-    'says a run does not exist (3), a usage error (2) and an unreachable Temporal (5)',
+    'says a run does not exist (3), a usage error (2), a bad environment (2) and an unreachable Temporal (5)',
     { timeout: 300_000 },
     async () => {
       const missing = await cli('show', `remediation/${medic.cluster}/nowhere/Deployment/none/none`);
@@ -183,6 +183,10 @@ describe('kubemedic CLI: reading runs', () => {
         unreachable.stderr,
         /cannot reach Temporal at 127\.0\.0\.1:1: start the local stack with `npm run devstack -- up`/,
       );
+      // And a bad environment is a usage error that names the variable and what it allows
+      const badEnvironment = await kubemedic(['list'], { KUBEMEDIC_CLUSTER: 'Prod_EU' });
+      expectExit(badEnvironment, 2);
+      assert.match(badEnvironment.stderr, /KUBEMEDIC_CLUSTER="Prod_EU" is not allowed: lowercase letters/);
       // And --json failures keep a stable shape
       assert.deepEqual(jsonOf(await cli('list', '--address', '127.0.0.1:1', '--json')), {
         error: { code: 5, message: unreachable.stderr.replace(/^kubemedic: /, '').trim() },

@@ -13,11 +13,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function kubemedic(args: string[]): Promise<CliResult> {
+/** `env` adds to (or overrides) the environment the CLI gets. */
+export function kubemedic(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const { KUBECONFIG, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = environment();
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/main.ts'), ...args], {
     cwd: repoRoot,
-    env: { ...process.env, KUBECONFIG, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE },
+    env: { ...process.env, KUBECONFIG, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
