@@ -3,7 +3,9 @@
  * a bad value refused by naming the variable and what it allows.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { repoRoot } from '../../api/generate-crds.ts';
 import { cliConfig, cliEnvironment } from '../../domain/config/cli.ts';
 import { watcherConfig, watcherEnvironment } from '../../domain/config/watcher.ts';
 import { workerConfig, workerEnvironment } from '../../domain/config/worker.ts';
@@ -92,4 +94,27 @@ it('names the Temporal variables the CLI and the watcher read as the worker does
   const temporal = (shape: object) => Object.keys(shape).filter((name) => name.startsWith('TEMPORAL_'));
   assert.deepEqual(temporal(cliEnvironment.shape), temporal(workerEnvironment.shape));
   assert.deepEqual(temporal(watcherEnvironment.shape), temporal(workerEnvironment.shape));
+});
+
+describe('a process with a bad value', () => {
+  for (const [main, variable] of [
+    ['worker/main.ts', 'KUBEMEDIC_SDK_METRICS_PORT'],
+    ['policy-watcher/main.ts', 'KUBEMEDIC_ALERT_WEBHOOK_PORT'],
+  ] as const) {
+    it(`${main} stops at start with exit code 78, naming ${variable}`, () => {
+      // Given a port that is no port / When the process starts (before it connects to anything)
+      const started = spawnSync(process.execPath, ['--import', 'tsx', main], {
+        cwd: repoRoot,
+        env: { ...process.env, [variable]: 'ninety' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      // Then it stops at once and says which variable and what it allows
+      assert.equal(started.status, 78, started.stderr);
+      assert.match(
+        started.stderr,
+        new RegExp(`invalid configuration: ${variable}="ninety" is not allowed: a port`),
+      );
+    });
+  }
 });
