@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { globalGovernorId, governorStatusQuery, pauseSignal, resumeSignal } from '../../domain/governor.ts';
-import { useKubeMedic } from '../support/kubemedic.ts';
-import { eventually, useTestNamespace } from '../support/stack.ts';
+import { useScenario } from '../support/scenario.ts';
+import { eventually } from '../support/stack.ts';
 import { runStorm } from '../support/storm.ts';
 
-const namespace = useTestNamespace('kmpause');
-const medic = useKubeMedic();
+// The storm is its own fixture (storm.ts); the scenario gives the namespace and KubeMedic.
+const { namespace, medic } = useScenario('kmpause');
 
 describe('the global pause during a storm', () => {
   it(

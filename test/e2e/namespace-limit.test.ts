@@ -4,50 +4,49 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { governorStatusQuery, namespaceGovernorId } from '../../domain/governor.ts';
-import { createPolicy, deploymentUnavailable, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
-import { useTestNamespace } from '../support/stack.ts';
-import { createAvailableDeployment } from '../support/workloads.ts';
+import { conditions, deploymentPolicy, scale } from '../support/policy-builder.ts';
+import { type Scenario, useScenario } from '../support/scenario.ts';
 
-const namespace = useTestNamespace('kmn');
-const medic = useKubeMedic({ workerOptions: { maxConcurrentPerNamespace: 1 } });
+const { namespace, medic, scenario } = useScenario('kmn', {
+  workerOptions: { maxConcurrentPerNamespace: 1 },
+});
 
-it('lets one run act at a time in a namespace whose limit is 1', { timeout: 90_000 }, async () => {
+/** An Available Deployment `name` of 1 under a policy `name` that scales it to 2. */
+async function givenScaleTo2(s: Scenario, name: string) {
+  await s.given.availableDeployment(name, 1);
+  await s.given.policy(
+    name,
+    deploymentPolicy(name, {
+      conditions: [conditions.deploymentUnavailable('unavailable', 1)],
+      actions: [scale({ replicas: 2 })],
+      verification: { settle: '4s' },
+    }),
+  );
+}
+
+it('lets one run act at a time in a namespace whose limit is 1', { timeout: 90_000 }, async (t) => {
   // Given two policies on two Deployments of one namespace
-  const start = async (name: string) => {
-    await createAvailableDeployment(namespace.name, name, 1);
-    await createPolicy(
-      'RemediationPolicy',
-      { name, namespace: namespace.name },
-      {
-        target: { kind: 'Deployment', name },
-        conditions: [deploymentUnavailable('unavailable', 1)],
-        actions: [{ type: 'Scale', scale: { replicas: 2 } }],
-        verification: { settle: '4s' },
-        cooldown: '1s',
-      },
-    );
-    return startRunNow(
-      medic,
-      { name, namespace: namespace.name },
-      { kind: 'Deployment', namespace: namespace.name, name },
-    );
-  };
+  const [first, second] = [scenario(t), scenario(t)];
+  await Promise.all([givenScaleTo2(first, 'first'), givenScaleTo2(second, 'second')]);
   // When both start at once
-  const runs = await Promise.all([start('first'), start('second')]);
+  await Promise.all([first.when.runStarts(), second.when.runStarts()]);
   // Then, sampled until both end, at most one holds the namespace's permit and the other queues
   const governor = medic.client.workflow.getHandle(namespaceGovernorId(medic.cluster, namespace.name));
   let peak = 0;
   let queuedSeen = 0;
   let done = false;
-  const results = Promise.all(runs.map((run) => run.result())).finally(() => (done = true));
+  const ended = Promise.all([first.then.runEndsAs('Succeeded'), second.then.runEndsAs('Succeeded')]).finally(
+    () => (done = true),
+  );
   while (!done) {
     const status = await governor.query(governorStatusQuery).catch(() => undefined);
     peak = Math.max(peak, status?.active.length ?? 0);
     queuedSeen = Math.max(queuedSeen, status?.queued ?? 0);
-    await new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
+    await sleep(200);
   }
-  for (const result of await results) assert.equal(result.outcome, 'Succeeded', result.reason);
+  await ended;
   assert.equal(peak, 1);
   assert.equal(queuedSeen, 1, 'the second run waited in the queue');
 });
