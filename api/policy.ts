@@ -118,6 +118,10 @@ export const condition = z
           'NodeNotReady',
         ]),
         window: duration('For Restarts: count restarts within this window.').optional(),
+        per: z.enum(['Pod', 'Workload']).default('Pod').meta({
+          description:
+            "For Restarts: Pod compares the worst Pod's restarts with the threshold (a Pod restarted more than N times); Workload adds up all the target's Pods.",
+        }),
       })
       .optional(),
     metrics: z
@@ -351,15 +355,9 @@ const specFields = {
         description:
           'What a reading without data (or one that could not be taken: Prometheus unreachable) counts as. Inconclusive: the run rolls back and ends Failed, saying the verification was inconclusive, without escalating.',
       }),
-      readings: z
-        .number()
-        .int()
-        .min(1)
-        .max(60)
-        .default(1)
-        .meta({
-          description: 'How many readings to take, `interval` apart (as Argo Rollouts analysis counts).',
-        }),
+      readings: z.number().int().min(1).max(60).default(1).meta({
+        description: 'How many readings to take, `interval` apart (as Argo Rollouts analysis counts).',
+      }),
       interval: duration('Between two readings.').default('30s'),
       failureLimit: z
         .number()

@@ -129,12 +129,23 @@ function kubernetesState(block: KubernetesBlock, target: TargetState, now: Date)
   const count = (predicate: (s: V1ContainerStatus) => boolean) =>
     target.pods.flatMap(statuses).filter(predicate).length;
   switch (block.state) {
-    case 'Restarts':
-      // Without a window: the restart counts. With one: containers whose last restart falls in it
-      // (the API keeps only the last termination, so this is a lower bound, never an overcount).
-      return block.window
-        ? count((s) => (s.restartCount ?? 0) > 0 && within(s.lastState?.terminated?.finishedAt))
-        : target.pods.flatMap(statuses).reduce((sum, s) => sum + (s.restartCount ?? 0), 0);
+    case 'Restarts': {
+      // Per Pod, without a window: its containers' restart counts. With one: its containers whose
+      // last restart falls in it (the API keeps only the last termination, so this is a lower
+      // bound, never an overcount). `per: Pod` (the default) is the worst Pod, "a Pod restarted
+      // more than N times"; `per: Workload` adds up all the target's Pods.
+      const ofPod = (pod: V1Pod) =>
+        statuses(pod).reduce(
+          (sum, s) =>
+            sum +
+            (block.window
+              ? Number((s.restartCount ?? 0) > 0 && within(s.lastState?.terminated?.finishedAt))
+              : (s.restartCount ?? 0)),
+          0,
+        );
+      const perPod = target.pods.map(ofPod);
+      return block.per === 'Workload' ? perPod.reduce((a, b) => a + b, 0) : Math.max(0, ...perPod);
+    }
     case 'CrashLoopBackOff':
       return count((s) => s.state?.waiting?.reason === 'CrashLoopBackOff');
     case 'OOMKilled':
@@ -181,14 +192,12 @@ async function metricsApiValues(
   const namespaces = [...new Set(targets.flatMap((t) => (t.ref.namespace ? [t.ref.namespace] : [])))];
   const usage = new Map<string, Map<string, number>>(); // namespace/pod → container → usage
   for (const namespace of namespaces) {
-    const list = (await kubeconfig
-      .makeApiClient(CustomObjectsApi)
-      .listNamespacedCustomObject({
-        group: 'metrics.k8s.io',
-        version: 'v1beta1',
-        namespace,
-        plural: 'pods',
-      })) as {
+    const list = (await kubeconfig.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
+      group: 'metrics.k8s.io',
+      version: 'v1beta1',
+      namespace,
+      plural: 'pods',
+    })) as {
       items: PodMetrics[];
     };
     for (const item of list.items) {

@@ -126,6 +126,17 @@ describe('Kubernetes state: Restarts', () => {
     assert.deepEqual(await read(kube('Restarts', '>', 0), target), { value: 6, holds: true });
     assert.deepEqual(await read(kube('Restarts', '>', 0), podTarget(calm)), { value: 0, holds: false });
   });
+
+  it('compares the worst Pod by default, and all Pods added up with per: Workload', async () => {
+    const twice = (name: string) => pod(name, [container({ restartCount: 3 })]);
+    const target = deploymentTarget({ metadata: { name: 'web' } }, [twice('web-1'), twice('web-2')]);
+    assert.deepEqual(await read(kube('Restarts', '>', 4), target), { value: 3, holds: false });
+    const workload = condition.parse({
+      ...kube('Restarts', '>', 4),
+      kubernetes: { state: 'Restarts', per: 'Workload' },
+    });
+    assert.deepEqual(await read(workload, target), { value: 6, holds: true });
+  });
 });
 
 describe('Kubernetes state: CrashLoopBackOff', () => {
