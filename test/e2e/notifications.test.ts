@@ -3,7 +3,7 @@
  * receiver in this process plays the team's endpoint; runs are started as the watcher starts
  * them, so each scenario controls its own timing.
  */
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
@@ -11,9 +11,9 @@ import type { RemediationNotification } from '../../activities/notify-payload.ts
 import { signatureHeader } from '../../activities/notify-signature.ts';
 import { statusQuery } from '../../domain/messages.ts';
 import { kubemedic } from '../support/cli.ts';
-import { deploymentUnavailable, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
-import { saveHistory } from '../support/histories.ts';
-import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { conditions, type PolicySpecInput } from '../support/policy-builder.ts';
+import { useScenario } from '../support/scenario.ts';
+import { eventually, kubeconfig } from '../support/stack.ts';
 import { readDeployment } from '../support/workloads.ts';
 import {
   createSigningSecret,
@@ -21,11 +21,9 @@ import {
   signedWith,
   useWebhookReceiver,
 } from '../support/webhook-receiver.ts';
-import { givenScalePolicy } from '../support/scale-runs.ts';
 import { givenServiceAccount } from '../support/service-accounts.ts';
 
-const namespace = useTestNamespace('kmn');
-const medic = useKubeMedic();
+const { namespace, medic, scenario } = useScenario('kmn');
 const receiver = useWebhookReceiver();
 const signingKey = 'team-shared-secret';
 
@@ -33,14 +31,10 @@ const signingKey = 'team-shared-secret';
  * The trigger holds only while the Deployment is unavailable (never, here: runs are started by
  * the test); `alwaysHolds` as a verification condition never lets verification pass.
  */
-const unavailable = deploymentUnavailable('unavailable', 1);
-const alwaysHolds = deploymentUnavailable('always', 0);
+const alwaysHolds = conditions.deploymentUnavailable('always', 0);
 
-/** A Deployment with 2 replicas and a policy that scales it to 3 (its `spec` names the sinks). */
-const givenPolicy = (name: string, spec: Record<string, unknown>) =>
-  givenScalePolicy(medic, namespace.name, name, { conditions: [unavailable], ...spec });
-
-const webhook = (path: string, extra: Record<string, unknown> = {}) => ({
+type Sink = NonNullable<PolicySpecInput['notifications']>[number];
+const webhook = (path: string, extra: Partial<Sink> = {}): Sink => ({
   type: 'Webhook',
   url: receiver.url(path),
   ...extra,
@@ -89,7 +83,8 @@ describe('notifications', () => {
   it(
     'sends a signed AwaitingApproval with the exact approve command, then Succeeded, to Webhook and Slack sinks',
     { timeout: 120_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given a Secret with the signing key, a ServiceAccount of the team that may read it (and
       // scale), and a policy acting as it that needs approval, with a Webhook sink that signs and
       // a Slack sink that hears only AwaitingApproval
@@ -98,7 +93,7 @@ describe('notifications', () => {
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
         { apiGroups: [''], resources: ['secrets'], resourceNames: ['hooks'], verbs: ['get'] },
       ]);
-      const policy = await givenPolicy('approve-me', {
+      await s.given.scalePolicy('approve-me', {
         serviceAccountName: 'notifier',
         approval: { required: true, timeout: '10m' },
         notifications: [
@@ -107,7 +102,7 @@ describe('notifications', () => {
         ],
       });
       // When a run awaits approval
-      const handle = await policy.start();
+      const handle = await s.when.runStarts();
       const awaiting = await deliveredEvent('/team', 'AwaitingApproval');
       // Then the payload names the run and carries the exact approve command
       const command = `kubemedic approve ${handle.workflowId} --cluster ${medic.cluster}`;
@@ -116,7 +111,11 @@ describe('notifications', () => {
       assert.equal(awaiting.body.kind, 'RemediationNotification');
       assert.equal(awaiting.body.workflowId, handle.workflowId);
       assert.equal(awaiting.body.cluster, medic.cluster);
-      assert.deepEqual(awaiting.body.target, policy.target);
+      assert.deepEqual(awaiting.body.target, {
+        kind: 'Deployment',
+        namespace: namespace.name,
+        name: 'approve-me',
+      });
       assert.equal(awaiting.body.phase, 'AwaitingApproval');
       // And its HMAC over timestamp and raw body is valid with the Secret's key (and not with another)
       const timestamp = signedAt(awaiting);
@@ -138,9 +137,8 @@ describe('notifications', () => {
       const approved = await kubemedic([...args, '--by', 'alice']);
       assert.equal(approved.code, 0, approved.stderr);
       // Then the run succeeds, approved by them, and the Webhook sink hears Succeeded (Slack does not)
-      const result = await handle.result();
+      const result = await s.then.runEndsAs('Succeeded');
       assert.equal(result.approval?.by, 'alice');
-      assert.equal(result.outcome, 'Succeeded', result.reason);
       const succeeded = await deliveredEvent('/team', 'Succeeded');
       assert.equal(succeeded.body.outcome, 'Succeeded');
       assert.equal(succeeded.body.reason, result.reason);
@@ -155,25 +153,25 @@ describe('notifications', () => {
         Verifying: 1,
         RemediationSucceeded: 1,
       });
-      await saveHistory(medic.client, handle.workflowId, 'notified-approved-succeeded');
+      await s.then.historyRecordedAs('notified-approved-succeeded');
     },
   );
 
   it(
     'retries a sink that answers 500 for a while, and the run rolls back all the same',
     { timeout: 120_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given a policy whose verification always fails, and a sink that fails its first 2 requests
       receiver.failNext('/flaky', 2);
-      const policy = await givenPolicy('roll-me-back', {
+      await s.given.scalePolicy('roll-me-back', {
         verification: { settle: '1s', conditions: [alwaysHolds] },
         notifications: [webhook('/flaky')],
       });
       // When it runs
-      const handle = await policy.start();
-      const result = await handle.result();
+      await s.when.runStarts();
       // Then it is rolled back, and the RolledBack notification arrived on the third attempt
-      assert.equal(result.outcome, 'RolledBack', result.reason);
+      const result = await s.then.runEndsAs('RolledBack');
       const rolledBack = await deliveredEvent('/flaky', 'RolledBack');
       assert.equal(rolledBack.body.outcome, 'RolledBack');
       assert.equal(rolledBack.body.reason, result.reason);
@@ -186,7 +184,7 @@ describe('notifications', () => {
           [200, 'RolledBack'],
         ],
       );
-      assert.equal((await readDeployment(namespace.name, 'roll-me-back')).spec?.replicas, 2);
+      await s.then.replicasAre(2);
       // And each phase left one Event, the rollback included
       await assertPhaseEvents('roll-me-back', 'roll-me-back', {
         BackingUp: 1,
@@ -195,34 +193,26 @@ describe('notifications', () => {
         RollingBack: 1,
         RemediationRolledBack: 1,
       });
-      await saveHistory(medic.client, handle.workflowId, 'notified-rolled-back-after-retries');
+      await s.then.historyRecordedAs('notified-rolled-back-after-retries');
     },
   );
 
   it(
     'sends RollbackConflict when someone changed the target, then Failed',
     { timeout: 120_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given a run whose verification will fail, with a sink for conflicts and failures only
-      const policy = await givenPolicy('contested', {
+      await s.given.scalePolicy('contested', {
         verification: { settle: '4s', conditions: [alwaysHolds] },
         notifications: [webhook('/conflicts', { events: ['RollbackConflict', 'Failed'] })],
       });
-      const handle = await policy.start();
-      await eventually('phase Verifying', async () =>
-        (await handle.query(statusQuery)).phase === 'Verifying' ? true : undefined,
-      );
+      await s.when.runStarts();
+      await s.then.runReaches('Verifying');
       // When a person sets the replicas to 7 before the rollback
-      await kubeconfig()
-        .makeApiClient(AppsV1Api)
-        .patchNamespacedDeploymentScale({
-          name: 'contested',
-          namespace: namespace.name,
-          body: [{ op: 'replace', path: '/spec/replicas', value: 7 }],
-        });
+      await s.when.someoneSetsReplicas(7);
       // Then the run fails, and the sink hears of the conflict (with what was left alone) and of the failure
-      const result = await handle.result();
-      assert.equal(result.outcome, 'Failed', result.reason);
+      const result = await s.then.runEndsAs('Failed');
       const conflict = await deliveredEvent('/conflicts', 'RollbackConflict');
       assert.equal(conflict.body.phase, 'RollingBack');
       assert.match(conflict.body.reason, /\/spec\/replicas is 7, not the 3 KubeMedic wrote/);
@@ -234,32 +224,30 @@ describe('notifications', () => {
           .sort(),
         ['Failed', 'RollbackConflict'],
       );
-      assert.equal((await readDeployment(namespace.name, 'contested')).spec?.replicas, 7);
+      await s.then.replicasAre(7);
     },
   );
 
   it(
     'sends Skipped, and a sink that is down for good does not fail the run',
     { timeout: 120_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given a policy with a sink nobody listens on (a closed port) and one that works
-      const policy = await givenPolicy('gone-soon', {
+      await s.given.scalePolicy('gone-soon', {
         notifications: [{ type: 'Webhook', url: 'http://127.0.0.1:1/nobody' }, webhook('/skips')],
       });
       // When its target is deleted and a run starts
-      await kubeconfig()
-        .makeApiClient(AppsV1Api)
-        .deleteNamespacedDeployment({ name: 'gone-soon', namespace: namespace.name });
+      await s.when.deploymentDeleted();
       await eventually('the Deployment gone', async () =>
         readDeployment(namespace.name, 'gone-soon').then(
           () => undefined,
           () => true,
         ),
       );
-      const result = await (await policy.start()).result();
+      await s.when.runStarts();
       // Then the run ends Skipped with its reason, the working sink heard of it, and the dead one changed nothing
-      assert.equal(result.outcome, 'Skipped');
-      assert.match(result.reason, /^TargetGone: /);
+      const result = await s.then.runEndsAs('Skipped', /^TargetGone: /);
       const skipped = await deliveredEvent('/skips', 'Skipped');
       assert.equal(skipped.body.reason, result.reason);
     },
@@ -270,22 +258,23 @@ describe('NeedsAttention', () => {
   it(
     'hands the target to a person after its attempts: one notification, an Event, the policy status, nothing touched',
     { timeout: 150_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given a policy allowing one attempt per target per 40 seconds, and a first run that acted
-      const policy = await givenPolicy('attention', {
+      await s.given.scalePolicy('attention', {
         limits: { maxAttemptsPerTarget: 1, attemptsWindow: '40s' },
         notifications: [webhook('/attention')],
       });
-      const first = await (await policy.start()).result();
-      assert.equal(first.outcome, 'Succeeded', first.reason);
+      await s.when.runStarts();
+      await s.then.runEndsAs('Succeeded');
       const before = await readDeployment(namespace.name, 'attention');
 
       // When the target fires again within the window
-      const handle = await policy.start();
+      const handle = await s.when.runStarts();
       // Then the run ends NeedsAttention, with the reason and until when
       const status = await eventually('the NeedsAttention outcome', async () => {
-        const s = await handle.query(statusQuery);
-        return s.outcome ? s : undefined;
+        const current = await handle.query(statusQuery);
+        return current.outcome ? current : undefined;
       });
       assert.equal(status.outcome, 'NeedsAttention');
       assert.match(
@@ -301,24 +290,22 @@ describe('NeedsAttention', () => {
           ? true
           : undefined,
       );
-      const stored = await readPolicy('RemediationPolicy', policy.metadata);
-      assert.equal((stored.status?.lastOutcome as { outcome: string }).outcome, 'NeedsAttention');
+      await s.then.policyRecords('NeedsAttention');
 
       // And while the window lasts a new trigger joins the same held run: no new run, no second notification
       const heldRun = (await handle.describe()).runId;
-      await policy.start();
+      await s.when.runStarts();
       assert.equal((await handle.describe()).runId, heldRun);
       assert.equal((await handle.query(statusQuery)).phase, 'NeedsAttention');
 
       // And the run ends once the window has passed, having touched nothing
-      const result = await handle.result();
-      assert.equal(result.outcome, 'NeedsAttention');
+      const result = await s.then.runEndsAs('NeedsAttention');
       assert.deepEqual(result.steps, []);
       const after = await readDeployment(namespace.name, 'attention');
       assert.equal(after.metadata?.generation, before.metadata?.generation);
       assert.equal(after.spec?.replicas, 3);
       assert.equal(delivered('/attention').filter((r) => r.body.event === 'NeedsAttention').length, 1);
-      await saveHistory(medic.client, handle.workflowId, 'needs-attention');
+      await s.then.historyRecordedAs('needs-attention');
     },
   );
 });
