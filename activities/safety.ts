@@ -13,7 +13,8 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { PolicyRef, TargetRef } from '../domain/run.ts';
 import { ActionError } from '../domain/actions.ts';
 import { protectedLabel } from '../domain/protection.ts';
-import { describeRef, readTarget, targetObjectRef } from './actions/target.ts';
+import { describeRef, readTarget } from './actions/target.ts';
+import { targetObjectRef } from '../domain/kube/objects.ts';
 
 const labelsOf = (object: unknown) =>
   ((object as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {}) as Record<

@@ -6,8 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import type { PolicyStatus } from '../api/policy.ts';
-import { kubeRequest, objectPath } from '../domain/kube/request.ts';
-import { policyObjectRef } from '../domain/kube/policy-status.ts';
+import { patchPolicyStatus } from '../domain/kube/policy-status.ts';
 import { searchAttributes } from '../domain/search-attributes.ts';
 import { policyLabel, type PolicyRef } from '../domain/run.ts';
 
@@ -80,11 +79,9 @@ export async function writeStatus(
     matchedTargets: evaluation.matchedTargets,
     activeRemediations: evaluation.activeRemediations,
   };
-  await kubeRequest(kubeconfig, {
-    method: 'PATCH',
-    path: `${objectPath(policyObjectRef(policy))}/status`,
-    // A merge patch: lastOutcome, written by the workflow, is left as it is. Lists are replaced whole.
-    body: { status: { ...status, activeRemediations: status.activeRemediations ?? [] } },
-    contentType: 'application/merge-patch+json',
+  // lastOutcome, written by the workflow, is left as it is.
+  await patchPolicyStatus(kubeconfig, policy, {
+    ...status,
+    activeRemediations: status.activeRemediations ?? [],
   });
 }

@@ -22,7 +22,8 @@ import {
   type TargetRef,
 } from '../../domain/actions.ts';
 import { makeBackup, readFields, restoreFields } from './fields.ts';
-import { describeRef, readTarget, targetObjectRef } from './target.ts';
+import { describeRef, readTarget } from './target.ts';
+import { targetObjectRef } from '../../domain/kube/objects.ts';
 
 const hpaRef = (namespace: string, name: string): ObjectRef => ({
   apiVersion: 'autoscaling/v2',

@@ -9,7 +9,8 @@ import { asRefusal } from '../../domain/kube/errors.ts';
 import { type ActionContext, type ActionModule } from './action.ts';
 import { fieldManager, type Backup, type ExecuteResult, type TargetRef } from '../../domain/actions.ts';
 import { makeBackup, readFields, restoreFields } from './fields.ts';
-import { readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
+import { readTarget, resourceVersionOf } from './target.ts';
+import { targetObjectRef } from '../../domain/kube/objects.ts';
 
 export const unschedulable = '/spec/unschedulable';
 

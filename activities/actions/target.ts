@@ -4,7 +4,7 @@
  */
 import { asRefusal } from '../../domain/kube/errors.ts';
 import { type ActionContext } from './action.ts';
-import type { ObjectRef, TargetRef } from '../../domain/actions.ts';
+import type { ObjectRef } from '../../domain/actions.ts';
 import { readObject } from './fields.ts';
 
 export type KubeObject = Record<string, unknown>;
@@ -17,22 +17,6 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: { kind: string; name: string; controller?: boolean }[];
-}
-
-const targetApiVersions: Record<TargetRef['kind'], string> = {
-  Deployment: 'apps/v1',
-  StatefulSet: 'apps/v1',
-  Pod: 'v1',
-  Node: 'v1',
-};
-
-export function targetObjectRef(target: TargetRef): ObjectRef {
-  return {
-    apiVersion: targetApiVersions[target.kind],
-    kind: target.kind,
-    ...(target.namespace ? { namespace: target.namespace } : {}),
-    name: target.name,
-  };
 }
 
 export const describeRef = (ref: { kind: string; namespace?: string; name: string }) =>

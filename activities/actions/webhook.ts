@@ -14,7 +14,8 @@ import {
   type TargetRef,
 } from '../../domain/actions.ts';
 import { makeBackup } from './fields.ts';
-import { describeRef, readTarget, resourceVersionOf, targetObjectRef } from './target.ts';
+import { describeRef, readTarget, resourceVersionOf } from './target.ts';
+import { targetObjectRef } from '../../domain/kube/objects.ts';
 
 export interface WebhookPayload {
   event: 'execute' | 'rollback';

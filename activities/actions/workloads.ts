@@ -21,7 +21,8 @@ import {
   type TargetRef,
 } from '../../domain/actions.ts';
 import { makeBackup, readFields, readPointer, restoreFields } from './fields.ts';
-import { type KubeObject, describeRef, readTarget, targetObjectRef } from './target.ts';
+import { type KubeObject, describeRef, readTarget } from './target.ts';
+import { targetObjectRef } from '../../domain/kube/objects.ts';
 
 /** The target as an object reference (its kind was checked against the catalogue on entry). */
 export function targetObject(target: TargetRef): ObjectRef {

@@ -3,15 +3,15 @@
  * and Kubernetes Events on the policy and on the target.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { apiVersion } from '../../api/policy.ts';
+import { apiVersion, type PolicyStatus } from '../../api/policy.ts';
 import type { Outcome, PolicyRef, TargetRef } from '../run.ts';
 import type { FieldChange } from '../actions.ts';
 import { recordEvent } from './events.ts';
-import { KubeRequestError, kubeRequest, objectPath } from './request.ts';
+import { targetObjectRef } from './objects.ts';
+import { failedWith } from './errors.ts';
+import { kubeRequest, objectPath } from './request.ts';
 
 const warningOutcomes: Outcome[] = ['Failed', 'RolledBack', 'Rejected', 'Skipped', 'NeedsAttention'];
-const targetApiVersion = (target: TargetRef) =>
-  target.kind === 'Deployment' || target.kind === 'StatefulSet' ? 'apps/v1' : 'v1';
 
 export const policyObjectRef = (policy: Pick<PolicyRef, 'kind' | 'namespace' | 'name'>) => ({
   apiVersion,
@@ -19,6 +19,24 @@ export const policyObjectRef = (policy: Pick<PolicyRef, 'kind' | 'namespace' | '
   namespace: policy.namespace,
   name: policy.name,
 });
+
+/**
+ * A merge patch of the policy's status subresource: the fields given are replaced (lists whole),
+ * the others kept, so the watcher's fields and the workflow's lastOutcome do not overwrite
+ * each other. A null removes a field.
+ */
+export async function patchPolicyStatus(
+  kubeconfig: KubeConfig,
+  policy: Pick<PolicyRef, 'kind' | 'namespace' | 'name'>,
+  status: Partial<Record<keyof PolicyStatus, unknown>>,
+): Promise<void> {
+  await kubeRequest(kubeconfig, {
+    method: 'PATCH',
+    path: `${objectPath(policyObjectRef(policy))}/status`,
+    body: { status },
+    contentType: 'application/merge-patch+json',
+  });
+}
 
 export async function recordPolicyOutcome(
   kubeconfig: KubeConfig,
@@ -51,15 +69,10 @@ export async function recordPolicyOutcome(
   };
   // A policy deleted while its run went on took its status with it: the outcome is still
   // recorded, in the Events below, the history and the metric.
-  const policyGone = await kubeRequest(kubeconfig, {
-    method: 'PATCH',
-    path: `${objectPath(policyObjectRef(input.policy))}/status`,
-    body: { status: { lastOutcome } },
-    contentType: 'application/merge-patch+json',
-  }).then(
+  const policyGone = await patchPolicyStatus(kubeconfig, input.policy, { lastOutcome }).then(
     () => false,
     (error: unknown) => {
-      if (error instanceof KubeRequestError && error.status === 404) return true;
+      if (failedWith(error, 404)) return true;
       throw error;
     },
   );
@@ -88,17 +101,5 @@ export async function recordRunEvents(
     message,
     key,
   );
-  await recordEvent(
-    kubeconfig,
-    {
-      apiVersion: targetApiVersion(about.target),
-      kind: about.target.kind,
-      namespace: about.target.namespace,
-      name: about.target.name,
-    },
-    type,
-    reason,
-    message,
-    key,
-  );
+  await recordEvent(kubeconfig, targetObjectRef(about.target), type, reason, message, key);
 }

@@ -104,7 +104,8 @@ describe('policy watchers', () => {
     'marks a policy Invalid with the reason and goes on evaluating the others',
     { timeout: 60_000 },
     async () => {
-      // Given a policy the API server accepts but the watcher cannot run (a Node action on a Deployment), and a valid one
+      // Given a policy the API server accepts but the watcher cannot run (an alert matcher whose
+      // regular expression does not compile: CEL checks only its form), and a valid one
       await createDeployment(namespace.name, 'shop', 1);
       const base = {
         target: { kind: 'Deployment', name: 'shop' },
@@ -115,10 +116,18 @@ describe('policy watchers', () => {
       } satisfies Partial<PolicySpecInput>;
       await createPolicy(
         'RemediationPolicy',
-        { name: 'cordon-a-deployment', namespace: namespace.name },
+        { name: 'bad-matcher', namespace: namespace.name },
         {
           ...base,
-          actions: [{ type: 'CordonNode' }],
+          conditions: [
+            {
+              name: 'alert',
+              source: 'Alertmanager',
+              alertmanager: { matchers: ['severity=~"crit("'] },
+              threshold: 0,
+            },
+          ],
+          actions: [{ type: 'RolloutRestart' }],
         },
       );
       await createPolicy(
@@ -134,21 +143,16 @@ describe('policy watchers', () => {
       // Then the bad one is Invalid, with the reason in its status and in a Warning Event
       const invalid = await eventually('the Invalid condition', async () => {
         const status = (
-          await readPolicy('RemediationPolicy', { name: 'cordon-a-deployment', namespace: namespace.name })
+          await readPolicy('RemediationPolicy', { name: 'bad-matcher', namespace: namespace.name })
         ).status as StatusView | undefined;
         return status?.conditions?.find((c) => c.type === 'Invalid');
       });
-      assert.match(
-        invalid.message,
-        /spec\.actions\.0: CordonNode acts on Node, not on the target kind Deployment/,
-      );
+      assert.match(invalid.message, /spec\.conditions\.0\.alertmanager\.matchers: matcher/);
       const events = await kubeconfig()
         .makeApiClient(CoreV1Api)
         .listNamespacedEvent({ namespace: namespace.name });
       assert.ok(
-        events.items.some(
-          (e) => e.reason === 'InvalidPolicy' && e.involvedObject.name === 'cordon-a-deployment',
-        ),
+        events.items.some((e) => e.reason === 'InvalidPolicy' && e.involvedObject.name === 'bad-matcher'),
       );
       // And the good one is evaluated as usual
       const fine = await eventually('the fine policy to be Ready', async () => {

@@ -14,6 +14,7 @@ import { actionTypes } from '../../api/policy.ts';
 import { repoRoot } from '../../api/generate-crds.ts';
 import { actionModule } from '../../activities/actions/index.ts';
 import { commonRefusals, declarationOf, type RbacRule, rbacOf } from '../../domain/action-catalogue.ts';
+import { checkPolicy } from '../../policy-watcher/policies.ts';
 
 const read = (...path: string[]) => readFileSync(join(repoRoot, ...path), 'utf8');
 const testFiles = (folder: string) =>
@@ -113,3 +114,23 @@ for (const type of actionTypes) {
     });
   });
 }
+
+describe('a policy admitted before the CRD refused its action/kind pair', () => {
+  it('is Invalid in the watcher, from the same catalogue', () => {
+    const check = checkPolicy('RemediationPolicy', {
+      metadata: { name: 'p', namespace: 'shop', uid: 'u', generation: 1 },
+      spec: {
+        target: { kind: 'Deployment', name: 'web' },
+        conditions: [
+          { name: 'pending', source: 'Kubernetes', kubernetes: { state: 'PodPending' }, threshold: 5 },
+        ],
+        actions: [{ type: 'CordonNode' }],
+      },
+    });
+    assert.equal(check.valid, false);
+    assert.equal(
+      !check.valid && check.reason,
+      'spec.actions.0: CordonNode acts on Node, not on the target kind Deployment',
+    );
+  });
+});
