@@ -1,12 +1,16 @@
 /**
  * Events written with a key are idempotent on the real API server: an activity retried after
- * its write (the same key) updates the Event it wrote instead of adding a second one.
+ * its write (the same key) updates the Event it wrote instead of adding a second one. A run's
+ * Events about its target are found the way kubectl finds an object's Events.
  */
-import { CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventName, recordEvent } from '../../domain/kube/events.ts';
+import { recordRunEvents } from '../../domain/kube/policy-status.ts';
+import type { PolicyRef, TargetRef } from '../../domain/run.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { createDeployment } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmt-ev');
 
@@ -59,5 +63,121 @@ describe('Events of a run step', () => {
     const derived = eventName({ apiVersion: 'v1', kind: 'Pod', namespace: 'x', name }, 'k');
     assert.ok(derived.length <= 253, `${derived.length} characters`);
     assert.match(derived, /^a{236}\.[0-9a-f]{16}$/);
+  });
+});
+
+describe('Events of a run about its target', () => {
+  const policy = (): PolicyRef => ({
+    kind: 'RemediationPolicy',
+    namespace: namespace.name,
+    name: 'p',
+    uid: '00000000-0000-0000-0000-000000000001',
+    generation: 1,
+  });
+  const core = () => kubeconfig().makeApiClient(CoreV1Api);
+  // The controllers and the scheduler write Events about the same objects; only ours are compared.
+  const ours = <E extends { source?: { component?: string }; reportingController?: string }>(list: {
+    items: E[];
+  }) => list.items.filter((e) => (e.source?.component ?? e.reportingController) === 'kubemedic');
+
+  it('are shown by kubectl describe and kubectl events --for on a Deployment', async () => {
+    // Given a Deployment, named in the run by kind, namespace and name only (no uid)
+    const deployment = await createDeployment(namespace.name, 'described', 1);
+    const uid = deployment.metadata?.uid;
+    assert.ok(uid);
+    const target: TargetRef = { kind: 'Deployment', namespace: namespace.name, name: 'described' };
+    // When the run records a phase
+    await recordRunEvents(
+      kubeconfig(),
+      { policy: policy(), target },
+      'Normal',
+      'Executing',
+      'scaling',
+      'r/E/0',
+    );
+    // Then `kubectl describe deployment described` finds it: kubectl lists Events by the object's
+    // name, namespace, kind and uid (k8s.io/kubectl describe.searchEvents)
+    const described = await core().listNamespacedEvent({
+      namespace: namespace.name,
+      fieldSelector: [
+        'involvedObject.name=described',
+        `involvedObject.namespace=${namespace.name}`,
+        'involvedObject.kind=Deployment',
+        `involvedObject.uid=${uid}`,
+      ].join(','),
+    });
+    assert.deepEqual(
+      ours(described).map((e) => [e.reason, e.message]),
+      [['Executing', 'scaling']],
+    );
+    // And `kubectl events --for deployment/described`, which lists by kind, apiVersion and name
+    const forDeployment = await core().listNamespacedEvent({
+      namespace: namespace.name,
+      fieldSelector:
+        'involvedObject.kind=Deployment,involvedObject.apiVersion=apps/v1,involvedObject.name=described',
+    });
+    assert.equal(ours(forDeployment).length, 1);
+    // And the events.k8s.io API names the Deployment as what the Event is about
+    const regarding = await kubeconfig()
+      .makeApiClient(EventsV1Api)
+      .listNamespacedEvent({ namespace: namespace.name, fieldSelector: `regarding.uid=${uid}` });
+    assert.deepEqual(
+      ours(regarding).map((e) => ({ ...e.regarding })),
+      [{ apiVersion: 'apps/v1', kind: 'Deployment', namespace: namespace.name, name: 'described', uid }],
+    );
+  });
+
+  it("carry a Pod's uid and apiVersion v1", async () => {
+    // Given a Pod
+    const pod = await core().createNamespacedPod({
+      namespace: namespace.name,
+      body: {
+        metadata: { name: 'crashing' },
+        spec: { containers: [{ name: 'app', image: 'example.com/app:1' }] },
+      },
+    });
+    // When the run records a phase about it
+    const target: TargetRef = { kind: 'Pod', namespace: namespace.name, name: 'crashing' };
+    await recordRunEvents(
+      kubeconfig(),
+      { policy: policy(), target },
+      'Warning',
+      'RollingBack',
+      'undo',
+      'r/R/0',
+    );
+    // Then its Event names the Pod as kubectl describe pod does
+    const events = await core().listNamespacedEvent({
+      namespace: namespace.name,
+      fieldSelector: `involvedObject.kind=Pod,involvedObject.name=crashing,involvedObject.uid=${pod.metadata?.uid}`,
+    });
+    assert.deepEqual(
+      ours(events).map((e) => [e.involvedObject.apiVersion, e.type, e.reason]),
+      [['v1', 'Warning', 'RollingBack']],
+    );
+  });
+
+  it('are still written, without a uid, about a target deleted during the run', async () => {
+    // Given a Deployment that is deleted before the run's last Event
+    await createDeployment(namespace.name, 'gone', 1);
+    await kubeconfig()
+      .makeApiClient(AppsV1Api)
+      .deleteNamespacedDeployment({ namespace: namespace.name, name: 'gone' });
+    // When the run records its outcome
+    const target: TargetRef = { kind: 'Deployment', namespace: namespace.name, name: 'gone' };
+    await recordRunEvents(
+      kubeconfig(),
+      { policy: policy(), target },
+      'Warning',
+      'RemediationFailed',
+      'gone',
+      'r/o',
+    );
+    // Then the Event is there, naming the target without a uid
+    const events = ours({ items: await listEvents('gone') });
+    assert.deepEqual(
+      events.map((e) => [e.reason, e.involvedObject.uid]),
+      [['RemediationFailed', undefined]],
+    );
   });
 });
