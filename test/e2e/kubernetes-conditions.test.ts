@@ -11,24 +11,18 @@
  * (what a kubelet does once its containers have stopped).
  */
 import { CoreV1Api, CustomObjectsApi, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
-import { type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fakeNodeNames } from '../../devstack/fake-nodes.ts';
 import { kwokCustomStatusAnnotation } from '../../devstack/servers.ts';
 import { group, policyKinds, version } from '../../api/policy.ts';
-import { statusQuery } from '../../domain/messages.ts';
-import type { remediation } from '../../workflows/remediation.ts';
-import { type RemediationInput, remediationWorkflowId, type TargetRef } from '../../domain/run.ts';
-import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
-import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
-import { createDeployment, readDeployment } from '../support/workloads.ts';
-import type { PolicySpecInput } from '../support/policy-builder.ts';
+import { readPolicy } from '../support/kubemedic.ts';
+import { deploymentPolicy, type PolicySpecInput, scale } from '../support/policy-builder.ts';
+import { useScenario } from '../support/scenario.ts';
+import { eventually, kubeconfig } from '../support/stack.ts';
 
-const namespace = useTestNamespace('kmk');
-const medic = useKubeMedic();
+const { namespace, scenario } = useScenario('kmk');
 const core = () => kubeconfig().makeApiClient(CoreV1Api);
 
 // Custom-status Pods are never finalized by KWOK: remove what a failed test leaves, or the
@@ -120,38 +114,6 @@ const crashLoopPolicy = (pod: string, forDuration: string): PolicySpecInput => (
   cooldown: '1s',
 });
 
-const workflowIdFor = (target: TargetRef, policy: string) =>
-  remediationWorkflowId(medic.cluster, target, {
-    kind: 'RemediationPolicy',
-    namespace: namespace.name,
-    name: policy,
-  });
-
-/** The run's first execution once it exists, or undefined. */
-async function firstRun(workflowId: string) {
-  try {
-    const description = await medic.client.workflow.getHandle(workflowId).describe();
-    return { runId: description.runId, startTime: description.startTime };
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
-
-/** Waits for the watcher to start the run; returns a handle on that very execution. */
-async function runStartedBy(workflowId: string, timeoutMs = 60_000) {
-  const run = await eventually(`the watcher to start ${workflowId}`, () => firstRun(workflowId), timeoutMs);
-  return { ...run, handle: medic.client.workflow.getHandle<typeof remediation>(workflowId, run.runId) };
-}
-
-/** The trigger the watcher gave the run, from its first history event. */
-async function triggerOf(handle: WorkflowHandle) {
-  const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
-  const payload = started?.input?.payloads?.[0];
-  assert.ok(payload, 'the run was started with an input');
-  return defaultPayloadConverter.fromPayload<RemediationInput>(payload).trigger;
-}
-
 const deletePolicy = (name: string) =>
   kubeconfig().makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
     group,
@@ -161,53 +123,41 @@ const deletePolicy = (name: string) =>
     name,
   });
 
-const policyOutcome = async (name: string) =>
-  (
-    (await readPolicy('RemediationPolicy', { name, namespace: namespace.name })).status?.lastOutcome as
-      { outcome: string } | undefined
-  )?.outcome;
-
 describe('a Pod in CrashLoopBackOff', () => {
   it(
     'is restarted by the watcher once it has crash-looped for `for`, and verified',
     { timeout: 120_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given a Pod on a KWOK node under a policy that restarts it after 2s of CrashLoopBackOff
       const pod = await createCustomStatusPod('crashy');
-      await createPolicy(
-        'RemediationPolicy',
-        { name: 'restart-crashy', namespace: namespace.name },
-        crashLoopPolicy('crashy', '2s'),
-      );
-      await medic.startWatcher();
-      const target: TargetRef = { kind: 'Pod', namespace: namespace.name, name: 'crashy' };
-      const workflowId = workflowIdFor(target, 'restart-crashy');
+      await s.given.existing({ kind: 'Pod', namespace: namespace.name, name: 'crashy' });
+      await s.given.policy('restart-crashy', crashLoopPolicy('crashy', '2s'));
+      await s.given.watcher();
 
       // When its container goes into CrashLoopBackOff
       const crashedAt = await crashLoop('crashy');
 
       // Then, no sooner than 2s later, the watcher starts a run with the reading that fired
-      const run = await runStartedBy(workflowId);
+      const run = await s.then.watcherStartsRun();
       assert.ok(
         run.startTime.getTime() >= crashedAt + 2_000,
         `the run started ${run.startTime.getTime() - crashedAt}ms after the crash loop began, before its for of 2s`,
       );
-      assert.deepEqual((await triggerOf(run.handle)).readings, [{ name: 'crashing', value: 1, holds: true }]);
+      assert.deepEqual((await s.then.triggeredBy()).readings, [{ name: 'crashing', value: 1, holds: true }]);
 
       // And RestartPod deletes that Pod; its container stops, as a kubelet would report
       await stopContainersWhenDeleted('crashy', pod.metadata!.uid!);
 
       // And verification finds it no longer crash-looping: the run succeeds
-      const result = await run.handle.result();
-      assert.equal(result.outcome, 'Succeeded', result.reason);
-      assert.match(
-        result.reason,
+      const result = await s.then.runEndsAs(
+        'Succeeded',
         new RegExp(
           `^deleted Pod ${namespace.name}/crashy \\(uid ${pod.metadata!.uid}\\).*; verified: conditions no longer hold: crashing=0$`,
         ),
       );
       assert.deepEqual(result.steps[0]?.verdict?.readings, [{ name: 'crashing', value: 0, holds: false }]);
-      assert.equal(await policyOutcome('restart-crashy'), 'Succeeded');
+      await s.then.policyRecords('Succeeded');
 
       // And the Pod, finalized as its kubelet would, is gone
       await forceDelete('crashy');
@@ -220,62 +170,58 @@ describe('a Pod in CrashLoopBackOff', () => {
     },
   );
 
-  it('is not restarted before the condition has held for its whole `for`', { timeout: 120_000 }, async () => {
-    // Given a Pod under a policy with a `for` of 20s, and the watcher evaluating it
-    const pod = await createCustomStatusPod('slow-crash');
-    await createPolicy(
-      'RemediationPolicy',
-      { name: 'restart-slow-crash', namespace: namespace.name },
-      crashLoopPolicy('slow-crash', '20s'),
-    );
-    await eventually('the policy to be evaluated', async () => {
-      const status = (
-        await readPolicy('RemediationPolicy', { name: 'restart-slow-crash', namespace: namespace.name })
-      ).status;
-      return status?.matchedTargets === 1 ? true : undefined;
-    });
-    const target: TargetRef = { kind: 'Pod', namespace: namespace.name, name: 'slow-crash' };
-    const workflowId = workflowIdFor(target, 'restart-slow-crash');
+  it(
+    'is not restarted before the condition has held for its whole `for`',
+    { timeout: 120_000 },
+    async (t) => {
+      const s = scenario(t);
+      // Given a Pod under a policy with a `for` of 20s, and the watcher (the file's) evaluating it
+      const pod = await createCustomStatusPod('slow-crash');
+      await s.given.existing({ kind: 'Pod', namespace: namespace.name, name: 'slow-crash' });
+      await s.given.policy('restart-slow-crash', crashLoopPolicy('slow-crash', '20s'));
+      await eventually('the policy to be evaluated', async () => {
+        const status = (
+          await readPolicy('RemediationPolicy', { name: 'restart-slow-crash', namespace: namespace.name })
+        ).status;
+        return status?.matchedTargets === 1 ? true : undefined;
+      });
 
-    // When its container goes into CrashLoopBackOff
-    const crashedAt = await crashLoop('slow-crash');
+      // When its container goes into CrashLoopBackOff
+      const crashedAt = await crashLoop('slow-crash');
 
-    // Then 5s later (several evaluations at 1s) there is still no run, and the Pod is untouched
-    await sleep(Math.max(0, crashedAt + 5_000 - Date.now()));
-    assert.equal(await firstRun(workflowId), undefined, 'no run 5s into a for of 20s');
-    assert.equal((await readPod('slow-crash')).metadata?.deletionTimestamp, undefined);
+      // Then 5s later (several evaluations at 1s) there is still no run, and the Pod is untouched
+      await sleep(Math.max(0, crashedAt + 5_000 - Date.now()));
+      await s.then.noRun('no run 5s into a for of 20s');
+      assert.equal((await readPod('slow-crash')).metadata?.deletionTimestamp, undefined);
 
-    // And a run starts once 20s have passed, not before
-    const run = await runStartedBy(workflowId);
-    assert.ok(
-      run.startTime.getTime() >= crashedAt + 20_000,
-      `the run started ${run.startTime.getTime() - crashedAt}ms after the crash loop began, before its for of 20s`,
-    );
-    await stopContainersWhenDeleted('slow-crash', pod.metadata!.uid!);
-    const result = await run.handle.result();
-    assert.equal(result.outcome, 'Succeeded', result.reason);
-    await forceDelete('slow-crash');
-  });
+      // And a run starts once 20s have passed, not before
+      const run = await s.then.watcherStartsRun();
+      assert.ok(
+        run.startTime.getTime() >= crashedAt + 20_000,
+        `the run started ${run.startTime.getTime() - crashedAt}ms after the crash loop began, before its for of 20s`,
+      );
+      await stopContainersWhenDeleted('slow-crash', pod.metadata!.uid!);
+      await s.then.runEndsAs('Succeeded');
+      await forceDelete('slow-crash');
+    },
+  );
 });
 
 describe('a Deployment whose Pods cannot be scheduled', () => {
   it(
     'is scaled by the watcher, and rolled back when its Pods stay Pending',
     { timeout: 120_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given a Deployment of 2 whose Pods select a node label no node has, so they stay Pending
-      await createDeployment(namespace.name, 'unplaceable', 2, {
-        nodeSelector: { 'kubemedic.io/e2e-no-such-node': namespace.name },
+      await s.given.deployment('unplaceable', 2, {
+        podSpec: { nodeSelector: { 'kubemedic.io/e2e-no-such-node': namespace.name } },
       });
-      const target: TargetRef = { kind: 'Deployment', namespace: namespace.name, name: 'unplaceable' };
-      const workflowId = workflowIdFor(target, 'scale-unplaceable');
 
       // When a policy scales it to 3 while any of its Pods is Pending for 1s
-      await createPolicy(
-        'RemediationPolicy',
-        { name: 'scale-unplaceable', namespace: namespace.name },
-        {
-          target: { kind: 'Deployment', name: 'unplaceable' },
+      await s.given.policy(
+        'scale-unplaceable',
+        deploymentPolicy('unplaceable', {
           evaluationInterval: '1s',
           conditions: [
             {
@@ -287,34 +233,31 @@ describe('a Deployment whose Pods cannot be scheduled', () => {
               for: '1s',
             },
           ],
-          actions: [{ type: 'Scale', scale: { replicas: 3 } }],
+          actions: [scale({ replicas: 3 })],
           verification: { settle: '2s' },
           cooldown: '3s',
-        },
+        }),
       );
 
       // Then the watcher starts a run for the Pending Pods
-      const run = await runStartedBy(workflowId);
-      const [trigger] = (await triggerOf(run.handle)).readings;
+      await s.then.watcherStartsRun();
+      const [trigger] = (await s.then.triggeredBy()).readings;
       assert.equal(trigger?.name, 'pending');
       assert.ok(trigger.holds && trigger.value !== null && trigger.value >= 1, JSON.stringify(trigger));
 
       // And the run scales to 3, finds all 3 Pods still Pending, and restores exactly 2. (Once it
       // cools down the Pods still Pending would fire again: the policy goes before that.)
-      await eventually('the run to cool down', async () =>
-        (await run.handle.query(statusQuery)).phase === 'CoolingDown' ? true : undefined,
-      );
-      assert.equal(await policyOutcome('scale-unplaceable'), 'RolledBack');
+      await s.then.runReaches('CoolingDown');
+      await s.then.policyRecords('RolledBack');
       await deletePolicy('scale-unplaceable');
-      const result = await run.handle.result();
-      assert.equal(result.outcome, 'RolledBack', result.reason);
+      const result = await s.then.runEndsAs('RolledBack');
       const [step] = result.steps;
       assert.equal(step?.action, 'Scale');
       assert.deepEqual(step?.backup?.fields, { '/spec/replicas': 2 });
       assert.match(step?.executed?.summary ?? '', /2 to 3/);
       assert.deepEqual(step?.verdict?.readings, [{ name: 'pending', value: 3, holds: true }]);
       assert.equal(step?.rollback?.outcome, 'RolledBack', step?.rollback?.reason);
-      assert.equal((await readDeployment(namespace.name, 'unplaceable')).spec?.replicas, 2);
+      await s.then.replicasAre(2);
     },
   );
 });

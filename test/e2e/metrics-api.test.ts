@@ -5,11 +5,9 @@
  * server, which proxies to it. Then a Metrics condition drives a whole remediation.
  */
 import { CoreV1Api } from '@kubernetes/client-node';
-import { defaultPayloadConverter } from '@temporalio/common';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { kubeRequest } from '../../domain/kube/request.ts';
-import type { RemediationInput } from '../../domain/run.ts';
 import { chartIdentities } from '../support/chart.ts';
 import { useMetricsApi } from '../support/metrics-api.ts';
 import { deploymentPolicy, scale } from '../support/policy-builder.ts';
@@ -122,9 +120,7 @@ describe('a remediation driven by a Metrics condition', () => {
       // Then the watcher fires and the Deployment is scaled to 3
       await s.then.replicasBecome(3);
       // And the run was triggered by the hot pod's usage: 150m of 100m
-      const started = (await s.run.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
-      const input = defaultPayloadConverter.fromPayload<RemediationInput>(started!.input!.payloads![0]!);
-      const [triggered] = input.trigger.readings;
+      const [triggered] = (await s.then.triggeredBy()).readings;
       assert.equal(triggered?.name, 'cpu');
       assert.equal(triggered.holds, true);
       assert.ok(Math.abs(triggered.value! - 1.5) < 1e-9, `cpu ratio ${triggered.value}`);

@@ -17,8 +17,9 @@
  * watcher starts for them; the steps act on those. Steps are built on the helpers beside this
  * file (stack.ts, kubemedic.ts, workloads.ts, scale-runs.ts), which stay usable on their own.
  */
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, type V1PodSpec } from '@kubernetes/client-node';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { remoteWrite } from '../../devstack/remote-write.ts';
@@ -26,6 +27,7 @@ import { approveUpdate, cancelSignal, rejectSignal } from '../../domain/messages
 import {
   type Outcome,
   type Phase,
+  type RemediationInput,
   type RemediationResult,
   remediationWorkflowId,
   type TargetRef,
@@ -84,11 +86,15 @@ class Given {
 
   /**
    * A Deployment of `replicas` (not yet Available: KWOK makes it so in a moment), in the
-   * scenario's namespace unless another is named.
+   * scenario's namespace unless another is named; `podSpec` replaces parts of the default Pod spec.
    */
-  deployment(name: string, replicas: number, { namespace = this.s.namespace } = {}): Promise<void> {
+  deployment(
+    name: string,
+    replicas: number,
+    { namespace = this.s.namespace, podSpec = {} }: { namespace?: string; podSpec?: Partial<V1PodSpec> } = {},
+  ): Promise<void> {
     return this.s.step('Given', `a Deployment ${namespace}/${name} of ${replicas} replicas`, async () => {
-      await createDeployment(namespace, name, replicas);
+      await createDeployment(namespace, name, replicas, podSpec);
       this.s.target = { kind: 'Deployment', namespace, name };
     });
   }
@@ -98,6 +104,13 @@ class Given {
     return this.s.step('Given', `an Available Deployment ${name} of ${replicas} replicas`, async () => {
       await createAvailableDeployment(this.s.namespace, name, replicas);
       this.s.target = { kind: 'Deployment', namespace: this.s.namespace, name };
+    });
+  }
+
+  /** A target the test made itself (a Pod with a status of its own, say): the runs are about it. */
+  existing(target: TargetRef): Promise<void> {
+    return this.s.step('Given', `the ${target.kind} ${target.name}`, async () => {
+      this.s.target = target;
     });
   }
 
@@ -209,6 +222,33 @@ class Then {
   runReaches(phase: Phase): Promise<void> {
     return this.s.step('Then', `the run reaches ${phase}`, async () => {
       await inPhase(this.s.run, phase);
+    });
+  }
+
+  /**
+   * Waits for the watcher to start the run, and pins the scenario to that execution (a later
+   * run under the same workflow ID is another one); returns when it started.
+   */
+  watcherStartsRun(timeoutMs = 60_000): Promise<{ runId: string; startTime: Date }> {
+    return this.s.step('Then', 'the watcher starts a run', async () => {
+      const { workflowId } = this.s.run;
+      const { runId, startTime } = await eventually(
+        `the watcher to start ${workflowId}`,
+        () => this.s.medic.client.workflow.getHandle(workflowId).describe(),
+        timeoutMs,
+      );
+      this.s.handle = this.s.medic.client.workflow.getHandle(workflowId, runId);
+      return { runId, startTime };
+    });
+  }
+
+  /** The trigger the run was started with (the readings that fired), from its first history event. */
+  triggeredBy(): Promise<RemediationInput['trigger']> {
+    return this.s.step('Then', 'the run says what triggered it', async () => {
+      const started = (await this.s.run.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+      const payload = started?.input?.payloads?.[0];
+      assert.ok(payload, 'the run was started with an input');
+      return defaultPayloadConverter.fromPayload<RemediationInput>(payload).trigger;
     });
   }
 

@@ -256,22 +256,32 @@ describe('Kubernetes state: NodeNotReady', () => {
 });
 
 describe('a reading without data', () => {
-  it('never holds, whatever the operator and threshold', async () => {
-    const aPod = podTarget(pod('web-1', []));
-    const aDeployment = deploymentTarget({ metadata: { name: 'web' } });
-    const cases: [Condition, TargetState][] = [
-      // DeploymentUnavailable means nothing for a Pod, NodeNotReady nothing for a Deployment
-      ...(['>', '>=', '<', '<=', '==', '!='] as const).map((op): [Condition, TargetState] => [
-        kube('DeploymentUnavailable', op, 0),
-        aPod,
-      ]),
-      [kube('NodeNotReady', '!=', 1), aDeployment],
-      [kube('NodeNotReady', '<', 1), aDeployment],
-    ];
-    for (const [c, target] of cases) {
-      assert.deepEqual(await read(c, target), { value: null, holds: false }, `${c.operator} ${c.threshold}`);
-    }
-  });
+  // Tables are rows with named fields, one test per row (so a failure names its row).
+  const aPod = podTarget(pod('web-1', []));
+  const aDeployment = deploymentTarget({ metadata: { name: 'web' } });
+  const table: { case: string; condition: Condition; target: TargetState }[] = [
+    // DeploymentUnavailable means nothing for a Pod, NodeNotReady nothing for a Deployment
+    ...(['>', '>=', '<', '<=', '==', '!='] as const).map((op) => ({
+      case: `DeploymentUnavailable ${op} 0 on a Pod`,
+      condition: kube('DeploymentUnavailable', op, 0),
+      target: aPod,
+    })),
+    {
+      case: 'NodeNotReady != 1 on a Deployment',
+      condition: kube('NodeNotReady', '!=', 1),
+      target: aDeployment,
+    },
+    {
+      case: 'NodeNotReady < 1 on a Deployment',
+      condition: kube('NodeNotReady', '<', 1),
+      target: aDeployment,
+    },
+  ];
+  for (const row of table) {
+    it(`never holds, whatever the operator and threshold: ${row.case}`, async () => {
+      assert.deepEqual(await read(row.condition, row.target), { value: null, holds: false });
+    });
+  }
 
   it('answers for every target and condition in one call, in the order of the conditions', async () => {
     const crashing = pod('web-1', [
@@ -323,39 +333,39 @@ describe('a reading without data', () => {
 });
 
 describe('parseQuantity', () => {
-  it('reads the quantities Kubernetes writes', () => {
-    const table: [string, number][] = [
-      ['250m', 0.25],
-      ['1.5Gi', 1.5 * 1024 ** 3],
-      ['100Ki', 102_400],
-      ['2', 2],
-      ['0', 0],
-      ['12345678n', 0.012345678],
-      ['500u', 0.0005],
-      ['64Mi', 64 * 1024 ** 2],
-      ['1k', 1000],
-      ['2M', 2e6],
-      ['3G', 3e9],
-      ['1Ti', 1024 ** 4],
-      ['1P', 1e15],
-      ['1Pi', 1024 ** 5],
-      ['1E', 1e18],
-      ['1Ei', 1024 ** 6],
-      ['1e3', 1000],
-      ['1E3', 1000],
-      ['5e-3', 0.005],
-      ['.5', 0.5],
-      ['1.', 1],
-      ['+2', 2],
-    ];
-    for (const [text, expected] of table) {
+  const table: { text: string; expected: number }[] = [
+    { text: '250m', expected: 0.25 },
+    { text: '1.5Gi', expected: 1.5 * 1024 ** 3 },
+    { text: '100Ki', expected: 102_400 },
+    { text: '2', expected: 2 },
+    { text: '0', expected: 0 },
+    { text: '12345678n', expected: 0.012345678 },
+    { text: '500u', expected: 0.0005 },
+    { text: '64Mi', expected: 64 * 1024 ** 2 },
+    { text: '1k', expected: 1000 },
+    { text: '2M', expected: 2e6 },
+    { text: '3G', expected: 3e9 },
+    { text: '1Ti', expected: 1024 ** 4 },
+    { text: '1P', expected: 1e15 },
+    { text: '1Pi', expected: 1024 ** 5 },
+    { text: '1E', expected: 1e18 },
+    { text: '1Ei', expected: 1024 ** 6 },
+    { text: '1e3', expected: 1000 },
+    { text: '1E3', expected: 1000 },
+    { text: '5e-3', expected: 0.005 },
+    { text: '.5', expected: 0.5 },
+    { text: '1.', expected: 1 },
+    { text: '+2', expected: 2 },
+  ];
+  for (const { text, expected } of table) {
+    it(`reads the quantity ${text} as ${expected}`, () => {
       const value = parseQuantity(text);
       assert.ok(
         Math.abs(value - expected) <= Math.abs(expected) * 1e-12,
         `${text} = ${value}, not ${expected}`,
       );
-    }
-  });
+    });
+  }
 
   it('refuses what is not a quantity, never answering NaN', () => {
     for (const bad of [
