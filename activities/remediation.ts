@@ -66,7 +66,7 @@ export interface VerifyInput {
   target: TargetRef;
   conditions: Condition[];
   match: 'All' | 'Any';
-  onNoData: 'Fail' | 'Pass';
+  onNoData: 'Fail' | 'Pass' | 'Inconclusive';
 }
 
 export interface OutcomeInput {
@@ -95,6 +95,33 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     dryRun: input.dryRun,
     heartbeat: (details?: unknown) => Context.current().heartbeat(details),
   });
+  /**
+   * A rollback (or the last step of a revert, maybe hours later) writes only where an execute
+   * may now: a target labelled protected since is not written, and one deleted since has
+   * nothing to restore. Either is said in the result, not raised, so the run still ends cleanly.
+   */
+  const undoRefused = async (input: ActionInput): Promise<RollbackResult | undefined> => {
+    const refusal = await refuseUnsafe(input).then(
+      () => undefined,
+      (error: unknown) => asRefusal(error, targetDisplay(input.target)),
+    );
+    if (!(refusal instanceof ActionError)) {
+      if (refusal !== undefined) throw refusal;
+      return undefined;
+    }
+    const nothing = { restored: {}, conflicts: [] };
+    if (refusal.type === 'TargetGone') {
+      return { outcome: 'NothingToRestore', reason: `${refusal.message}: nothing to restore`, ...nothing };
+    }
+    if (refusal.type === 'Protected') {
+      return {
+        outcome: 'NotReversible',
+        reason: `not restored: ${refusal.message} (protected since the action; KubeMedic no longer writes to it: restore by hand with kubemedic restore if wanted)`,
+        ...nothing,
+      };
+    }
+    throw refusal;
+  };
   const moduleFor = (input: ActionInput) => {
     const module = actionModule(input.action.type);
     const kinds = declarationOf(input.action.type).targetKinds;
@@ -125,9 +152,12 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     async rollbackAction(
       input: ActionInput & { backup: Backup; executed: ExecuteResult },
     ): Promise<RollbackResult> {
-      const result = await explained(input.target, () =>
-        moduleFor(input).rollback(contextFor(input), input.backup, input.executed, input.action),
-      );
+      const result = await explained(input.target, async () => {
+        const refused = await undoRefused(input);
+        return (
+          refused ?? moduleFor(input).rollback(contextFor(input), input.backup, input.executed, input.action)
+        );
+      });
       countRollback(policyLabel(input.policy), input.action.type, result.outcome);
       return result;
     },
@@ -141,9 +171,17 @@ export function createRemediationActivities(deps: ActivityDependencies) {
         fraction: number;
       },
     ): Promise<RollbackResult & { written: FieldSnapshot }> {
-      return explained(input.target, () =>
-        revertPartly(contextFor(input), input.backup, input.executed.written, input.current, input.fraction),
-      );
+      return explained(input.target, async () => {
+        // A revert hours later writes only where an execute may now: protection is checked again.
+        await refuseUnsafe(input);
+        return revertPartly(
+          contextFor(input),
+          input.backup,
+          input.executed.written,
+          input.current,
+          input.fraction,
+        );
+      });
     },
 
     /** Healthy when the conditions no longer hold; no data follows the policy's onNoData. */
@@ -158,6 +196,8 @@ export function createRemediationActivities(deps: ActivityDependencies) {
         return {
           healthy,
           readings: [],
+          noData: true,
+          targetGone: true,
           reason: `the target is gone after the action; onNoData is ${input.onNoData}`,
         };
       }
@@ -176,6 +216,7 @@ export function createRemediationActivities(deps: ActivityDependencies) {
         return {
           healthy,
           readings,
+          noData: true,
           reason: `no data for ${missing.join(', ')}; onNoData is ${input.onNoData}`,
         };
       }

@@ -64,6 +64,8 @@ export interface Verdict {
   readings: ConditionReading[];
   /** The reading had no data (or could not be taken); `healthy` then follows onNoData. */
   noData?: boolean;
+  /** The target no longer exists (deleted during the run, or removed by the action itself). */
+  targetGone?: boolean;
   /** Over a window of readings: no reading failed past the limit, but some had no data (onNoData Inconclusive). */
   inconclusive?: boolean;
 }

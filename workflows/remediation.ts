@@ -294,6 +294,10 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
           reason: `verification failed (${step.verdict.reason}); RollbackConflict: ${rollback.reason}`,
         };
       }
+      if (step.verdict.targetGone && rollback?.outcome === 'NothingToRestore') {
+        // Deleted during the run: there is nothing left to verify, restore or escalate on.
+        return { outcome: 'Skipped', reason: `TargetGone: ${rollback.reason}; the run stops here` };
+      }
       log.info('action failed verification; escalating', {
         action: action.type,
         reason: step.verdict.reason,
