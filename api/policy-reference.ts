@@ -67,22 +67,23 @@ const code = (items: readonly string[]) => items.map((item) => `\`${item}\``).jo
 /** One row per action, from the action catalogue (domain/action-catalogue.ts). */
 function actionsSection(): string {
   const rows = actionTypes.map((type) => {
-    const { targetKinds, parameters, refusals, longRunning } = declarationOf(type);
+    const { does, undoes, targetKinds, parameters, refusals, longRunning } = declarationOf(type);
     const rights = rbacOf(type).map(
       (r) => `${r.verbs.join('/')} ${r.resources.map((x) => `${r.apiGroup || 'core'}/${x}`).join(', ')}`,
     );
-    return `| \`${type}\` | ${targetKinds.join(', ')} | ${parameters ? `\`${parameters}\`` : ''} | ${code(refusals)} | ${longRunning ? 'yes' : ''} | ${cell(rights.join('; '))} |`;
+    return `| \`${type}\` | ${cell(does)} | ${cell(undoes)} | ${targetKinds.join(', ')} | ${parameters ? `\`${parameters}\`` : ''} | ${code(refusals)} | ${longRunning ? 'yes' : ''} | ${cell(rights.join('; '))} |`;
   });
   return [
     '## Actions',
     '',
-    `What each \`spec.actions[].type\` acts on and needs. Every action may also be refused with ${code(commonRefusals)};`,
+    `What each \`spec.actions[].type\` does, what its rollback undoes, what it acts on and needs (from`,
+    `domain/action-catalogue.ts). Every action may also be refused with ${code(commonRefusals)};`,
     'the API server refuses an action whose target kind or parameter block does not fit. Long-running',
     'actions get patient timeouts and heartbeat. The RBAC is what the acting identity (the worker, or',
     "the policy's ServiceAccount) needs.",
     '',
-    '| action | acts on | parameter block | may also refuse with | long-running | RBAC |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| action | does | rollback undoes | acts on | parameter block | may also refuse with | long-running | RBAC |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
   ].join('\n');
@@ -92,7 +93,7 @@ export function renderPolicyReference(): string {
   return [
     '# Policy reference',
     '',
-    '<!-- Generated from api/policy.ts by `npm run generate`; do not edit. -->',
+    '<!-- Generated from api/policy.ts and domain/action-catalogue.ts by `npm run generate`; do not edit. -->',
     '',
     'Both kinds live in the API group `remediation.kubemedic.io/v1alpha1`. Durations are written like',
     '`30s`, `5m`, `1h30m`. Rules marked "rule" are CEL validations: the API server refuses a policy',

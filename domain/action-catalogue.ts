@@ -1,8 +1,9 @@
 /**
- * Every action, declared once as data: what it acts on, its parameter block in the policy, the
- * refusals it may raise, whether it waits for the cluster, and the RBAC it needs. Pure, so the
- * workflow (timeouts), the watcher (kind check), api/ (CEL rules, docs) and the tests read the
- * same entry; the code that acts is the module of the same type in activities/actions/.
+ * Every action, declared once as data: what it does and undoes (in words), what it acts on, its
+ * parameter block in the policy, the refusals it may raise, whether it waits for the cluster,
+ * and the RBAC it needs. Pure, so the workflow (timeouts), the watcher (kind check), api/ (CEL
+ * rules, docs) and the tests read the same entry; the code that acts is the module of the same
+ * type in activities/actions/.
  * docs/adding-an-action.md walks through adding one.
  */
 import type { Action, ActionType, TargetKind } from '../api/policy.ts';
@@ -20,6 +21,9 @@ export interface RbacRule {
 }
 
 export interface ActionDeclaration {
+  /** What it does, and what its rollback undoes, for people (the policy reference's table). */
+  does: string;
+  undoes: string;
   targetKinds: readonly TargetKind[];
   /** Required exactly when set; every other block must then be absent (a CEL rule says so). */
   parameters?: ParameterBlock;
@@ -61,6 +65,8 @@ const cordonNodes: RbacRule = { apiGroup: '', resources: ['nodes'], verbs: ['pat
 
 export const actionCatalogue = {
   Scale: {
+    does: '`spec.replicas` to a count or by a factor, capped by `maxReplicas`, never below 1 (server-side apply)',
+    undoes: 'restores the replica count',
     targetKinds: workloads,
     parameters: 'scale',
     refusals: ['Quota'],
@@ -73,13 +79,24 @@ export const actionCatalogue = {
     ],
   },
   RestartPod: {
+    does: 'evicts the Pod (or the Pod of a workload with most restarts), uid-guarded; a PodDisruptionBudget refuses it (`DisruptionBudget`, Skipped)',
+    undoes: 'nothing: an evicted Pod cannot come back; its controller recreates it (`NotReversible`)',
     targetKinds: ['Pod', ...workloads],
     refusals: ['NotApplicable', 'DisruptionBudget'],
     longRunning: false,
     rbac: evictPods,
   },
-  RolloutRestart: { targetKinds: workloads, refusals: [], longRunning: false, rbac: [writeWorkloads] },
+  RolloutRestart: {
+    does: "sets the template's `kubectl.kubernetes.io/restartedAt`",
+    undoes: 'restores or removes the annotation',
+    targetKinds: workloads,
+    refusals: [],
+    longRunning: false,
+    rbac: [writeWorkloads],
+  },
   RollbackDeployment: {
+    does: "writes the previous revision's pod template",
+    undoes: 'restores the template it replaced',
     targetKinds: ['Deployment'],
     refusals: ['NotApplicable'],
     longRunning: false,
@@ -90,6 +107,8 @@ export const actionCatalogue = {
     ],
   },
   UpdateResources: {
+    does: "a container's requests/limits",
+    undoes: "restores the container's `resources`",
     targetKinds: workloads,
     parameters: 'updateResources',
     refusals: [],
@@ -97,6 +116,8 @@ export const actionCatalogue = {
     rbac: [writeWorkloads],
   },
   AdjustHPA: {
+    does: "the HPA's `minReplicas`/`maxReplicas`",
+    undoes: 'restores the bounds',
     targetKinds: workloads,
     parameters: 'adjustHPA',
     refusals: ['NotApplicable'],
@@ -105,8 +126,17 @@ export const actionCatalogue = {
       { apiGroup: 'autoscaling', resources: ['horizontalpodautoscalers'], verbs: ['get', 'list', 'patch'] },
     ],
   },
-  CordonNode: { targetKinds: ['Node'], refusals: [], longRunning: false, rbac: [cordonNodes] },
+  CordonNode: {
+    does: '`spec.unschedulable: true`',
+    undoes: 'uncordons',
+    targetKinds: ['Node'],
+    refusals: [],
+    longRunning: false,
+    rbac: [cordonNodes],
+  },
   DrainNode: {
+    does: 'cordons, then evicts through the Eviction API (PodDisruptionBudgets respected, retried until a timeout)',
+    undoes: 'uncordons; evicted Pods are not moved back',
     targetKinds: ['Node'],
     parameters: 'drainNode',
     refusals: [],
@@ -114,6 +144,8 @@ export const actionCatalogue = {
     rbac: [cordonNodes, ...evictPods],
   },
   Webhook: {
+    does: 'POSTs the event with an `Idempotency-Key`',
+    undoes: 'POSTs to `rollbackUrl` if set, else `NotReversible`',
     targetKinds: ['Deployment', 'StatefulSet', 'Pod', 'Node'],
     parameters: 'webhook',
     refusals: [],
@@ -121,6 +153,8 @@ export const actionCatalogue = {
     rbac: [],
   },
   RunJob: {
+    does: 'creates a Job from a template and waits for Complete/Failed',
+    undoes: 'deletes the Job; what it did is not undone',
     targetKinds: ['Deployment', 'StatefulSet', 'Pod'],
     parameters: 'runJob',
     refusals: [],
