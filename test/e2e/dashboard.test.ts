@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { dashboardQueries, dashboardRows } from '../../api/dashboard.ts';
 import { demoNamespace, runDemo } from '../../devstack/demo.ts';
-import { stopKubeMedicProcesses } from '../../devstack/kubemedic-processes.ts';
+import { kubemedicProcesses, stopKubeMedicProcesses } from '../../devstack/kubemedic-processes.ts';
+import { runningPid } from '../../devstack/processes.ts';
 import { instantQuery } from '../../devstack/remote-write.ts';
 import { environment } from '../../devstack/stack.ts';
 import { ensureStack, eventually } from '../support/stack.ts';
@@ -45,12 +46,21 @@ const hasNumbers = (answer: RangeAnswer) =>
     series.values.some(([, value]) => !Number.isNaN(Number(value))),
   );
 
-after(() => stopKubeMedicProcesses(() => undefined));
+/**
+ * The dashboard's data is the demo's: its worker and watcher on the ports Prometheus scrapes
+ * (devstack/server-configs.ts), which a test cannot move to free ones. So a demo left running
+ * (`npm run demo` keeps them) is replaced by this test's demo run and stopped when it ends, and
+ * the test says so rather than failing on a taken port.
+ */
+const say = (line: string) => console.error(`[dashboard test] ${line}`);
+after(() => stopKubeMedicProcesses(say));
 
 describe('the Grafana dashboard', () => {
   it('answers every panel query with data after a demo run', { timeout: 600_000 }, async () => {
     // Given the demo has run and Prometheus has scraped its final counters
     await ensureStack();
+    if (kubemedicProcesses.some(({ name }) => runningPid(name) !== undefined))
+      say("the demo's worker and watcher are running: this test's demo run replaces them, and stops them");
     const demoStart = Math.floor(Date.now() / 1000) - 60;
     const runs = await runDemo({ log: () => undefined, keepRunning: true });
     assert.deepEqual(

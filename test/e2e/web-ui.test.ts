@@ -12,13 +12,11 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { repoRoot } from '../../devstack/config.ts';
 import { environment } from '../../devstack/stack.ts';
 import { searchAttributes } from '../../domain/search-attributes.ts';
-import type { RemediationResult } from '../../domain/run.ts';
-import { createPolicy, deploymentUnavailable, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
-import { eventually, useTestNamespace } from '../support/stack.ts';
-import { createAvailableDeployment } from '../support/workloads.ts';
+import { conditions, deploymentPolicy, scale } from '../support/policy-builder.ts';
+import { useScenario } from '../support/scenario.ts';
+import { eventually } from '../support/stack.ts';
 
-const namespace = useTestNamespace('kwu');
-const medic = useKubeMedic();
+const { namespace, medic, scenario } = useScenario('kwu');
 const screenshots = join(repoRoot, 'docs', 'screenshots');
 
 let browser: Browser;
@@ -49,25 +47,20 @@ describe('the Temporal Web UI', () => {
   it(
     'lists a remediation under its policy, and shows the run with its target, policy and activities',
     { timeout: 240_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given a remediation that scaled a Deployment from 1 to 2 replicas and succeeded
-      await createAvailableDeployment(namespace.name, 'web', 1);
-      const policy = { name: 'scale-web', namespace: namespace.name };
-      await createPolicy('RemediationPolicy', policy, {
-        target: { kind: 'Deployment', name: 'web' },
-        conditions: [deploymentUnavailable('available', 1)],
-        actions: [{ type: 'Scale', scale: { replicas: 2 } }],
-        verification: { settle: '1s' },
-        cooldown: '1s',
-      });
-      const handle = await startRunNow(medic, policy, {
-        kind: 'Deployment',
-        namespace: namespace.name,
-        name: 'web',
-      });
-      const result: RemediationResult = await handle.result();
-      assert.equal(result.outcome, 'Succeeded', result.reason);
-      const { workflowId } = handle;
+      await s.given.availableDeployment('web', 1);
+      await s.given.policy(
+        'scale-web',
+        deploymentPolicy('web', {
+          conditions: [conditions.deploymentUnavailable('available', 1)],
+          actions: [scale({ replicas: 2 })],
+        }),
+      );
+      await s.when.runStarts();
+      await s.then.runEndsAs('Succeeded');
+      const { workflowId } = s.run;
       const policyLabel = `${namespace.name}/scale-web`;
 
       // When the Web UI lists the workflows whose policy search attribute names the policy
