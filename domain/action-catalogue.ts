@@ -42,13 +42,7 @@ export interface ActionDeclaration {
 }
 
 /** Met by every action: the target's guards (safety.ts) and the Kubernetes error mapping. */
-export const commonRefusals: readonly RefusalType[] = [
-  'TargetGone',
-  'Forbidden',
-  'Invalid',
-  'Protected',
-  'BackupTampered',
-];
+export const commonRefusals: readonly RefusalType[] = ['TargetGone', 'Forbidden', 'Invalid', 'Protected'];
 
 const workloads = ['Deployment', 'StatefulSet'] as const;
 const writeWorkloads: RbacRule = {

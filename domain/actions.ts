@@ -70,7 +70,6 @@ export const refusalTypes = [
   'Forbidden',
   'Invalid',
   'NotApplicable',
-  'BackupTampered',
   'Protected',
   'Quota',
   'DisruptionBudget',
