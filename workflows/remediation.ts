@@ -337,9 +337,19 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     );
     if (status.steps.every((step) => step.failure === undefined)) {
       const last = status.steps.at(-1);
+      // A rung that could not be undone (an evicted Pod, a target protected since) says so.
+      const notUndone = status.steps
+        .filter(
+          (step) => step.rollback && !['RolledBack', 'NothingToRestore'].includes(step.rollback.outcome),
+        )
+        .map((step) => `${step.action}: ${step.rollback!.outcome}: ${step.rollback!.reason}`);
       return {
         outcome: 'RolledBack',
-        reason: `every action failed verification (last: ${last?.verdict?.reason}); each was rolled back`,
+        reason:
+          `every action failed verification (last: ${last?.verdict?.reason}); ` +
+          (notUndone.length === 0
+            ? 'each was rolled back'
+            : `not every one could be undone (${notUndone.join('; ')})`),
       };
     }
     // A rung that failed without saying what it wrote cannot be known to be undone.

@@ -2,11 +2,12 @@
  * Chaos: what a run was about disappears under it. A deleted policy or target is an outcome,
  * not an error: the run ends, says why, and releases its permit.
  */
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { group, policyKinds, version } from '../../api/policy.ts';
 import { governorStatusQuery, policyGovernorId } from '../../domain/governor.ts';
+import { conditions } from '../support/policy-builder.ts';
 import { useScenario } from '../support/scenario.ts';
 import { eventually, kubeconfig } from '../support/stack.ts';
 
@@ -71,6 +72,36 @@ describe('chaos: deleted during a run', () => {
       );
       assert.equal(result.steps[0]?.rollback?.outcome, 'NothingToRestore');
       await noPermitHeld('vanishing');
+    },
+  );
+
+  it(
+    'a target labelled protected while its run verifies: the rollback writes nothing and says why',
+    { timeout: 180_000 },
+    async (t) => {
+      const { given, when, then } = scenario(t);
+      // Given a run whose verification will fail (the condition always holds), so it will roll back
+      await given.scalePolicy('guarded', {
+        conditions: [conditions.deploymentUnavailable('always', 0)],
+        verification: { settle: '8s' },
+      });
+      await when.runStarts();
+      await then.runReaches('Verifying');
+      // When someone labels the Deployment protected before the rollback
+      await kubeconfig()
+        .makeApiClient(AppsV1Api)
+        .patchNamespacedDeployment({
+          name: 'guarded',
+          namespace: namespace.name,
+          body: [{ op: 'add', path: '/metadata/labels/kubemedic.io~1protected', value: 'true' }],
+        });
+      // Then the rollback leaves it as it is now and the outcome says so
+      const result = await then.runEndsAs(
+        'RolledBack',
+        /not every one could be undone \(Scale: NotReversible: not restored: .*protected/,
+      );
+      assert.equal(result.steps[0]?.rollback?.outcome, 'NotReversible');
+      await then.replicasAre(3, 'the scaled replicas stay: KubeMedic no longer writes to it');
     },
   );
 });
