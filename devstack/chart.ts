@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from './config.ts';
 import { environment, loadKubeconfig } from './environment.ts';
+import { failedWith } from '../domain/kube/errors.ts';
 
 export const chartDir = join(repoRoot, 'charts/kubemedic');
 
@@ -82,7 +83,7 @@ export function chartIdentities(): Promise<ChartIdentities> {
       .makeApiClient(CoreV1Api)
       .createNamespace({ body: { metadata: { name: namespace } } })
       .catch((error: unknown) => {
-        if ((error as { code?: number }).code !== 409) throw error;
+        if (!failedWith(error, 409)) throw error;
       });
     const objects = renderChart({ namespace });
     const api = KubernetesObjectApi.makeApiClient(admin);

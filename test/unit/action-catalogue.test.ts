@@ -25,7 +25,10 @@ const testFiles = (folder: string) =>
 /** AdjustHPA → adjust-hpa, RunJob → run-job: the module's file name. */
 const fileNameOf = (type: string) => type.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
 
-/** The rules of the worker's ClusterRole in the chart, with the Helm template expressions blanked. */
+/**
+ * The rules of the worker's ClusterRole in the chart, read from the template with its Helm
+ * expressions blanked: unit tests run without the helm binary (test/support/chart.ts renders).
+ */
 function workerRules(): RbacRule[] {
   const template = read('charts', 'kubemedic', 'templates', 'rbac.yaml')
     .split('\n')
