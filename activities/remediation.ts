@@ -21,6 +21,8 @@ import {
   type FieldChange,
   type FieldSnapshot,
   type RollbackResult,
+  StepFailure,
+  stepFailedType,
 } from '../domain/actions.ts';
 import { revertPartly } from './actions/gradual.ts';
 import { actionModule } from './actions/index.ts';
@@ -94,6 +96,8 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     ownKubeconfig: deps.kubeconfig,
     dryRun: input.dryRun,
     heartbeat: (details?: unknown) => Context.current().heartbeat(details),
+    signal: Context.current().cancellationSignal,
+    firstAttemptAt: Context.current().info.scheduledTimestampMs,
   });
   /**
    * A rollback (or the last step of a revert, maybe hours later) writes only where an execute
@@ -357,6 +361,14 @@ async function explained<T>(target: TargetRef, run: () => Promise<T>): Promise<T
   try {
     return await run();
   } catch (error) {
+    if (error instanceof StepFailure) {
+      throw ApplicationFailure.create({
+        type: stepFailedType,
+        message: error.message,
+        nonRetryable: true,
+        details: error.executed ? [error.executed] : [],
+      });
+    }
     const refusal = asRefusal(error, targetDisplay(target));
     if (refusal instanceof ActionError) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
     throw error;

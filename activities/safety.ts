@@ -13,7 +13,8 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { PolicyRef, TargetRef } from '../domain/run.ts';
 import { ActionError } from '../domain/actions.ts';
 import { protectedLabel } from '../domain/protection.ts';
-import { describeRef, readTarget } from './actions/target.ts';
+import { readTarget } from './actions/target.ts';
+import { targetDisplay } from '../domain/run.ts';
 import { targetObjectRef } from '../domain/kube/objects.ts';
 
 const labelsOf = (object: unknown) =>
@@ -28,7 +29,7 @@ export async function refuseUnsafeTarget(
   target: TargetRef,
   protectedNamespaces: readonly string[],
 ): Promise<void> {
-  const what = describeRef(target);
+  const what = targetDisplay(target);
   if (policy.kind === 'RemediationPolicy' && target.namespace !== policy.namespace) {
     throw new ActionError(
       'Forbidden',

@@ -94,6 +94,20 @@ export const isRefusal = (type: string | null | undefined): type is RefusalType 
  */
 export const stepFailedType = 'StepFailed';
 
+/**
+ * Raised by an action whose execute ran but did not achieve its end (see stepFailedType), with
+ * what it had written by then, so the workflow can roll that back and try the next rung.
+ */
+export class StepFailure extends Error {
+  constructor(
+    message: string,
+    readonly executed?: ExecuteResult,
+  ) {
+    super(message);
+    this.name = 'StepFailure';
+  }
+}
+
 /** A refusal raised by an action or a guard; see refusalTypes. */
 export class ActionError extends Error {
   constructor(

@@ -15,6 +15,8 @@
  * The target's kind was checked against the action catalogue before any step runs.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseDuration } from '../../domain/duration.ts';
 import type { Action, ActionType } from '../../api/policy.ts';
 import { declarationOf, type ParameterBlock } from '../../domain/action-catalogue.ts';
 import {
@@ -36,7 +38,18 @@ export interface ActionContext {
   dryRun: boolean;
   /** Called during long waits (drain, job) so Temporal knows the activity is alive. */
   heartbeat: (details?: unknown) => void;
+  /** Aborted when the run cancels the activity (delivered with a heartbeat); long waits stop. */
+  signal?: AbortSignal;
+  /** When the first attempt was scheduled: a timeout runs from there, not from each retry. */
+  firstAttemptAt?: number;
 }
+
+/** The absolute deadline of a wait of `timeout`, the same for every retry of the activity. */
+export const deadlineOf = (ctx: ActionContext, timeout: string) =>
+  (ctx.firstAttemptAt ?? Date.now()) + parseDuration(timeout);
+
+/** Waits `ms`, or until the activity is cancelled (which rejects, ending the wait). */
+export const pause = (ctx: ActionContext, ms: number) => sleep(ms, undefined, { signal: ctx.signal });
 
 /** `Executed` is what execute returns and rollback is given back: an ExecuteResult, perhaps with more. */
 export interface ActionModule<Executed extends ExecuteResult = ExecuteResult> {

@@ -22,7 +22,8 @@ import {
   type TargetRef,
 } from '../../domain/actions.ts';
 import { makeBackup, readFields, restoreFields } from './fields.ts';
-import { describeRef, readTarget } from './target.ts';
+import { readTarget } from './target.ts';
+import { targetDisplay } from '../../domain/run.ts';
 import { targetObjectRef } from '../../domain/kube/objects.ts';
 
 const hpaRef = (namespace: string, name: string): ObjectRef => ({
@@ -76,7 +77,7 @@ async function findHpa(ctx: ActionContext, target: TargetRef, name: string | und
       const ref = hpa.spec?.scaleTargetRef;
       throw new ActionError(
         'NotApplicable',
-        `HorizontalPodAutoscaler ${namespace}/${name} scales ${ref?.kind} ${ref?.name}, not ${describeRef(target)}`,
+        `HorizontalPodAutoscaler ${namespace}/${name} scales ${ref?.kind} ${ref?.name}, not ${targetDisplay(target)}`,
       );
     }
     return hpa;
@@ -91,12 +92,12 @@ async function findHpa(ctx: ActionContext, target: TargetRef, name: string | und
   if (only === undefined)
     throw new ActionError(
       'NotApplicable',
-      `no HorizontalPodAutoscaler in namespace ${namespace} scales ${describeRef(target)}; AdjustHPA needs one`,
+      `no HorizontalPodAutoscaler in namespace ${namespace} scales ${targetDisplay(target)}; AdjustHPA needs one`,
     );
   if (matching.length > 1)
     throw new ActionError(
       'Invalid',
-      `${matching.length} HorizontalPodAutoscalers scale ${describeRef(target)} ` +
+      `${matching.length} HorizontalPodAutoscalers scale ${targetDisplay(target)} ` +
         `(${matching.map((h) => h.metadata?.name).join(', ')}); name one in adjustHPA.name`,
     );
   return only;
@@ -169,7 +170,7 @@ export const adjustHPA: ActionModule = {
     return {
       written,
       changes,
-      summary: `${ctx.dryRun ? 'dry run: would set' : 'set'} HorizontalPodAutoscaler ${ref.name} ${described} (scales ${describeRef(target)})`,
+      summary: `${ctx.dryRun ? 'dry run: would set' : 'set'} HorizontalPodAutoscaler ${ref.name} ${described} (scales ${targetDisplay(target)})`,
     };
   },
 

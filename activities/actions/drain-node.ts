@@ -7,11 +7,9 @@
  * not moved back.
  */
 import { CoreV1Api } from '@kubernetes/client-node';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { parseDuration } from '../../domain/duration.ts';
 import { asRefusal } from '../../domain/kube/errors.ts';
-import { type ActionContext, type ActionModule, parametersOf } from './action.ts';
-import type { ExecuteResult } from '../../domain/actions.ts';
+import { type ActionContext, type ActionModule, deadlineOf, parametersOf, pause } from './action.ts';
+import { type ExecuteResult, StepFailure } from '../../domain/actions.ts';
 import { backupUnschedulable, cordon } from './cordon-node.ts';
 import { restoreFields } from './fields.ts';
 import {
@@ -51,7 +49,7 @@ async function waitGone(ctx: ActionContext, pods: Pod[], deadline: number): Prom
     remaining = still.filter((p): p is Pod => p !== undefined);
     if (remaining.length === 0 || Date.now() >= deadline) return remaining;
     ctx.heartbeat({ terminating: remaining.map(podKey) });
-    await sleep(500);
+    await pause(ctx, 500);
   }
 }
 
@@ -63,7 +61,8 @@ export const drainNode: ActionModule<DrainExecuteResult> = {
 
   async execute(ctx, target, action, backup) {
     const timeout = parametersOf(action, 'drainNode').timeout ?? '5m';
-    const deadline = Date.now() + parseDuration(timeout);
+    // From the first attempt: a retried drain does not start its timeout again.
+    const deadline = deadlineOf(ctx, timeout);
     const cordoned = await cordon(ctx, target, backup);
 
     const onNode = await ctx.kubeconfig
@@ -80,22 +79,29 @@ export const drainNode: ActionModule<DrainExecuteResult> = {
     const alreadyGone = withResult('gone');
     const blocked = withResult('blocked');
 
+    // What a failed drain had done, so its rollback uncordons the node and names the evicted pods.
+    const sofar = (summary: string): DrainExecuteResult => ({
+      written: cordoned.written,
+      changes: cordoned.changes,
+      summary,
+      drain: { evicted: evicted.map(podKey), alreadyGone: alreadyGone.map(podKey) },
+    });
     if (blocked.length > 0 && !ctx.dryRun) {
       const budgets = [...new Set((await Promise.all(blocked.map((p) => budgetsFor(ctx, p)))).flat())];
-      throw new Error(
+      const message =
         `drain of node ${target.name} gave up after ${timeout}: ${plural(blocked.length, 'pod')} could not be ` +
-          `evicted because a PodDisruptionBudget forbids it (${blocked.map(podKey).join(', ')}; ` +
-          `${budgets.length > 0 ? budgets.join('; ') : 'no PodDisruptionBudget selects them any more'}). ` +
-          `${plural(evicted.length, 'other pod')} evicted; the node stays cordoned until rolled back.`,
-      );
+        `evicted because a PodDisruptionBudget forbids it (${blocked.map(podKey).join(', ')}; ` +
+        `${budgets.length > 0 ? budgets.join('; ') : 'no PodDisruptionBudget selects them any more'}). ` +
+        `${plural(evicted.length, 'other pod')} evicted; the node stays cordoned until rolled back.`;
+      throw new StepFailure(message, sofar(message));
     }
     if (!ctx.dryRun) {
       const terminating = await waitGone(ctx, evicted, deadline);
       if (terminating.length > 0) {
-        throw new Error(
+        const message =
           `drain of node ${target.name}: ${plural(terminating.length, 'evicted pod')} still terminating after ` +
-            `${timeout} (${terminating.map(podKey).join(', ')}); the node stays cordoned until rolled back`,
-        );
+          `${timeout} (${terminating.map(podKey).join(', ')}); the node stays cordoned until rolled back`;
+        throw new StepFailure(message, sofar(message));
       }
     }
 
@@ -109,12 +115,7 @@ export const drainNode: ActionModule<DrainExecuteResult> = {
           : '') +
         kept
       : `drained node ${target.name}: ${cordoned.alreadyCordoned ? 'already cordoned' : 'cordoned'}, evicted ${plural(evicted.length, 'pod')}${gone}${kept}`;
-    return {
-      written: cordoned.written,
-      changes: cordoned.changes,
-      summary,
-      drain: { evicted: evicted.map(podKey), alreadyGone: alreadyGone.map(podKey) },
-    };
+    return sofar(summary);
   },
 
   async rollback(ctx, backup, executed) {

@@ -4,10 +4,9 @@
  * DrainNode (every pod of a node) and RestartPod (one pod, by uid).
  */
 import { CoreV1Api, PolicyV1Api, type V1Pod } from '@kubernetes/client-node';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { selectorMatches } from '../../api/label-selector.ts';
 import { asRefusal, failedWith } from '../../domain/kube/errors.ts';
-import { type ActionContext } from './action.ts';
+import { type ActionContext, pause } from './action.ts';
 import type { ObjectMeta } from './target.ts';
 
 export interface Pod {
@@ -86,7 +85,7 @@ export async function evictWithBackoff(
     const left = deadline - Date.now();
     if (left <= 0) return 'blocked';
     ctx.heartbeat({ waitingFor: podKey(pod), reason: 'PodDisruptionBudget' });
-    await sleep(Math.min(delay, left));
+    await pause(ctx, Math.min(delay, left));
     delay = Math.min(delay * 2, 5_000);
   }
 }

@@ -13,7 +13,8 @@ import { ActionError, type ObjectRef, type TargetRef } from '../../domain/action
 import { budgetsFor, currentPod, evictWithBackoff } from './eviction.ts';
 import { readPointer } from './fields.ts';
 import { executed, podSelector, snapshot, targetObject } from './workloads.ts';
-import { type KubeObject, describeRef, readTarget } from './target.ts';
+import { type KubeObject, readTarget } from './target.ts';
+import { targetDisplay } from '../../domain/run.ts';
 import { asRefusal } from '../../domain/kube/errors.ts';
 
 const uidPointer = '/metadata/uid';
@@ -49,12 +50,12 @@ async function choosePod(ctx: ActionContext, target: TargetRef): Promise<KubeObj
       })
     ).items;
   } catch (error) {
-    throw asRefusal(error, describeRef(ref));
+    throw asRefusal(error, targetDisplay(ref));
   }
   const [pod] = pods
     .filter((p) => readPointer(p, '/metadata/deletionTimestamp') === null)
     .sort(mostRestartedFirst);
-  if (!pod) throw new ActionError('NotApplicable', `${describeRef(ref)} has no running pod to restart`);
+  if (!pod) throw new ActionError('NotApplicable', `${targetDisplay(ref)} has no running pod to restart`);
   return pod;
 }
 
@@ -76,7 +77,7 @@ export const restartPod: ActionModule = {
     const uid = String(backup.fields[uidPointer]);
     const result = await evictWithBackoff(ctx, pod, Date.now() + budgetWaitMs, uid).catch(
       (error: unknown) => {
-        throw asRefusal(error, describeRef(backup.object));
+        throw asRefusal(error, targetDisplay(backup.object));
       },
     );
     if (result === 'blocked') {
@@ -84,13 +85,13 @@ export const restartPod: ActionModule = {
       const budgets = current ? await budgetsFor(ctx, current) : [];
       throw new ActionError(
         'DisruptionBudget',
-        `${describeRef(backup.object)} was not restarted: a PodDisruptionBudget forbids evicting it now` +
+        `${targetDisplay(backup.object)} was not restarted: a PodDisruptionBudget forbids evicting it now` +
           ` (${budgets.length > 0 ? budgets.join('; ') : 'none selects it any more'})`,
       );
     }
     const gone = result === 'gone' ? '; it was already gone' : '';
-    const of = target.kind === 'Pod' ? '' : ` of ${describeRef(target)}`;
-    return executed(ctx, backup, {}, `deleted ${describeRef(backup.object)} (uid ${uid})${of}${gone}`);
+    const of = target.kind === 'Pod' ? '' : ` of ${targetDisplay(target)}`;
+    return executed(ctx, backup, {}, `deleted ${targetDisplay(backup.object)} (uid ${uid})${of}${gone}`);
   },
   async rollback() {
     return {

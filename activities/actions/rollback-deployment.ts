@@ -12,7 +12,8 @@ import { ActionError, type ObjectRef } from '../../domain/actions.ts';
 import { readPointer, sameValue } from './fields.ts';
 import { collectionPath, kubeRequest } from '../../domain/kube/request.ts';
 import { backupWorkload, executed, patchJson, podSelector, restoreWritten } from './workloads.ts';
-import { type KubeObject, describeRef, readTarget } from './target.ts';
+import { type KubeObject, readTarget } from './target.ts';
+import { targetDisplay } from '../../domain/run.ts';
 import { asRefusal } from '../../domain/kube/errors.ts';
 
 const templatePointer = '/spec/template';
@@ -54,7 +55,7 @@ async function revisions(ctx: ActionContext, ref: ObjectRef, deployment: KubeObj
       }))
       .sort((a, b) => b.revision - a.revision);
   } catch (error) {
-    throw asRefusal(error, describeRef(ref));
+    throw asRefusal(error, targetDisplay(ref));
   }
 }
 
@@ -71,7 +72,7 @@ async function previousRevision(
   const known = owned.map((r) => r.revision).join(', ') || 'none';
   throw new ActionError(
     'NotApplicable',
-    `${describeRef(ref)} has no previous revision to roll back to (revisions: ${known})`,
+    `${targetDisplay(ref)} has no previous revision to roll back to (revisions: ${known})`,
   );
 }
 
@@ -92,7 +93,7 @@ export const rollbackDeployment: ActionModule = {
     const after = await patchJson(ctx, ref, [
       { op: 'replace', path: templatePointer, value: previous.template },
     ]);
-    const summary = `rolled back ${describeRef(ref)} to the template of ReplicaSet ${previous.name} (images ${imagesOf(previous.template)})`;
+    const summary = `rolled back ${targetDisplay(ref)} to the template of ReplicaSet ${previous.name} (images ${imagesOf(previous.template)})`;
     return executed(ctx, backup, after, summary);
   },
   rollback: restoreWritten,

@@ -6,7 +6,8 @@
 import type { ActionModule } from './action.ts';
 import { escapePointerToken, readPointer } from './fields.ts';
 import { backupWorkload, executed, patchJson, restoreWritten } from './workloads.ts';
-import { describeRef, readTarget } from './target.ts';
+import { readTarget } from './target.ts';
+import { targetDisplay } from '../../domain/run.ts';
 
 const annotation = 'kubectl.kubernetes.io/restartedAt';
 const annotationsPointer = '/spec/template/metadata/annotations';
@@ -28,7 +29,7 @@ export const rolloutRestart: ActionModule = {
       ctx,
       backup,
       after,
-      `started a rolling restart of ${describeRef(backup.object)} (${annotation}=${stamp})`,
+      `started a rolling restart of ${targetDisplay(backup.object)} (${annotation}=${stamp})`,
     );
   },
   rollback: restoreWritten,

@@ -9,13 +9,19 @@
  */
 import { BatchV1Api, type V1Job, type V1JobSpec } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { parseDuration } from '../../domain/duration.ts';
 import { asRefusal, failedWith } from '../../domain/kube/errors.ts';
-import { type ActionContext, type ActionModule, parametersOf } from './action.ts';
-import { ActionError, type Backup, type ObjectRef, type RollbackResult } from '../../domain/actions.ts';
+import { type ActionContext, type ActionModule, deadlineOf, parametersOf, pause } from './action.ts';
+import {
+  ActionError,
+  type Backup,
+  type ExecuteResult,
+  type ObjectRef,
+  type RollbackResult,
+  StepFailure,
+} from '../../domain/actions.ts';
 import { makeBackup, verifyBackup } from './fields.ts';
-import { describeRef, readTarget, resourceVersionOf } from './target.ts';
+import { readTarget, resourceVersionOf } from './target.ts';
+import { targetDisplay } from '../../domain/run.ts';
 import { targetObject } from './workloads.ts';
 
 export const managedLabel = 'kubemedic.io/managed';
@@ -51,9 +57,14 @@ async function createOrReuse(ctx: ActionContext, body: V1Job, ref: ObjectRef, ha
   return { job: existing, reused: true };
 }
 
-/** Polls the Job until Complete (returned) or Failed or the deadline (thrown). */
+/**
+ * Polls the Job until Complete (returned), or Failed or past the deadline: a failed step, whose
+ * Job the rollback deletes. The deadline runs from the first attempt, so a retry does not
+ * restart it; a cancelled run stops the wait.
+ */
 async function waitFinished(ctx: ActionContext, ref: ObjectRef, timeout: string): Promise<V1Job> {
-  const deadline = Date.now() + parseDuration(timeout);
+  const deadline = deadlineOf(ctx, timeout);
+  const ran: ExecuteResult = { written: {}, changes: [], summary: `created Job ${jobName(ref)}` };
   for (;;) {
     const job = await readJob(ctx, ref).catch((error: unknown) => {
       if (failedWith(error, 404)) throw new Error(`Job ${jobName(ref)} was deleted before it finished`);
@@ -62,20 +73,21 @@ async function waitFinished(ctx: ActionContext, ref: ObjectRef, timeout: string)
     if (isTrue(job, 'Complete')) return job;
     const failed = isTrue(job, 'Failed');
     if (failed) {
-      // A plain Error: a retried execute finds this same failed Job and reports it again.
-      throw new Error(
+      throw new StepFailure(
         `Job ${jobName(ref)} failed: ${failed.reason ?? 'Failed'}${failed.message ? `: ${failed.message}` : ''}`,
+        ran,
       );
     }
     if (Date.now() >= deadline) {
       const s = job.status ?? {};
-      throw new Error(
+      throw new StepFailure(
         `Job ${jobName(ref)} did not finish within ${timeout} ` +
-          `(active ${s.active ?? 0}, succeeded ${s.succeeded ?? 0}, failed ${s.failed ?? 0}); it is left running`,
+          `(active ${s.active ?? 0}, succeeded ${s.succeeded ?? 0}, failed ${s.failed ?? 0}); the rollback deletes it`,
+        ran,
       );
     }
     ctx.heartbeat({ job: jobName(ref), active: job.status?.active ?? 0 });
-    await sleep(Math.min(1_000, Math.max(0, deadline - Date.now())));
+    await pause(ctx, Math.min(1_000, Math.max(0, deadline - Date.now())));
   }
 }
 
@@ -108,7 +120,7 @@ export const runJob: ActionModule = {
         name: ref.name,
         namespace: ref.namespace,
         labels: { [managedLabel]: 'true' },
-        annotations: { [backupHashAnnotation]: backup.hash, [targetAnnotation]: describeRef(target) },
+        annotations: { [backupHashAnnotation]: backup.hash, [targetAnnotation]: targetDisplay(target) },
       },
       // The CRD keeps the template as written (preserve-unknown-fields); the API server validates it.
       spec: block.template as unknown as V1JobSpec,
@@ -120,7 +132,7 @@ export const runJob: ActionModule = {
         changes: [],
         summary: reused
           ? `dry run: Job ${jobName(ref)} already exists for this remediation`
-          : `dry run: would create Job ${jobName(ref)} for ${describeRef(target)} and wait up to ${block.timeout}`,
+          : `dry run: would create Job ${jobName(ref)} for ${targetDisplay(target)} and wait up to ${block.timeout}`,
       };
     }
     const started = Date.now();
@@ -130,7 +142,7 @@ export const runJob: ActionModule = {
       written: {},
       changes: [],
       summary:
-        `${reused ? 'found' : 'ran'} Job ${jobName(ref)} for ${describeRef(target)}: complete, ` +
+        `${reused ? 'found' : 'ran'} Job ${jobName(ref)} for ${targetDisplay(target)}: complete, ` +
         `${finished.status?.succeeded ?? 0} succeeded` +
         (reused ? '' : ` after ${seconds}s`),
     };

@@ -8,7 +8,8 @@ import { AutoscalingV2Api, CoreV1Api, type V1ResourceQuota } from '@kubernetes/c
 import { parseQuantity } from '../../domain/conditions/readings.ts';
 import { type ActionContext } from './action.ts';
 import { ActionError, type ObjectRef } from '../../domain/actions.ts';
-import { describeRef, type KubeObject } from './target.ts';
+import { type KubeObject } from './target.ts';
+import { targetDisplay } from '../../domain/run.ts';
 
 export interface Guarded {
   to: number;
@@ -82,7 +83,7 @@ async function refuseBeyondQuota(
         throw new ActionError(
           'Quota',
           `ResourceQuota ${quota.metadata?.name} leaves ${headroom} of ${resource} in ${ref.namespace}; ` +
-            `${extraPods} more Pods of ${describeRef(ref)} need ${need}`,
+            `${extraPods} more Pods of ${targetDisplay(ref)} need ${need}`,
         );
       }
     }

@@ -6,7 +6,8 @@ import type { Action } from '../../api/policy.ts';
 import { type ActionModule, parametersOf } from './action.ts';
 import { applySpec, backupWorkload, executed, restoreWritten } from './workloads.ts';
 import { guardScaleUp } from './scale-guards.ts';
-import { describeRef, readTarget } from './target.ts';
+import { readTarget } from './target.ts';
+import { targetDisplay } from '../../domain/run.ts';
 
 const replicasPointer = '/spec/replicas';
 
@@ -40,7 +41,7 @@ export const scale: ActionModule = {
       ctx,
       backup,
       after,
-      `scaled ${describeRef(backup.object)} from ${from} to ${to} replicas${how}`,
+      `scaled ${targetDisplay(backup.object)} from ${from} to ${to} replicas${how}`,
     );
   },
   rollback: restoreWritten,

@@ -3,6 +3,7 @@
  * reading it (a failure becomes the refusal retrying cannot fix, domain/kube/errors.ts).
  */
 import { asRefusal } from '../../domain/kube/errors.ts';
+import { targetDisplay } from '../../domain/run.ts';
 import { type ActionContext } from './action.ts';
 import type { ObjectRef } from '../../domain/actions.ts';
 import { readObject } from './fields.ts';
@@ -19,9 +20,6 @@ export interface ObjectMeta {
   ownerReferences?: { kind: string; name: string; controller?: boolean }[];
 }
 
-export const describeRef = (ref: { kind: string; namespace?: string; name: string }) =>
-  `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
-
 /** The object as the API server has it; TargetGone when it no longer exists. */
 export async function readTarget(
   ctx: Pick<ActionContext, 'kubeconfig'>,
@@ -30,7 +28,7 @@ export async function readTarget(
   try {
     return await readObject(ctx, ref);
   } catch (error) {
-    throw asRefusal(error, describeRef(ref));
+    throw asRefusal(error, targetDisplay(ref));
   }
 }
 

@@ -7,7 +7,7 @@ import { type ActionModule, parametersOf } from './action.ts';
 import { ActionError } from '../../domain/actions.ts';
 import { readPointer } from './fields.ts';
 import { backupWorkload, executed, patchJson, restoreWritten } from './workloads.ts';
-import { describeRef } from './target.ts';
+import { targetDisplay } from '../../domain/run.ts';
 
 type Quantities = Record<string, string>;
 interface Resources {
@@ -41,7 +41,7 @@ export const updateResources: ActionModule = {
       if (index < 0)
         throw new ActionError(
           'Invalid',
-          `container "${container}" not found in ${describeRef(ref)} (containers: ${names.join(', ')})`,
+          `container "${container}" not found in ${targetDisplay(ref)} (containers: ${names.join(', ')})`,
         );
       return [`${containersPointer}/${index}/resources`];
     }),
@@ -57,7 +57,7 @@ export const updateResources: ActionModule = {
       { op: 'test', path: namePointer, value: container },
       { op: 'add', path: pointer, value: resources },
     ]);
-    const summary = `set container "${container}" of ${describeRef(backup.object)} to ${describeResources(resources)} (was ${describeResources(before)})`;
+    const summary = `set container "${container}" of ${targetDisplay(backup.object)} to ${describeResources(resources)} (was ${describeResources(before)})`;
     return executed(ctx, backup, after, summary);
   },
   rollback: restoreWritten,

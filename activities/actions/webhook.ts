@@ -14,7 +14,8 @@ import {
   type TargetRef,
 } from '../../domain/actions.ts';
 import { makeBackup } from './fields.ts';
-import { describeRef, readTarget, resourceVersionOf } from './target.ts';
+import { readTarget, resourceVersionOf } from './target.ts';
+import { targetDisplay } from '../../domain/run.ts';
 import { targetObjectRef } from '../../domain/kube/objects.ts';
 
 export interface WebhookPayload {
@@ -78,7 +79,7 @@ export const webhook: ActionModule = {
       return {
         written: {},
         changes: [],
-        summary: `dry run: would POST the execute event for ${describeRef(target)} to ${redact(block.url)}`,
+        summary: `dry run: would POST the execute event for ${targetDisplay(target)} to ${redact(block.url)}`,
       };
     }
     const status = await post(
@@ -90,7 +91,7 @@ export const webhook: ActionModule = {
     return {
       written: {},
       changes: [],
-      summary: `called webhook ${redact(block.url)} for ${describeRef(target)} (HTTP ${status})`,
+      summary: `called webhook ${redact(block.url)} for ${targetDisplay(target)} (HTTP ${status})`,
     };
   },
 

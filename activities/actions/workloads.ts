@@ -21,12 +21,13 @@ import {
   type TargetRef,
 } from '../../domain/actions.ts';
 import { makeBackup, readFields, readPointer, restoreFields } from './fields.ts';
-import { type KubeObject, describeRef, readTarget } from './target.ts';
+import { type KubeObject, readTarget } from './target.ts';
+import { targetDisplay } from '../../domain/run.ts';
 import { targetObjectRef } from '../../domain/kube/objects.ts';
 
 /** The target as an object reference (its kind was checked against the catalogue on entry). */
 export function targetObject(target: TargetRef): ObjectRef {
-  if (!target.namespace) throw new ActionError('Invalid', `${describeRef(target)} has no namespace`);
+  if (!target.namespace) throw new ActionError('Invalid', `${targetDisplay(target)} has no namespace`);
   return targetObjectRef(target);
 }
 
@@ -83,7 +84,7 @@ export async function applySpec(ctx: ActionContext, ref: ObjectRef, spec: KubeOb
         : await apps.patchNamespacedDeployment(request, options);
     return applied as unknown as KubeObject;
   } catch (error) {
-    throw asRefusal(error, describeRef(ref));
+    throw asRefusal(error, targetDisplay(ref));
   }
 }
 
@@ -102,7 +103,7 @@ export async function patchJson(
       contentType: PatchStrategy.JsonPatch,
     });
   } catch (error) {
-    throw asRefusal(error, describeRef(ref));
+    throw asRefusal(error, targetDisplay(ref));
   }
 }
 
@@ -111,7 +112,7 @@ export function podSelector(object: KubeObject, ref: ObjectRef): string {
   const labels = (readPointer(object, '/spec/selector/matchLabels') ?? {}) as Record<string, string>;
   const selector = Object.entries(labels).map(([key, value]) => `${key}=${value}`);
   if (selector.length === 0)
-    throw new ActionError('NotApplicable', `${describeRef(ref)} has no spec.selector.matchLabels`);
+    throw new ActionError('NotApplicable', `${targetDisplay(ref)} has no spec.selector.matchLabels`);
   return selector.join(',');
 }
 

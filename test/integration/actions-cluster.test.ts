@@ -20,7 +20,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Action } from '../../api/policy.ts';
-import { ActionError, type ObjectRef, type TargetRef } from '../../domain/actions.ts';
+import { ActionError, type ObjectRef, StepFailure, type TargetRef } from '../../domain/actions.ts';
 import { adjustHPA } from '../../activities/actions/adjust-hpa.ts';
 import { cordonNode } from '../../activities/actions/cordon-node.ts';
 import { drainNode, type DrainExecuteResult } from '../../activities/actions/drain-node.ts';
@@ -369,8 +369,10 @@ describe('DrainNode', () => {
     const started = Date.now();
     await assert.rejects(drainNode.execute(context(), target, action, backup), (error: unknown) => {
       // Then it gives up after the timeout, naming the blocked pods and the PDB
-      assert.ok(error instanceof Error);
+      assert.ok(error instanceof StepFailure, String(error));
       assert.match(error.message, /gave up after 3s: 2 pods could not be evicted/);
+      // A failed step that says it cordoned: its rollback uncordons the node
+      assert.deepEqual(error.executed?.written, { '/spec/unschedulable': true });
       assert.match(error.message, new RegExp(`PodDisruptionBudget ${namespace.name}/pinned-pdb`));
       for (const pod of pinned)
         assert.ok(error.message.includes(pod.metadata?.name ?? '?'), 'names each pod');
@@ -652,17 +654,41 @@ describe('RunJob', () => {
     await failingExecute;
   });
 
-  it('gives up at its timeout, leaving the Job', async () => {
+  it('gives up at its timeout as a failed step that says it created the Job', async () => {
     // Given a Job that nothing finishes, when execute waits 2s
     const action = run('2s', true);
     const backup = await runJob.backup(context(), target, action);
     const started = Date.now();
     // Then it gives up after 2s, naming the Job
-    await assert.rejects(
-      runJob.execute(context(), target, action, backup),
-      new RegExp(`Job ${namespace.name}/${backup.object.name} did not finish within 2s`),
-    );
+    await assert.rejects(runJob.execute(context(), target, action, backup), (error: unknown) => {
+      // As a failed step that says what it did: the rollback deletes the Job it created
+      assert.ok(error instanceof StepFailure, String(error));
+      assert.match(
+        error.message,
+        new RegExp(`Job ${namespace.name}/${backup.object.name} did not finish within 2s`),
+      );
+      assert.match(error.executed?.summary ?? '', /created Job/);
+      return true;
+    });
     assert.ok(Date.now() - started >= 2_000);
+  });
+
+  it('counts its timeout from the first attempt, and stops waiting when the run cancels it', async () => {
+    // Given a Job that nothing finishes, when a retry runs 61 s after the first attempt of a 60s wait
+    const action = run('60s', true);
+    const backup = await runJob.backup(context(), target, action);
+    const started = Date.now();
+    const retry = { ...context(), firstAttemptAt: Date.now() - 61_000 };
+    // Then it gives up at once instead of waiting another 60 s
+    await assert.rejects(runJob.execute(retry, target, action, backup), /did not finish within 60s/);
+    assert.ok(Date.now() - started < 30_000, 'no fresh 60 s wait');
+
+    // When a run cancels the activity while it waits for the Job, then the wait ends
+    const cancel = new AbortController();
+    const waiting = runJob.execute({ ...context(), signal: cancel.signal }, target, action, backup);
+    setTimeout(() => cancel.abort(), 1_000);
+    await assert.rejects(waiting, { name: 'AbortError' });
+    assert.ok(Date.now() - started < 30_000, 'stopped when cancelled');
   });
 
   it('creates nothing in a dry run, and says TargetGone for a missing target', async () => {
