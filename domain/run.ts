@@ -139,7 +139,8 @@ export function remediationWorkflowId(
   );
 }
 
-export const targetDisplay = (target: TargetRef) =>
+/** How an object is named for people: `Deployment shop/web`, `Node n1`. */
+export const targetDisplay = (target: { kind: string; namespace?: string; name: string }) =>
   target.namespace ? `${target.kind} ${target.namespace}/${target.name}` : `${target.kind} ${target.name}`;
 
 /** How a policy is named in search attributes, status and messages: namespace/name, or name for a cluster policy. */
