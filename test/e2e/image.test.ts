@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { environment } from '../../devstack/stack.ts';
@@ -23,6 +22,7 @@ import {
   runImage,
 } from '../support/image.ts';
 import { createPolicy, deploymentUnavailable, testRunLabel, useKubeMedic } from '../support/kubemedic.ts';
+import { freePort } from '../support/ports.ts';
 import { eventually, useTestNamespace } from '../support/stack.ts';
 import { createDeployment, readDeployment } from '../support/workloads.ts';
 
@@ -45,15 +45,6 @@ after(() => {
     rmSync(image.root, { recursive: true, force: true });
   }
 });
-
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The container args of the chart's Deployment for `component`. */
 function chartArgs(component: 'worker' | 'watcher'): string[] {
@@ -85,7 +76,12 @@ it(
       KUBEMEDIC_CLUSTER: medic.cluster,
       KUBEMEDIC_NAMESPACE: identities.namespace,
     };
-    const ports = { worker: await freePort(), watcher: await freePort(), alerts: await freePort() };
+    const ports = {
+      worker: await freePort(),
+      workerSdk: await freePort(),
+      watcher: await freePort(),
+      alerts: await freePort(),
+    };
     processes.push(
       runImage(
         image,
@@ -94,6 +90,8 @@ it(
           ...common,
           KUBECONFIG: mountFile(image, identities.workerKubeconfigFile),
           KUBEMEDIC_METRICS_PORT: String(ports.worker),
+          // Not the SDK's default (9466): the demo's worker may hold it
+          KUBEMEDIC_SDK_METRICS_PORT: String(ports.workerSdk),
         },
         log,
       ),
