@@ -212,6 +212,9 @@ function parameterBlockRules(): CelRule[] {
 export const action = z
   .object({
     type: z.enum(actionTypes),
+    timeout: duration(
+      "This rung's execute, all its retries included, may take this long; past it the step has failed: it is rolled back and the next action is tried (as medik8s' escalating remediations time out each one).",
+    ).optional(),
     scale: z
       .object({
         replicas: z.number().int().min(1).optional(),

@@ -85,7 +85,9 @@ const recordOptions = {
 function optionsFor(action: Action, summary: string) {
   // Long-running actions (a drain, a Job) wait for the cluster; they heartbeat so a dead worker is noticed quickly.
   const timeouts = declarationOf(action.type).longRunning ? patientTimeouts : quickTimeouts;
-  return { ...timeouts, retry, summary };
+  // A rung's own timeout bounds all its attempts; past it the step has failed (see executeStep).
+  const rung = action.timeout ? { scheduleToCloseTimeout: parseDuration(action.timeout) } : {};
+  return { ...timeouts, ...rung, retry, summary };
 }
 
 class Ended extends Error {

@@ -288,6 +288,34 @@ describe('how a run ends', () => {
   );
 
   it(
+    'gives each rung its own timeout: past it the step has failed and the next rung runs',
+    { timeout: 120_000 },
+    async () => {
+      let executes = 0;
+      await runWith(
+        {
+          executeAction: async () => {
+            executes += 1;
+            // The first rung hangs (a wait that never ends); the second acts at once.
+            if (executes === 1) await new Promise((resolve) => setTimeout(resolve, 15_000));
+            return executed;
+          },
+        },
+        spec({
+          actions: [{ type: 'Scale', scale: { factor: 2 }, timeout: '2s' }, { type: 'RolloutRestart' }],
+        }),
+        async (handle, calls, cluster) => {
+          const result = await handle.result();
+          assert.equal(result.outcome, 'Succeeded', result.reason);
+          assert.match(result.steps[0]?.failure ?? '', /executeAction/);
+          assert.equal(result.steps[1]?.action, 'RolloutRestart');
+          await assertExited(calls, cluster, 'Succeeded');
+        },
+      );
+    },
+  );
+
+  it(
     'ends Failed and says so when a failed execute did not say what it changed',
     { timeout: 120_000 },
     async () => {
