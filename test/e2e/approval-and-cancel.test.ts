@@ -6,7 +6,7 @@
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { approveSignal, approveUpdate } from '../../domain/messages.ts';
 import { conditions, type PolicySpecInput } from '../support/policy-builder.ts';
 import { useScenario } from '../support/scenario.ts';
@@ -20,12 +20,18 @@ const approval = (timeout: string): Partial<PolicySpecInput> => ({
   approval: { required: true, timeout, onTimeout: 'Reject' },
 });
 
+/** The scale policy `name` needing approval within 10 minutes, and a run of it awaiting approval. */
+async function runAwaitingApproval(t: TestContext, name: string) {
+  const s = scenario(t);
+  await s.given.scalePolicy(name, approval('10m'));
+  await s.when.runStarts();
+  await s.then.runReaches('AwaitingApproval');
+  return s;
+}
+
 describe('approval', () => {
   it('acts once approved by update, and refuses a second decision', { timeout: 90_000 }, async (t) => {
-    const s = scenario(t);
-    await s.given.scalePolicy('approve-me', approval('10m'));
-    await s.when.runStarts();
-    await s.then.runReaches('AwaitingApproval');
+    const s = await runAwaitingApproval(t, 'approve-me');
     await s.then.replicasAre(2, 'nothing changes before approval');
     // When alice approves through the update
     const decision = await s.when.approvedByUpdate('alice', 'looks right');
@@ -43,10 +49,7 @@ describe('approval', () => {
   });
 
   it('does nothing when rejected by signal', { timeout: 90_000 }, async (t) => {
-    const s = scenario(t);
-    await s.given.scalePolicy('reject-me', approval('10m'));
-    await s.when.runStarts();
-    await s.then.runReaches('AwaitingApproval');
+    const s = await runAwaitingApproval(t, 'reject-me');
     await s.when.rejectedBySignal('carol', 'not during the sale');
     await s.then.runEndsAs('Rejected', /rejected by carol: not during the sale/);
     await s.then.replicasAre(2);
@@ -68,10 +71,7 @@ describe('cancel, conflicts and a vanished target', () => {
     'ends as Skipped, with the reason, when the target is gone before the backup',
     { timeout: 90_000 },
     async (t) => {
-      const s = scenario(t);
-      await s.given.scalePolicy('short-lived', approval('10m'));
-      await s.when.runStarts();
-      await s.then.runReaches('AwaitingApproval');
+      const s = await runAwaitingApproval(t, 'short-lived');
       // When its Deployment is deleted and the run is then approved (by signal: no answer awaited)
       await s.when.deploymentDeleted();
       await s.run.signal(approveSignal, { by: 'erin' });

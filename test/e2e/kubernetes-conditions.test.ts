@@ -19,7 +19,7 @@ import { kwokCustomStatusAnnotation } from '../../devstack/servers.ts';
 import { group, policyKinds, version } from '../../api/policy.ts';
 import { readPolicy } from '../support/kubemedic.ts';
 import { deploymentPolicy, type PolicySpecInput, scale } from '../support/policy-builder.ts';
-import { useScenario } from '../support/scenario.ts';
+import { type Scenario, useScenario } from '../support/scenario.ts';
 import { eventually, kubeconfig } from '../support/stack.ts';
 
 const { namespace, scenario } = useScenario('kmk');
@@ -123,6 +123,14 @@ const deletePolicy = (name: string) =>
     name,
   });
 
+/** A custom-status Pod `name`, and the policy restart-<name> that restarts it after `forDuration`. */
+async function givenRestartPolicyOnPod(s: Scenario, name: string, forDuration: string): Promise<V1Pod> {
+  const pod = await createCustomStatusPod(name);
+  await s.given.existing({ kind: 'Pod', namespace: namespace.name, name });
+  await s.given.policy(`restart-${name}`, crashLoopPolicy(name, forDuration));
+  return pod;
+}
+
 describe('a Pod in CrashLoopBackOff', () => {
   it(
     'is restarted by the watcher once it has crash-looped for `for`, and verified',
@@ -130,9 +138,7 @@ describe('a Pod in CrashLoopBackOff', () => {
     async (t) => {
       const s = scenario(t);
       // Given a Pod on a KWOK node under a policy that restarts it after 2s of CrashLoopBackOff
-      const pod = await createCustomStatusPod('crashy');
-      await s.given.existing({ kind: 'Pod', namespace: namespace.name, name: 'crashy' });
-      await s.given.policy('restart-crashy', crashLoopPolicy('crashy', '2s'));
+      const pod = await givenRestartPolicyOnPod(s, 'crashy', '2s');
       await s.given.watcher();
 
       // When its container goes into CrashLoopBackOff
@@ -176,9 +182,7 @@ describe('a Pod in CrashLoopBackOff', () => {
     async (t) => {
       const s = scenario(t);
       // Given a Pod under a policy with a `for` of 20s, and the watcher (the file's) evaluating it
-      const pod = await createCustomStatusPod('slow-crash');
-      await s.given.existing({ kind: 'Pod', namespace: namespace.name, name: 'slow-crash' });
-      await s.given.policy('restart-slow-crash', crashLoopPolicy('slow-crash', '20s'));
+      const pod = await givenRestartPolicyOnPod(s, 'slow-crash', '20s');
       await eventually('the policy to be evaluated', async () => {
         const status = (
           await readPolicy('RemediationPolicy', { name: 'restart-slow-crash', namespace: namespace.name })
