@@ -6,15 +6,17 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import type { CliConfig } from '../domain/config/cli.ts';
 import { connectionOptions, type TemporalConfig } from '../domain/config/temporal-connection.ts';
-import { messageOf, unreachable } from './errors.ts';
+import { messageOf, unreachable, usageError } from './errors.ts';
+import { currentSituation, kubeconfigFix, kubernetesFix, temporalFix } from './next-steps.ts';
 import type { Output } from './output.ts';
 
 /** The configuration (domain/config/cli.ts) with the global flags applied over it. */
 export interface GlobalFlags {
-  json: boolean;
   cluster: string;
   temporal: TemporalConfig;
   kubeconfig?: string;
+  /** The kubeconfig context to use instead of its current-context (--context, as kubectl's). */
+  kubeContext?: string;
   /** Who acts when --by is not given. */
   user: string;
 }
@@ -28,7 +30,11 @@ export interface Context {
 }
 
 export const globalOptions = {
+  output: { type: 'string', short: 'o' },
+  // The first output flag, kept for scripts: -o json.
   json: { type: 'boolean' },
+  version: { type: 'boolean' },
+  context: { type: 'string' },
   cluster: { type: 'string' },
   address: { type: 'string' },
   'temporal-namespace': { type: 'string' },
@@ -39,7 +45,6 @@ export const globalOptions = {
 export function globalFlags(values: Record<string, unknown>, config: CliConfig): GlobalFlags {
   const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   return {
-    json: values.json === true,
     cluster: text('cluster') ?? config.cluster,
     temporal: {
       ...config.temporal,
@@ -47,13 +52,10 @@ export function globalFlags(values: Record<string, unknown>, config: CliConfig):
       namespace: text('temporal-namespace') ?? config.temporal.namespace,
     },
     kubeconfig: text('kubeconfig') ?? config.kubeconfig,
+    kubeContext: text('context'),
     user: config.user,
   };
 }
-
-export const temporalFix = (address: string) =>
-  `cannot reach Temporal at ${address}: start the local stack with \`npm run devstack -- up\`, ` +
-  'or point the CLI at your Temporal with --address or TEMPORAL_ADDRESS';
 
 export function createContext(flags: GlobalFlags, out: Output): Context {
   let connection: Connection | undefined;
@@ -70,7 +72,7 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
           connectTimeout: '5 seconds',
         });
       } catch (error) {
-        throw unreachable(`${temporalFix(flags.temporal.address)} (${messageOf(error)})`);
+        throw unreachable(`${temporalFix(flags.temporal.address, currentSituation())} (${messageOf(error)})`);
       }
       client = new Client({ connection, namespace: flags.temporal.namespace });
       return client;
@@ -84,10 +86,10 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
       } catch (error) {
         throw unreachable(
           `cannot load the kubeconfig ${flags.kubeconfig ?? '~/.kube/config'} ` +
-            `(${messageOf(error)}): choose one with --kubeconfig or KUBECONFIG ` +
-            '(for the local stack: `source .devstack/env`)',
+            `(${messageOf(error)}): ${kubeconfigFix(currentSituation())}`,
         );
       }
+      if (flags.kubeContext !== undefined) useContext(loaded, flags.kubeContext, flags.kubeconfig);
       kubeconfig = loaded;
       return kubeconfig;
     },
@@ -103,9 +105,22 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
  */
 export function kubeUnreachable(context: Context, error: unknown): Error {
   if (!(error instanceof TypeError && error.message === 'fetch failed')) return error as Error;
-  const server = context.kubeconfig().getCurrentCluster()?.server ?? 'the API server';
+  const kubeconfig = context.kubeconfig();
+  const server = kubeconfig.getCurrentCluster()?.server ?? 'the API server';
   return unreachable(
-    `cannot reach Kubernetes at ${server} (${messageOf(error.cause)}): start the local stack with ` +
-      '`npm run devstack -- up`, or choose the cluster with --kubeconfig or KUBECONFIG',
+    `${kubernetesFix(server, kubeconfig.getCurrentContext(), currentSituation())} (${messageOf(error.cause)})`,
   );
+}
+
+/** --context: a context of the kubeconfig, as kubectl's flag; one it lacks is a usage error naming those it has. */
+function useContext(kubeconfig: KubeConfig, name: string, path: string | undefined): void {
+  const known = kubeconfig.getContexts().map((c) => c.name);
+  if (!known.includes(name)) {
+    throw usageError(
+      `--context ${name}: the kubeconfig ${path ?? '~/.kube/config'} has no such context; ` +
+        (known.length > 0 ? `it has ${known.join(', ')}` : 'it has none') +
+        ' (`kubectl config get-contexts` lists them)',
+    );
+  }
+  kubeconfig.setCurrentContext(name);
 }

@@ -11,26 +11,33 @@ import { commands } from './commands/index.ts';
 import { type Context, createContext, globalFlags, globalOptions } from './context.ts';
 import { CliError, type ExitCode, exitCodes, messageOf, notFound, usageError } from './errors.ts';
 import { commandHelp, generalHelp } from './help.ts';
-import { createOutput } from './output.ts';
+import { createOutput, type OutputFormat, outputFormats, serialize } from './output.ts';
+import { didYouMean } from './suggest.ts';
+import { cliVersion } from './version.ts';
 
 export async function main(argv: string[]): Promise<ExitCode> {
-  // A first, lenient pass finds the command even after global flags with values (--cluster x list).
-  const name = parseArgs({ args: argv, options: globalOptions, strict: false, allowPositionals: true })
-    .positionals[0];
-  const json = argv.includes('--json');
-  const out = createOutput(json);
+  // A first, lenient pass finds the command even after global flags with values (--cluster x list),
+  // and the output format, so that even a usage error is printed as the script asked.
+  const lenient = parseArgs({ args: argv, options: globalOptions, strict: false, allowPositionals: true });
+  const name = lenient.positionals[0];
+  let format: OutputFormat = lenient.values.json === true ? 'json' : 'text';
   let context: Context | undefined;
   try {
+    format = outputFormatOf(lenient.values.output) ?? format;
+    const out = createOutput(format);
+    if (lenient.values.version === true) {
+      out.result({ version: cliVersion }, () => out.line(`kubemedic ${cliVersion}`));
+      return exitCodes.ok;
+    }
     if (name === undefined || name === 'help') {
-      const topic = name === 'help' ? argv[argv.indexOf('help') + 1] : undefined;
+      const topic = name === 'help' ? lenient.positionals[1] : undefined;
       const command = commands.find((c) => c.name === topic);
+      if (topic !== undefined && !command) throw unknownCommand(topic);
       out.line(command ? commandHelp(command) : generalHelp(commands));
-      return name === undefined && !argv.includes('--help') && !argv.includes('-h')
-        ? exitCodes.usage
-        : exitCodes.ok;
+      return name === undefined && lenient.values.help !== true ? exitCodes.usage : exitCodes.ok;
     }
     const command = commands.find((c) => c.name === name);
-    if (!command) throw usageError(`unknown command ${name}: see \`kubemedic help\``);
+    if (!command) throw unknownCommand(name);
     const { values, positionals } = parse(command, argv);
     if (values.help === true) {
       out.line(commandHelp(command));
@@ -43,7 +50,8 @@ export async function main(argv: string[]): Promise<ExitCode> {
     const known = knownError(error);
     const code = known instanceof CliError ? known.code : exitCodes.error;
     const message = messageOf(known);
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+    if (format === 'json' || format === 'yaml')
+      process.stdout.write(serialize(format, { error: { code, message } }));
     process.stderr.write(`kubemedic: ${message}\n`);
     if (code === exitCodes.usage) process.stderr.write('Run `kubemedic help` for usage.\n');
     return code;
@@ -51,6 +59,26 @@ export async function main(argv: string[]): Promise<ExitCode> {
     await context?.close();
   }
 }
+
+/** -o's value; undefined without -o. */
+function outputFormatOf(value: string | boolean | undefined): OutputFormat | undefined {
+  if (value === undefined) return undefined;
+  const found = outputFormats.find((f) => f === value);
+  if (found) return found;
+  const given = typeof value === 'string' ? value : '';
+  throw usageError(
+    `-o takes ${outputFormats.join(', ')}, not "${given}".${didYouMean(given, outputFormats, (f) => `-o ${f}`)}`,
+  );
+}
+
+const unknownCommand = (name: string) =>
+  usageError(
+    `unknown command "${name}".${didYouMean(
+      name,
+      commands.map((c) => c.name),
+      (c) => `\`kubemedic ${c}\``,
+    )} See \`kubemedic help\``,
+  );
 
 /** Temporal's own errors that have a fix to name, and a bad environment (a usage error). */
 function knownError(error: unknown): unknown {
@@ -62,16 +90,28 @@ function knownError(error: unknown): unknown {
 }
 
 function parse(command: Command, argv: string[]) {
+  const options = { ...globalOptions, ...command.options };
   try {
-    return parseArgs({
-      args: argv,
-      options: { ...globalOptions, ...command.options },
-      allowPositionals: true,
-      strict: true,
-    });
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw usageError(`${messageOf(error)} (see \`kubemedic ${command.name} --help\`)`);
+    throw usageError(`${flagProblem(error, options)} (see \`kubemedic ${command.name} --help\`)`);
   }
+}
+
+/** parseArgs's error in the CLI's words, with the closest flag the command has for an unknown one. */
+function flagProblem(error: unknown, options: Record<string, unknown>): string {
+  const code = (error as { code?: string }).code;
+  const flag = /Option '([^' ]+)/i.exec(messageOf(error))?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const known = Object.keys(options).map((o) => `--${o}`);
+    const suggestion = didYouMean(flag, known, (f) => f);
+    return `unknown flag ${flag}${suggestion ? `.${suggestion}` : ''}`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const name = flag.replace(/,$/, '');
+    return /argument missing/.test(messageOf(error)) ? `${name} needs a value` : `${name} takes no value`;
+  }
+  return messageOf(error);
 }
 
 // Explicit exit: the Temporal connection and pending timers must not keep the process alive.

@@ -1,21 +1,43 @@
-/** How the CLI prints: aligned tables for people, JSON with a stable shape for scripts. */
+/**
+ * How the CLI prints, as kubectl does: aligned tables for people (`-o wide` adds columns where a
+ * command has more to show), one JSON or YAML value with a stable shape for scripts (`-o json`,
+ * `-o yaml`; `--json` is `-o json`).
+ */
+import { dumpYaml } from '@kubernetes/client-node';
+
+export const outputFormats = ['json', 'yaml', 'wide'] as const;
+/** `text` is the default: what is printed without -o. */
+export type OutputFormat = 'text' | (typeof outputFormats)[number];
 
 export interface Output {
-  json: boolean;
+  format: OutputFormat;
+  /** json or yaml: one value for scripts, and nothing else on stdout. */
+  structured: boolean;
+  /** -o wide: the tables' extra columns. */
+  wide: boolean;
   line(text?: string): void;
-  /** Prints `data` as JSON when --json is set, otherwise calls `human`. */
+  /** Prints `data` as JSON or YAML with -o json|yaml, otherwise calls `human`. */
   result(data: unknown, human: () => void): void;
 }
 
+/** `data` as the structured format prints it; YAML holds the same value as the JSON. */
+export function serialize(format: 'json' | 'yaml', data: unknown): string {
+  const json = JSON.stringify(data, null, 2);
+  return format === 'json' ? `${json}\n` : dumpYaml(JSON.parse(json));
+}
+
 export function createOutput(
-  json: boolean,
+  format: OutputFormat,
   write: (text: string) => void = (t) => process.stdout.write(t),
 ): Output {
+  const structured = format === 'json' || format === 'yaml';
   return {
-    json,
+    format,
+    structured,
+    wide: format === 'wide',
     line: (text = '') => write(`${text}\n`),
     result(data, human) {
-      if (json) write(`${JSON.stringify(data, null, 2)}\n`);
+      if (format === 'json' || format === 'yaml') write(serialize(format, data));
       else human();
     },
   };
@@ -30,6 +52,23 @@ export function table(headers: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [format(headers), ...rows.map(format)].join('\n');
+}
+
+/**
+ * A table whose `wide` columns show with -o wide only. Each column is a header and how a row
+ * fills it, so a column and its cells cannot drift apart.
+ */
+export function columns<T>(
+  out: Output,
+  rows: T[],
+  normal: [string, (row: T) => string][],
+  wide: [string, (row: T) => string][],
+): string {
+  const shown = out.wide ? [...normal, ...wide] : normal;
+  return table(
+    shown.map(([header]) => header),
+    rows.map((row) => shown.map(([, cell]) => cell(row))),
+  );
 }
 
 /** `label  value` lines with the labels aligned. */

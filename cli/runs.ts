@@ -11,6 +11,7 @@ import { statusQuery } from '../domain/messages.ts';
 import type { RemediationStatus, RemediationWorkflow } from '../domain/run.ts';
 import { type Context } from './context.ts';
 import { notFound, unreachable, usageError } from './errors.ts';
+import { workerFix } from './next-steps.ts';
 import { within } from './within.ts';
 
 export interface Run {
@@ -20,6 +21,9 @@ export interface Run {
 }
 
 export const runIdOption = { 'run-id': { type: 'string' } } as const;
+/** The help line of --run-id, for every command that takes it. */
+export const runIdHelp =
+  '  --run-id ID  an earlier execution of the same workflow ID (`kubemedic list -o wide` shows RUN ID)';
 
 /** How long a command waits for a worker to answer a query or an update. */
 export const workerTimeoutMs = 30_000;
@@ -53,7 +57,7 @@ export function fromWorker<T>(run: Run, what: string, work: Promise<T>, ms = wor
   return within(ms, work, () =>
     unreachable(
       `no worker answered ${what} within ${ms / 1000}s on task queue ${run.description.taskQueue}: ` +
-        'is the KubeMedic worker for this cluster running?',
+        `is the KubeMedic worker for this cluster running? ${workerFix(run.description.taskQueue)}`,
     ),
   );
 }

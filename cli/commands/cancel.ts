@@ -2,19 +2,20 @@
 import { cancelSignal, statusQuery } from '../../domain/messages.ts';
 import { actor, byAndReason, type Command, flag } from '../command.ts';
 import { refused } from '../errors.ts';
-import { findRun, fromWorker, runIdOption } from '../runs.ts';
+import { findRun, fromWorker, runIdHelp, runIdOption } from '../runs.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const cancel: Command = {
   name: 'cancel',
   summary: 'cancel a run; what it changed is rolled back',
-  usage: 'cancel <run> [--by NAME] [--reason TEXT] [--wait]',
+  usage: 'cancel <run> [--by NAME] [--reason TEXT] [--wait] [--run-id ID]',
   help: [
     'Sends the `cancel` signal: the run stops and restores what it changed (unless someone',
     'else changed those fields since: then it keeps their change and says so).',
     "  --wait         wait for the run's outcome (the rollback) and print it",
     '  --by NAME      who cancels (default: $USER)',
     '  --reason TEXT  why',
+    runIdHelp,
   ],
   options: { ...byAndReason, ...runIdOption, wait: { type: 'boolean' } },
   async run(context, [workflowId], values) {

@@ -6,19 +6,20 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { approveUpdate, rejectUpdate } from '../../domain/messages.ts';
 import { actor, byAndReason, type Command, flag } from '../command.ts';
 import { messageOf, refused } from '../errors.ts';
-import { findRun, fromWorker, runIdOption } from '../runs.ts';
+import { findRun, fromWorker, runIdHelp, runIdOption } from '../runs.ts';
 
 function decide(decision: 'approve' | 'reject'): Command {
   const update = decision === 'approve' ? approveUpdate : rejectUpdate;
   return {
     name: decision,
     summary: `${decision} a run that awaits approval (an update: the answer is definite)`,
-    usage: `${decision} <run> [--by NAME] [--reason TEXT]`,
+    usage: `${decision} <run> [--by NAME] [--reason TEXT] [--run-id ID]`,
     help: [
       `Sends the \`${decision}\` update. When the run is not awaiting approval (already decided,`,
       'not asking, or ended) the workflow refuses and the command exits with code 4.',
       '  --by NAME      who decides (default: $USER)',
       "  --reason TEXT  why; kept in the run's history and status",
+      runIdHelp,
     ],
     options: { ...byAndReason, ...runIdOption },
     async run(context, [workflowId], values) {

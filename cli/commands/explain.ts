@@ -2,7 +2,7 @@
 import { type Command, flag } from '../command.ts';
 import { readHistory } from '../history.ts';
 import { fields, table } from '../output.ts';
-import { findRun, runIdOption } from '../runs.ts';
+import { findRun, runIdHelp, runIdOption } from '../runs.ts';
 import { explain as explainHistory } from '../timeline.ts';
 
 export const explain: Command = {
@@ -13,7 +13,7 @@ export const explain: Command = {
     "Reads the run's event history (no worker needed) and tells, in order: the trigger, the",
     "approval, each safety governor's permit (granted, or refused and why), the backup and its",
     'hash, what the action changed, the verification, rollbacks and conflicts, and the cooldown.',
-    '  --run-id ID  an earlier execution of the same workflow ID',
+    runIdHelp,
   ],
   options: { ...runIdOption },
   async run(context, [workflowId], values) {
@@ -38,7 +38,8 @@ export const explain: Command = {
       context.out.line(
         table(
           ['TIME', 'STEP', 'WHAT HAPPENED'],
-          explanation.timeline.map((e) => [e.time.slice(11, 19), e.what, e.text]),
+          // The time of day is enough on one screen; -o wide gives the whole timestamp.
+          explanation.timeline.map((e) => [context.out.wide ? e.time : e.time.slice(11, 19), e.what, e.text]),
         ),
       );
     });

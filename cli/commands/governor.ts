@@ -18,6 +18,7 @@ import {
 import { actor, byAndReason, type Command, flag } from '../command.ts';
 import type { Context } from '../context.ts';
 import { messageOf, notFound, unreachable, usageError } from '../errors.ts';
+import { workerFix } from '../next-steps.ts';
 import { fields } from '../output.ts';
 import { workerTimeoutMs } from '../runs.ts';
 import { within } from '../within.ts';
@@ -145,7 +146,8 @@ async function report(
       if (Date.now() > deadline) {
         throw unreachable(
           `no worker answered for ${id} on task queue ${taskQueueFor(context.flags.cluster)}: ` +
-            `is the KubeMedic worker for cluster ${context.flags.cluster} running? (${messageOf(error)})`,
+            `is the KubeMedic worker for cluster ${context.flags.cluster} running? ` +
+            `${workerFix(taskQueueFor(context.flags.cluster))} (${messageOf(error)})`,
         );
       }
       await sleep(500);

@@ -2,7 +2,7 @@
 import { type Command, flag } from '../command.ts';
 import { readHistory } from '../history.ts';
 import { table } from '../output.ts';
-import { findRun, runIdOption } from '../runs.ts';
+import { findRun, runIdHelp, runIdOption } from '../runs.ts';
 
 export const history: Command = {
   name: 'history',
@@ -11,7 +11,7 @@ export const history: Command = {
   help: [
     'Each event with its id, time, type and details; with --json, payloads decoded as values.',
     '  --all        include the workflow task events (scheduled, started, completed)',
-    '  --run-id ID  an earlier execution of the same workflow ID',
+    runIdHelp,
   ],
   options: { ...runIdOption, all: { type: 'boolean' } },
   async run(context, [workflowId], values) {

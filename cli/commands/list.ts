@@ -10,7 +10,7 @@ import { outcomes, phases, remediationWorkflowType } from '../../domain/run.ts';
 import { type Command, flag } from '../command.ts';
 import { type Context, kubeUnreachable } from '../context.ts';
 import { usageError } from '../errors.ts';
-import { isoTime, table } from '../output.ts';
+import { columns, isoTime } from '../output.ts';
 
 export const list: Command = {
   name: 'list',
@@ -50,18 +50,27 @@ export const list: Command = {
     context.out.result(runs, () =>
       context.out.line(
         runs.length === 0
-          ? `no runs in cluster ${context.flags.cluster} match`
-          : table(
-              ['ID', 'PHASE', 'TARGET', 'POLICY', 'ACTION', 'STARTED', 'STATUS'],
-              runs.map((r) => [
-                r.workflowId,
-                r.phase ?? '',
-                [r.target.kind, [r.target.namespace, r.target.name].filter(Boolean).join('/')].join(' '),
-                r.policy ?? '',
-                r.action ?? '',
-                r.startTime,
-                r.status,
-              ]),
+          ? `no runs in cluster ${context.flags.cluster} match (another cluster's runs: --cluster NAME)`
+          : columns(
+              context.out,
+              runs,
+              [
+                ['ID', (r) => r.workflowId],
+                ['PHASE', (r) => r.phase ?? ''],
+                [
+                  'TARGET',
+                  (r) =>
+                    [r.target.kind, [r.target.namespace, r.target.name].filter(Boolean).join('/')].join(' '),
+                ],
+                ['POLICY', (r) => r.policy ?? ''],
+                ['ACTION', (r) => r.action ?? ''],
+                ['STARTED', (r) => r.startTime],
+                ['STATUS', (r) => r.status],
+              ],
+              [
+                ['ENDED', (r) => r.closeTime ?? ''],
+                ['RUN ID', (r) => r.runId],
+              ],
             ),
       ),
     );
@@ -179,15 +188,21 @@ async function listPolicies(context: Context, namespace: string | undefined): Pr
     context.out.line(
       rows.length === 0
         ? 'no policies'
-        : table(
-            ['POLICY', 'KIND', 'ACTIONS', 'LAST OUTCOME', 'LAST RUN'],
-            rows.map((r) => [
-              [r.namespace, r.name].filter(Boolean).join('/'),
-              r.kind,
-              r.actions.join(' → ') + (r.dryRun ? ' (dry run)' : ''),
-              r.lastOutcome?.outcome ?? '',
-              r.lastOutcome?.workflowId ?? '',
-            ]),
+        : columns(
+            context.out,
+            rows,
+            [
+              ['POLICY', (r) => [r.namespace, r.name].filter(Boolean).join('/')],
+              ['KIND', (r) => r.kind],
+              ['ACTIONS', (r) => r.actions.join(' → ') + (r.dryRun ? ' (dry run)' : '')],
+              ['LAST OUTCOME', (r) => r.lastOutcome?.outcome ?? ''],
+              ['LAST RUN', (r) => r.lastOutcome?.workflowId ?? ''],
+            ],
+            [
+              ['LAST TARGET', (r) => r.lastOutcome?.target ?? ''],
+              ['FINISHED', (r) => r.lastOutcome?.finishedAt ?? ''],
+              ['REASON', (r) => r.lastOutcome?.reason ?? ''],
+            ],
           ),
     ),
   );

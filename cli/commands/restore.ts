@@ -10,7 +10,7 @@ import { kubeUnreachable } from '../context.ts';
 import { fieldList } from '../describe-run.ts';
 import { refused } from '../errors.ts';
 import { readRunInput } from '../history.ts';
-import { findRun, readStatus, runIdOption } from '../runs.ts';
+import { findRun, readStatus, runIdHelp, runIdOption } from '../runs.ts';
 
 export const restore: Command = {
   name: 'restore',
@@ -22,6 +22,7 @@ export const restore: Command = {
     'someone changed since is never overwritten: the command prints the conflict and exits 4.',
     'Fields that already hold their backed-up values are left alone (NothingToRestore).',
     '  --dry-run    ask the API server to check the restore (dryRun=All) without keeping it',
+    runIdHelp,
   ],
   options: { ...runIdOption, 'dry-run': { type: 'boolean' } },
   async run(context, [workflowId], values) {

@@ -4,7 +4,7 @@ import { flag } from '../command.ts';
 import { describeApproval, describePolicy, describeStep, describeTarget } from '../describe-run.ts';
 import { messageOf } from '../errors.ts';
 import { fields, isoTime } from '../output.ts';
-import { findRun, readStatus, runIdOption } from '../runs.ts';
+import { findRun, readStatus, runIdHelp, runIdOption } from '../runs.ts';
 
 export const show: Command = {
   name: 'show',
@@ -13,14 +13,14 @@ export const show: Command = {
   help: [
     '<run> is the workflow ID `kubemedic list` prints. A completed run is read from its result; a',
     'running, failed or terminated one is asked through the `status` query (a worker must answer).',
-    '  --run-id ID  an earlier execution of the same workflow ID',
+    runIdHelp,
   ],
   options: { ...runIdOption },
   async run(context, [workflowId], values) {
     const run = await findRun(context, workflowId, flag(values, 'run-id'));
     const d = run.description;
     const status = await readStatus(run).catch((error: unknown) => {
-      if (context.flags.json) throw error;
+      if (context.out.structured) throw error;
       context.out.line(`(status unavailable: ${messageOf(error)})`);
       return undefined;
     });

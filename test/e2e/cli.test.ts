@@ -2,9 +2,13 @@
  * The `kubemedic` CLI as a person or a script uses it: a child process against the real
  * Temporal, API server and this file's worker, checked by its output and exit code.
  */
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import type { RunEvent } from '../../cli/history.ts';
 import type { ActivityName } from '../../cli/run-events.ts';
 import type { RunRow } from '../../cli/commands/list.ts';
@@ -51,12 +55,27 @@ describe('kubemedic CLI: reading runs', () => {
       assert.match(table.stdout, /^ID\s+PHASE\s+TARGET\s+POLICY\s+ACTION\s+STARTED\s+STATUS/);
       assert.match(table.stdout, new RegExp(`${id}\\s+Succeeded\\s+Deployment ${namespace.name}/finished`));
 
+      // And -o wide adds when it ended and its run ID, as kubectl's wide output adds columns
+      const wide = await cli('list', '--policy', policy, '-o', 'wide');
+      expectExit(wide, 0);
+      assert.match(
+        wide.stdout,
+        /^ID\s+PHASE\s+TARGET\s+POLICY\s+ACTION\s+STARTED\s+STATUS\s+ENDED\s+RUN ID$/m,
+      );
+      assert.match(wide.stdout, new RegExp(`${id}\\s+Succeeded .*\\s+${rows[0]?.runId}$`, 'm'));
+
       // When it is shown, then phase, backup, what was executed and the outcome are there
       const shown = await cli('show', id);
       expectExit(shown, 0);
       assert.match(shown.stdout, /Phase\s+Succeeded/);
       assert.match(shown.stdout, /backup\s+Deployment .*\/spec\/replicas=2 \(sha256 [0-9a-f]{12}/);
       assert.match(shown.stdout, /executed scaled Deployment .* from 2 to 3 replicas/);
+
+      // And -o yaml holds the same value as -o json
+      const asJson = await cli('show', id, '-o', 'json');
+      const asYaml = await cli('show', id, '-o', 'yaml');
+      expectExit(asYaml, 0);
+      assert.deepEqual(parseYaml(asYaml.stdout), jsonOf(asJson));
 
       // When it is explained, then the timeline tells the permit, backup hash, action, verification and cooldown
       const explained = await cli('explain', id);
@@ -325,3 +344,102 @@ describe('kubemedic CLI: pause and resume', () => {
     },
   );
 });
+
+describe('kubemedic CLI: kubectl conventions', () => {
+  it('prints its version, suggests the command meant, and refuses an unknown -o (exit 2)', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+      version: string;
+    };
+    const printed = await cli('--version');
+    expectExit(printed, 0);
+    assert.equal(printed.stdout, `kubemedic ${version}\n`);
+    assert.deepEqual(jsonOf(await cli('--version', '-o', 'json')), { version });
+
+    const mistyped = await cli('lsit');
+    expectExit(mistyped, 2);
+    assert.match(mistyped.stderr, /unknown command "lsit"\. Did you mean `kubemedic list`\?/);
+    const mistypedFlag = await cli('list', '--polcy', 'x');
+    expectExit(mistypedFlag, 2);
+    assert.match(
+      mistypedFlag.stderr,
+      /unknown flag --polcy\. Did you mean --policy\? \(see `kubemedic list --help`\)/,
+    );
+    assert.doesNotMatch(mistypedFlag.stderr, /positional argument/);
+
+    const badFormat = await cli('list', '-o', 'jsn');
+    expectExit(badFormat, 2);
+    assert.match(badFormat.stderr, /-o takes json, yaml, wide, not "jsn"\. Did you mean -o json\?/);
+    // And -o yaml failures keep the same shape as --json's
+    const yamlFailure = await cli('show', '-o', 'yaml');
+    expectExit(yamlFailure, 2);
+    assert.deepEqual(parseYaml(yamlFailure.stdout), {
+      error: { code: 2, message: 'name the run: its workflow ID, as `kubemedic list` shows it' },
+    });
+  });
+
+  it('an unreachable remote Temporal is named with the check to run, not the local stack (5)', async () => {
+    const remote = await cli('list', '--address', 'kubemedic-test.invalid:7233');
+    expectExit(remote, 5);
+    assert.match(remote.stderr, /`temporal operator cluster health --address kubemedic-test\.invalid:7233`/);
+    assert.doesNotMatch(remote.stderr, /devstack/);
+  });
+
+  it("--context picks the kubeconfig's context, as kubectl's does", { timeout: 120_000 }, async () => {
+    // Given a kubeconfig whose current context names an API server that does not exist, and
+    // another context for the local stack
+    const kubeconfigPath = twoContextKubeconfig();
+    // When policies are listed with the current context, then the fix names that context (5)
+    const broken = await kubemedic(['list', 'policies', '--kubeconfig', kubeconfigPath]);
+    expectExit(broken, 5);
+    assert.match(broken.stderr, /cannot reach Kubernetes at https:\/\/kubemedic-test\.invalid:6443/);
+    assert.match(broken.stderr, /`kubectl --context broken cluster-info`/);
+    // When --context names the good one, then the policies are listed
+    const good = await kubemedic([
+      'list',
+      'policies',
+      '--kubeconfig',
+      kubeconfigPath,
+      '--context',
+      'good',
+      '-o',
+      'json',
+    ]);
+    expectExit(good, 0);
+    assert.ok(Array.isArray(jsonOf(good)));
+    // When --context names none of them, then it is a usage error naming those there are (2)
+    const unknown = await kubemedic([
+      'list',
+      'policies',
+      '--kubeconfig',
+      kubeconfigPath,
+      '--context',
+      'nope',
+    ]);
+    expectExit(unknown, 2);
+    assert.match(unknown.stderr, /--context nope: .* has no such context; it has good, broken/);
+  });
+});
+
+/** A kubeconfig file with contexts `good` (the local stack) and `broken` (current; a server that is nowhere). */
+function twoContextKubeconfig(): string {
+  const stack = kubeconfig();
+  const cluster = stack.getCurrentCluster();
+  const user = stack.getCurrentUser();
+  assert.ok(cluster && user);
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [
+      cluster,
+      { name: 'nowhere', server: 'https://kubemedic-test.invalid:6443', skipTLSVerify: true },
+    ],
+    users: [user],
+    contexts: [
+      { name: 'good', cluster: cluster.name, user: user.name },
+      { name: 'broken', cluster: 'nowhere', user: user.name },
+    ],
+    currentContext: 'broken',
+  });
+  const path = join(mkdtempSync(join(tmpdir(), 'kubemedic-cli-')), 'kubeconfig');
+  writeFileSync(path, config.exportConfig());
+  return path;
+}
