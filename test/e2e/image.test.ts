@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { environment } from '../../devstack/stack.ts';
 import { statusQuery } from '../../domain/messages.ts';
-import { remediationWorkflowId } from '../../domain/run.ts';
 import { chartIdentities, renderChart } from '../support/chart.ts';
 import {
   type AssembledImage,
@@ -21,13 +20,15 @@ import {
   mountFile,
   runImage,
 } from '../support/image.ts';
-import { createPolicy, deploymentUnavailable, testRunLabel, useKubeMedic } from '../support/kubemedic.ts';
+import { testRunLabel } from '../support/kubemedic.ts';
+import { conditions, deploymentPolicy, scale } from '../support/policy-builder.ts';
 import { freePort } from '../support/ports.ts';
-import { eventually, useTestNamespace } from '../support/stack.ts';
-import { createDeployment, readDeployment } from '../support/workloads.ts';
+import { useScenario } from '../support/scenario.ts';
+import { eventually } from '../support/stack.ts';
+import { readDeployment } from '../support/workloads.ts';
 
-const namespace = useTestNamespace('kmimg');
-const medic = useKubeMedic({ inProcessWorker: false });
+// No worker in this process: the image's worker is the one that acts.
+const { namespace, medic, scenario } = useScenario('kmimg', { inProcessWorker: false });
 
 let image: AssembledImage;
 const processes: ChildProcess[] = [];
@@ -59,7 +60,7 @@ function chartArgs(component: 'worker' | 'watcher'): string[] {
 it(
   "runs the watcher and the worker from the image's files alone, read-only, and they remediate",
   { timeout: 240_000 },
-  async () => {
+  async (t) => {
     // Given the image's files: what the Dockerfile copies, with production dependencies only,
     // read-only, run as its USER (when the test runs as root; otherwise as the test's user)
     assert.ok(existsSync(join(image.app, 'worker', 'main.ts')));
@@ -121,29 +122,27 @@ it(
     }
 
     // When a policy's condition holds for a Deployment of 1 replica
-    await createDeployment(namespace.name, 'web', 1);
-    const policy = { name: 'scale-web', namespace: namespace.name };
-    await createPolicy('RemediationPolicy', policy, {
-      target: { kind: 'Deployment', name: 'web' },
-      conditions: [deploymentUnavailable('always', 0)],
-      actions: [{ type: 'Scale', scale: { replicas: 2 } }],
-      verification: { settle: '1s', conditions: [], onNoData: 'Pass' },
-      cooldown: '10m',
-    });
-    // Then the watcher from the image starts a run, and the worker from the image scales it to 2
-    const workflowId = remediationWorkflowId(
-      medic.cluster,
-      { kind: 'Deployment', namespace: namespace.name, name: 'web' },
-      { kind: 'RemediationPolicy', ...policy },
+    const s = scenario(t);
+    await s.given.deployment('web', 1);
+    await s.given.policy(
+      'scale-web',
+      deploymentPolicy('web', {
+        conditions: [conditions.deploymentUnavailable('always', 0)],
+        actions: [scale({ replicas: 2 })],
+        verification: { settle: '1s', conditions: [], onNoData: 'Pass' },
+        cooldown: '10m',
+      }),
     );
+    // Then the watcher from the image starts a run, and the worker from the image scales it to 2
+    // (waited for here, not with the scenario's steps: a failure shows the processes' output)
     await eventually(
       'replicas=2',
       async () => ((await readDeployment(namespace.name, 'web')).spec?.replicas === 2 ? true : undefined),
       90_000,
     ).catch((error: unknown) => assert.fail(`${String(error)}\n${output()}`));
-    const handle = medic.client.workflow.getHandle(workflowId);
+    // (its 10m cooldown holds the run open: its outcome is read, not awaited)
     const status = await eventually('the run to succeed', async () => {
-      const current = await handle.query(statusQuery);
+      const current = await s.run.query(statusQuery);
       return current.outcome ? current : undefined;
     });
     assert.equal(status.outcome, 'Succeeded', status.reason);
