@@ -22,7 +22,13 @@ export interface Row {
   panels: Panel[];
 }
 
-const policy = 'policy=~"$policy"';
+/**
+ * Every selector is scoped to the dashboard's cluster: the `cluster` label a multi-cluster Prometheus
+ * (Thanos, Mimir, an external label per cluster) puts on each cluster's series. With one cluster
+ * the label is absent, and All (`.*`) matches the empty value.
+ */
+const cluster = 'cluster=~"$cluster"';
+const policy = `${cluster},policy=~"$policy"`;
 const q = (expr: string, legend: string): PanelQuery => ({ expr, legend });
 
 export const dashboardRows: Row[] = [
@@ -47,7 +53,7 @@ export const dashboardRows: Row[] = [
           'Runs holding a target right now, from Temporal visibility; every watcher replica reports the cluster-wide figure, hence max.',
         type: 'timeseries',
         unit: 'short',
-        queries: [q('max by (phase) (kubemedic_active_remediations)', '{{phase}}')],
+        queries: [q(`max by (phase) (kubemedic_active_remediations{${cluster}})`, '{{phase}}')],
       },
       {
         title: 'Outcomes by policy and action',
@@ -119,7 +125,7 @@ export const dashboardRows: Row[] = [
         unit: 's',
         queries: [
           q(
-            'histogram_quantile(0.95, sum by (le, kind) (rate(kubemedic_policy_evaluation_duration_seconds_bucket[$__rate_interval])))',
+            `histogram_quantile(0.95, sum by (le, kind) (rate(kubemedic_policy_evaluation_duration_seconds_bucket{${cluster}}[$__rate_interval])))`,
             '{{kind}}',
           ),
         ],
@@ -146,7 +152,7 @@ export const dashboardRows: Row[] = [
         description: 'Worker processes polling their task queue (kubemedic_worker_running).',
         type: 'stat',
         unit: 'short',
-        queries: [q('sum(kubemedic_worker_running)', 'workers')],
+        queries: [q(`sum(kubemedic_worker_running{${cluster}})`, 'workers')],
       },
       {
         title: 'Watcher informers synced',
@@ -154,14 +160,16 @@ export const dashboardRows: Row[] = [
           '1 when every watcher replica lists and watches all it needs; 0 means a replica is blind.',
         type: 'stat',
         unit: 'short',
-        queries: [q('min(kubemedic_watcher_informers_synced)', 'synced')],
+        queries: [q(`min(kubemedic_watcher_informers_synced{${cluster}})`, 'synced')],
       },
       {
         title: 'Seconds since the last evaluation',
         description: 'A figure that keeps growing means the watchers are stuck.',
         type: 'stat',
         unit: 's',
-        queries: [q('time() - max(kubemedic_watcher_last_evaluation_timestamp_seconds)', 'seconds')],
+        queries: [
+          q(`time() - max(kubemedic_watcher_last_evaluation_timestamp_seconds{${cluster}})`, 'seconds'),
+        ],
       },
       {
         title: 'Notifications by result',
@@ -187,7 +195,7 @@ export const dashboardRows: Row[] = [
         unit: 'ms',
         queries: [
           q(
-            'histogram_quantile(0.95, sum by (le) (rate(temporal_workflow_task_schedule_to_start_latency_bucket[$__rate_interval])))',
+            `histogram_quantile(0.95, sum by (le) (rate(temporal_workflow_task_schedule_to_start_latency_bucket{${cluster}}[$__rate_interval])))`,
             'p95',
           ),
         ],
@@ -199,7 +207,7 @@ export const dashboardRows: Row[] = [
         unit: 'ms',
         queries: [
           q(
-            'histogram_quantile(0.95, sum by (le, activity_type) (rate(temporal_activity_execution_latency_bucket[$__rate_interval])))',
+            `histogram_quantile(0.95, sum by (le, activity_type) (rate(temporal_activity_execution_latency_bucket{${cluster}}[$__rate_interval])))`,
             '{{activity_type}}',
           ),
         ],
@@ -209,7 +217,9 @@ export const dashboardRows: Row[] = [
         description: 'Free workflow and activity slots on the workers.',
         type: 'timeseries',
         unit: 'short',
-        queries: [q('sum by (worker_type) (temporal_worker_task_slots_available)', '{{worker_type}}')],
+        queries: [
+          q(`sum by (worker_type) (temporal_worker_task_slots_available{${cluster}})`, '{{worker_type}}'),
+        ],
       },
     ],
   },
@@ -265,11 +275,28 @@ export function renderDashboard(): unknown {
       list: [
         { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus' },
         {
+          name: 'cluster',
+          label: 'Cluster',
+          description:
+            "The series' cluster label (a multi-cluster Prometheus sets it); All when there is none.",
+          type: 'query',
+          datasource,
+          query: { query: 'label_values(kubemedic_worker_running, cluster)', refId: 'clusters' },
+          includeAll: true,
+          multi: true,
+          allValue: '.*',
+          current: { text: 'All', value: '$__all' },
+          refresh: 2,
+        },
+        {
           name: 'policy',
           label: 'Policy',
           type: 'query',
           datasource,
-          query: { query: 'label_values(kubemedic_remediations_total, policy)', refId: 'policies' },
+          query: {
+            query: `label_values(kubemedic_remediations_total{${cluster}}, policy)`,
+            refId: 'policies',
+          },
           includeAll: true,
           multi: true,
           allValue: '.*',

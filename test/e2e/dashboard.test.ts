@@ -20,11 +20,12 @@ interface RangeAnswer {
   data?: { result: { metric: Record<string, string>; values: [number, string][] }[] };
 }
 
-/** The variables Grafana substitutes, as it would for "All policies" over the demo's time range. */
+/** The variables Grafana substitutes, as it would for "All clusters" and "All policies" over the demo's time range. */
 function asGrafanaSends(expr: string, rangeSeconds: number): string {
   return expr
     .replaceAll('$__rate_interval', '1m')
     .replaceAll('$__range', `${rangeSeconds}s`)
+    .replaceAll('$cluster', '.*')
     .replaceAll('$policy', '.*');
 }
 
