@@ -195,9 +195,30 @@ function toStructural(node: JsonNode, path: string): JSONSchemaProps {
 const statusDescription =
   'Written by the policy watcher: readiness, matched targets, remediations in flight and the last outcome.';
 
+/**
+ * status.conditions is a map list keyed by type, as metav1.Condition lists are (+listType=map):
+ * server-side apply then merges one condition per writer instead of replacing the whole list, and
+ * tools that read conditions (kubectl wait --for=condition, kstatus) find them by type.
+ */
+function withConditionsByType(status: JSONSchemaProps): JSONSchemaProps {
+  const conditions = status.properties?.conditions;
+  if (!conditions) throw new Error('the policy status has no conditions to key by type');
+  return {
+    ...status,
+    properties: {
+      ...status.properties,
+      conditions: {
+        ...conditions,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      },
+    },
+  };
+}
+
 export function policySchema(kind: PolicyKind): JSONSchemaProps {
   const spec = structuralSchema(policyKinds[kind].spec);
-  const status = structuralSchema(policyStatus);
+  const status = withConditionsByType(structuralSchema(policyStatus));
   return {
     type: 'object',
     description:
