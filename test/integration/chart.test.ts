@@ -7,17 +7,26 @@
  */
 import {
   AuthorizationV1Api,
+  CustomObjectsApi,
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { Registry } from 'prom-client';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { installCrds } from '../../devstack/crds.ts';
+import { group, policyKinds, version } from '../../api/index.ts';
+import { serveMetrics } from '../../domain/metrics-server.ts';
+import { kubeRequest, objectPath } from '../../domain/kube/request.ts';
+import { conditions, deploymentPolicy, scale } from '../support/policy-builder.ts';
 import { watcherEnvironment } from '../../domain/config/watcher.ts';
 import { workerEnvironment } from '../../domain/config/worker.ts';
 import { chartDir, chartIdentities, helm, type RbacRule, renderChart, rulesOf } from '../support/chart.ts';
@@ -35,7 +44,25 @@ const everythingOn = {
   requireServiceAccount: true,
   protectedNamespaces: ['payments'],
   prometheusUrl: 'http://prometheus.monitoring:9090',
-  watcher: { policySelector: 'team=shop' },
+  watcher: {
+    policySelector: 'team=shop',
+    topologySpreadConstraints: [
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
+    ],
+  },
+  worker: {
+    topologySpreadConstraints: [
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' },
+    ],
+  },
+  podAnnotations: { 'example.com/scrape': 'true' },
+  priorityClassName: 'kubemedic-critical',
+  networkPolicy: {
+    enabled: true,
+    metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+    alertWebhookFrom: [{ podSelector: { matchLabels: { app: 'alertmanager' } } }],
+    egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }],
+  },
 };
 
 const kindsOf = (objects: KubernetesObject[]) => objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
@@ -45,9 +72,14 @@ type Container = {
   securityContext?: Record<string, unknown>;
 };
 type DeploymentShape = {
+  metadata: { name: string };
   spec: {
+    selector: { matchLabels: Record<string, string> };
     template: {
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
       spec: {
+        priorityClassName?: string;
+        topologySpreadConstraints?: Record<string, unknown>[];
         terminationGracePeriodSeconds: number;
         securityContext: Record<string, unknown>;
         containers: Container[];
@@ -68,6 +100,46 @@ const envOf = (d: DeploymentShape) =>
     (d.spec.template.spec.containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]),
   );
 
+const componentOf = (object: KubernetesObject) => object.metadata?.labels?.['app.kubernetes.io/component'];
+type BudgetShape = {
+  spec: { maxUnavailable: number | string; selector: { matchLabels: Record<string, string> } };
+};
+const budgetOf = (objects: KubernetesObject[], component: string) => {
+  const found = byKind(objects, 'PodDisruptionBudget').find((o) => componentOf(o) === component);
+  assert.ok(found, `no ${component} PodDisruptionBudget rendered`);
+  return found as unknown as BudgetShape;
+};
+type IngressRule = { ports: { port: string }[]; from?: unknown[] };
+type NetworkPolicyShape = {
+  metadata: { name: string; labels: Record<string, string> };
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress: IngressRule[];
+    egress?: unknown[];
+  };
+};
+type TestPodShape = {
+  metadata: { annotations: Record<string, string> };
+  spec: { containers: { command: string[]; args: string[]; env: { name: string; value?: string }[] }[] };
+};
+
+const run = promisify(execFile);
+
+/** /healthz served by the processes' own metrics server, answering as `healthy` says. */
+async function healthEndpoint(healthy: boolean): Promise<{ url: string; close(): void }> {
+  const server = serveMetrics(0, {
+    registry: new Registry(),
+    healthy: () => healthy,
+    why: 'the worker is not running',
+  });
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`,
+    close: () => server.close(),
+  };
+}
+
 describe('the Helm chart', () => {
   it('passes helm lint --strict, values.schema.json included', () => {
     // Given the chart as committed / When helm lints it / Then no error and no warning
@@ -75,7 +147,7 @@ describe('the Helm chart', () => {
     assert.match(output, /1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 
-  it('renders with its defaults: two Deployments, two Services, two identities, no optional parts', () => {
+  it('renders with its defaults: two Deployments with their budgets, two Services, two identities, its helm test, no optional parts', () => {
     // Given the default values / When the chart renders
     const objects = renderChart({ release: 'km', namespace: 'ops' });
     // Then exactly the core objects
@@ -86,6 +158,9 @@ describe('the Helm chart', () => {
       'ClusterRoleBinding/km-kubemedic-worker',
       'Deployment/km-kubemedic-watcher',
       'Deployment/km-kubemedic-worker',
+      'Pod/km-kubemedic-test-health',
+      'PodDisruptionBudget/km-kubemedic-watcher',
+      'PodDisruptionBudget/km-kubemedic-worker',
       'Role/km-kubemedic-worker-signing-keys',
       'RoleBinding/km-kubemedic-worker-signing-keys',
       'Service/km-kubemedic-watcher',
@@ -169,6 +244,274 @@ describe('the Helm chart', () => {
     assert.equal(envOf(deployment(objects, 'watcher')).KUBEMEDIC_POLICY_SELECTOR, 'team=shop');
   });
 
+  it('gives each two-replica Deployment a PodDisruptionBudget that evicts one Pod at a time', () => {
+    // Given the defaults: two workers, two watchers / When the chart renders
+    const objects = renderChart({ release: 'km', namespace: 'ops' });
+    for (const component of ['worker', 'watcher']) {
+      // Then the component's budget allows one Pod down, and selects exactly its Pods
+      const budget = budgetOf(objects, component);
+      assert.equal(budget.spec.maxUnavailable, 1);
+      assert.deepEqual(
+        budget.spec.selector.matchLabels,
+        deployment(objects, component).spec.selector.matchLabels,
+      );
+    }
+    // And one replica gets none (a budget could only block drains), nor does a chart told not to
+    const single = renderChart({ values: { worker: { replicas: 1 } } });
+    assert.deepEqual(byKind(single, 'PodDisruptionBudget').map(componentOf), ['watcher']);
+    assert.equal(
+      byKind(renderChart({ values: { podDisruptionBudget: { enabled: false } } }), 'PodDisruptionBudget')
+        .length,
+      0,
+    );
+    // And a percentage is accepted as the budget, a zero refused
+    assert.equal(
+      budgetOf(renderChart({ values: { podDisruptionBudget: { maxUnavailable: '50%' } } }), 'worker').spec
+        .maxUnavailable,
+      '50%',
+    );
+    assert.throws(
+      () => renderChart({ values: { podDisruptionBudget: { maxUnavailable: 0 } } }),
+      /podDisruptionBudget\/maxUnavailable/,
+    );
+  });
+
+  it('renders NetworkPolicies only when asked: ingress to the served ports from the named peers and helm test', () => {
+    // Given the defaults / Then no NetworkPolicy (values.yaml says why)
+    assert.equal(byKind(renderChart(), 'NetworkPolicy').length, 0);
+    // Given networkPolicy on, with peers and egress rules / When the chart renders
+    const objects = renderChart({ release: 'km', values: everythingOn });
+    const policies = byKind(objects, 'NetworkPolicy') as unknown as NetworkPolicyShape[];
+    assert.deepEqual(policies.map((p) => p.metadata.name).sort(), [
+      'km-kubemedic-watcher',
+      'km-kubemedic-worker',
+    ]);
+    const helmTest = {
+      podSelector: {
+        matchLabels: { 'app.kubernetes.io/instance': 'km', 'app.kubernetes.io/component': 'test' },
+      },
+    };
+    const prometheus = everythingOn.networkPolicy.metricsFrom[0];
+    for (const policy of policies) {
+      const component = policy.metadata.labels['app.kubernetes.io/component']!;
+      // Then each selects its component's Pods
+      assert.deepEqual(
+        policy.spec.podSelector.matchLabels,
+        deployment(objects, component).spec.selector.matchLabels,
+      );
+      // And lets in Prometheus and the helm test Pod on the metrics port, Alertmanager on the watcher's receiver
+      const expected: IngressRule[] = [{ ports: [{ port: 'metrics' }], from: [prometheus, helmTest] }];
+      if (component === 'watcher')
+        expected.push({
+          ports: [{ port: 'alert-webhook' }],
+          from: [everythingOn.networkPolicy.alertWebhookFrom[0]!, helmTest],
+        });
+      assert.deepEqual(policy.spec.ingress, expected);
+      // And restricts egress to the rules given, and DNS
+      assert.deepEqual(policy.spec.policyTypes, ['Ingress', 'Egress']);
+      assert.deepEqual(policy.spec.egress, [
+        {
+          ports: [
+            { port: 53, protocol: 'UDP' },
+            { port: 53, protocol: 'TCP' },
+          ],
+        },
+        ...everythingOn.networkPolicy.egress,
+      ]);
+    }
+    // Given networkPolicy on with no peers and no egress rules / Then any peer reaches the ports, egress is open
+    const open = byKind(
+      renderChart({ values: { networkPolicy: { enabled: true } } }),
+      'NetworkPolicy',
+    ) as unknown as NetworkPolicyShape[];
+    for (const policy of open) {
+      assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
+      assert.ok(policy.spec.ingress.every((rule) => rule.from === undefined));
+      assert.equal(policy.spec.egress, undefined);
+    }
+  });
+
+  it('takes nameOverride and fullnameOverride for every name, label and selector', () => {
+    for (const [values, prefix, name] of [
+      [{ nameOverride: 'medic' }, 'km-medic', 'medic'],
+      [{ fullnameOverride: 'healer' }, 'healer', 'kubemedic'],
+    ] as const) {
+      // Given an override / When the chart renders
+      const objects = renderChart({ release: 'km', values });
+      // Then every object is named with the prefix (the bindings' subjects too)
+      for (const object of objects)
+        assert.ok(object.metadata?.name?.startsWith(`${prefix}-`), `${object.kind}/${object.metadata?.name}`);
+      for (const component of ['worker', 'watcher']) {
+        const d = deployment(objects, component);
+        assert.equal(d.metadata.name, `${prefix}-${component}`);
+        // And the name label, the Deployment's selector, its Service's and its budget's all agree
+        assert.equal(d.spec.selector.matchLabels['app.kubernetes.io/name'], name);
+        const service = byKind(objects, 'Service').find((o) => componentOf(o) === component) as unknown as {
+          spec: { selector: Record<string, string> };
+        };
+        for (const selector of [
+          d.spec.selector.matchLabels,
+          service.spec.selector,
+          budgetOf(objects, component).spec.selector.matchLabels,
+        ])
+          for (const [key, value] of Object.entries(selector))
+            assert.equal(d.spec.template.metadata.labels[key], value, key);
+      }
+      const bindings = byKind(objects, 'ClusterRoleBinding') as unknown as { subjects: { name: string }[] }[];
+      assert.deepEqual(bindings.flatMap((b) => b.subjects.map((s) => s.name)).sort(), [
+        `${prefix}-watcher`,
+        `${prefix}-worker`,
+      ]);
+    }
+    // And an override that cannot name an object is refused
+    assert.throws(() => renderChart({ values: { nameOverride: 'Kube_Medic' } }), /at '\/nameOverride'/);
+  });
+
+  it("puts podAnnotations, priorityClassName and topologySpreadConstraints on both components' Pods", () => {
+    // Given them set / When the chart renders
+    const objects = renderChart({ values: everythingOn });
+    for (const component of ['worker', 'watcher']) {
+      const template = deployment(objects, component).spec.template;
+      // Then both Pod templates carry the annotations and the PriorityClass
+      assert.deepEqual(template.metadata.annotations, { 'example.com/scrape': 'true' });
+      assert.equal(template.spec.priorityClassName, 'kubemedic-critical');
+      // And each spreads its own Pods: a constraint without a labelSelector gets the component's
+      const own = deployment(objects, component).spec.selector.matchLabels;
+      assert.deepEqual(template.spec.topologySpreadConstraints, [
+        {
+          ...everythingOn[component as 'worker' | 'watcher'].topologySpreadConstraints[0],
+          labelSelector: { matchLabels: own },
+        },
+      ]);
+    }
+    // And a constraint's own labelSelector is kept
+    const mine = { matchLabels: { tier: 'ops' } };
+    const kept = renderChart({
+      values: {
+        worker: {
+          topologySpreadConstraints: [
+            { maxSkew: 2, topologyKey: 'zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: mine },
+          ],
+        },
+      },
+    });
+    assert.deepEqual(
+      deployment(kept, 'worker').spec.template.spec.topologySpreadConstraints?.[0]?.labelSelector,
+      mine,
+    );
+    // And by default there are none of them
+    const plain = deployment(renderChart(), 'worker').spec.template;
+    assert.deepEqual(
+      [plain.metadata.annotations, plain.spec.priorityClassName, plain.spec.topologySpreadConstraints],
+      [undefined, undefined, undefined],
+    );
+  });
+
+  it("appends each component's extraEnv after the chart's own variables", () => {
+    // Given extra variables for each component
+    const objects = renderChart({
+      values: {
+        worker: { extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=768' }] },
+        watcher: {
+          extraEnv: [{ name: 'HTTPS_PROXY', valueFrom: { secretKeyRef: { name: 'proxy', key: 'url' } } }],
+        },
+      },
+    });
+    // Then each is the last of its own container's variables, and the chart's are all still there
+    const defaults = renderChart();
+    for (const [component, extra] of [
+      ['worker', 'NODE_OPTIONS'],
+      ['watcher', 'HTTPS_PROXY'],
+    ] as const) {
+      const env = deployment(objects, component).spec.template.spec.containers[0]!.env ?? [];
+      assert.equal(env.at(-1)?.name, extra);
+      assert.deepEqual(
+        env.slice(0, -1),
+        deployment(defaults, component).spec.template.spec.containers[0]!.env,
+      );
+    }
+    assert.throws(
+      () => renderChart({ values: { worker: { extraEnv: [{ value: 'no name' }] } } }),
+      /extraEnv/,
+    );
+  });
+
+  it(
+    'ships a helm test that passes only when the worker and the watcher answer /healthz',
+    { timeout: 60_000 },
+    async () => {
+      // Given the helm test Pod as rendered
+      const pod = byKind(
+        renderChart({ release: 'km', namespace: 'ops' }),
+        'Pod',
+      )[0] as unknown as TestPodShape;
+      assert.equal(pod.metadata.annotations['helm.sh/hook'], 'test');
+      const container = pod.spec.containers[0]!;
+      // Then it asks the worker's and the watcher's Services on their metrics ports
+      const urls = container.env.find((e) => e.name === 'KUBEMEDIC_HEALTH_URLS')?.value;
+      assert.equal(urls, 'http://km-kubemedic-worker:9464/healthz http://km-kubemedic-watcher:9465/healthz');
+      // When its very command runs against two endpoints served as the processes serve /healthz
+      // (domain/metrics-server.ts), one healthy and one not
+      const healthy = await healthEndpoint(true);
+      const sick = await healthEndpoint(false);
+      try {
+        const check = async (...endpoints: string[]) => {
+          const [node, ...flags] = container.command;
+          assert.equal(node, 'node');
+          return run(process.execPath, [...flags, ...container.args], {
+            env: {
+              ...process.env,
+              KUBEMEDIC_HEALTH_URLS: endpoints.join(' '),
+              KUBEMEDIC_HEALTH_WAIT_MS: '0',
+            },
+          }).then(
+            ({ stdout }) => ({ passed: true, stdout }),
+            (error: { stdout: string }) => ({ passed: false, stdout: error.stdout }),
+          );
+        };
+        // Then it passes when both answer 200
+        const passed = await check(healthy.url, healthy.url);
+        assert.ok(passed.passed, passed.stdout);
+        // And fails when one answers 503, naming it and its answer
+        const failed = await check(healthy.url, sick.url);
+        assert.equal(failed.passed, false);
+        assert.match(failed.stdout, new RegExp(`FAIL ${sick.url}: 503 the worker is not running`));
+        // And fails when nothing answers
+        assert.equal((await check('http://127.0.0.1:1/healthz')).passed, false);
+      } finally {
+        healthy.close();
+        sick.close();
+      }
+    },
+  );
+
+  it('scopes every dashboard query to a cluster variable, as multi-cluster Prometheus labels series', () => {
+    // Given the dashboard the chart ships
+    const dashboard = JSON.parse(readFileSync(join(chartDir, 'files/dashboard.json'), 'utf8')) as {
+      templating: {
+        list: { name: string; query?: { query: string }; includeAll?: boolean; allValue?: string }[];
+      };
+      panels: { targets?: { expr: string }[] }[];
+    };
+    // Then it has a cluster variable whose All matches series without the label (one cluster)
+    const variables = dashboard.templating.list;
+    const cluster = variables.find((v) => v.name === 'cluster');
+    assert.ok(cluster, 'no cluster variable');
+    assert.deepEqual([cluster.includeAll, cluster.allValue], [true, '.*']);
+    assert.match(cluster.query?.query ?? '', /^label_values\(kubemedic_[a-z_]+, cluster\)$/);
+    // And the policies offered are the chosen clusters'
+    assert.match(variables.find((v) => v.name === 'policy')?.query?.query ?? '', /\{cluster=~"\$cluster"\}/);
+    // And every series selector of every panel is scoped to it
+    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
+    assert.ok(exprs.length > 10);
+    for (const expr of exprs) {
+      const selectors = [...expr.matchAll(/\b(?:kubemedic|temporal)_[a-z_]+(\{[^}]*\})?/g)];
+      assert.ok(selectors.length > 0, expr);
+      for (const [selector, matchers] of selectors)
+        assert.match(matchers ?? '', /cluster=~"\$cluster"/, `${selector} in ${expr}`);
+    }
+  });
+
   it('sets only environment variables the processes read', () => {
     // Given the variables each process's configuration schema reads (domain/config/)
     const readers = { worker: workerEnvironment.shape, watcher: watcherEnvironment.shape };
@@ -236,6 +579,59 @@ describe('the Helm chart', () => {
       }
       // Then all were accepted: every kind but the operator's two
       assert.equal(checked.length, objects.length - operatorKinds.length);
+    });
+
+    it('keys status.conditions by type: two writers applying one condition each keep both', async () => {
+      // Given the CRDs installed and a policy
+      await ensureStack();
+      await installCrds(kubeconfig());
+      const kind = 'RemediationPolicy';
+      const metadata = { name: 'conditions', namespace: namespace.name };
+      const spec = deploymentPolicy('web', {
+        conditions: [conditions.deploymentUnavailable('down', 1)],
+        actions: [scale({ replicas: 3 })],
+      });
+      await kubeconfig()
+        .makeApiClient(CustomObjectsApi)
+        .createNamespacedCustomObject({
+          group,
+          version,
+          plural: policyKinds[kind].plural,
+          namespace: namespace.name,
+          body: { apiVersion: `${group}/${version}`, kind, metadata, spec },
+        });
+      // When two field managers each apply their own condition to the status
+      const path = `${objectPath({ apiVersion: `${group}/${version}`, kind, ...metadata })}/status`;
+      const apply = (manager: string, type: string) =>
+        kubeRequest(kubeconfig(), {
+          method: 'PATCH',
+          path,
+          query: { fieldManager: manager, force: 'true' },
+          contentType: 'application/apply-patch+yaml',
+          body: {
+            apiVersion: `${group}/${version}`,
+            kind,
+            metadata,
+            status: {
+              conditions: [
+                {
+                  type,
+                  status: 'True',
+                  reason: 'Test',
+                  message: manager,
+                  lastTransitionTime: new Date().toISOString(),
+                },
+              ],
+            },
+          },
+        });
+      await apply('writer-a', 'Ready');
+      const after = await apply('writer-b', 'Evaluated');
+      // Then both are there (an atomic list would hold only the last writer's)
+      const types = (after as { status: { conditions: { type: string }[] } }).status.conditions.map(
+        (c) => c.type,
+      );
+      assert.deepEqual(types.sort(), ['Evaluated', 'Ready']);
     });
 
     it(

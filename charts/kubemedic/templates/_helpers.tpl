@@ -1,13 +1,27 @@
+{{/* The chart's name, or nameOverride: the app.kubernetes.io/name label and part of every object's name. */}}
+{{- define "kubemedic.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Every object's name prefix: fullnameOverride, else <release>-<name> (the release name alone when
+it contains the name already).
+*/}}
 {{- define "kubemedic.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := include "kubemedic.name" . -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
 {{- define "kubemedic.labels" -}}
-app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/name: {{ include "kubemedic.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
@@ -16,7 +30,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 
 {{/* Selector labels of one component: worker or watcher. */}}
 {{- define "kubemedic.selector" -}}
-app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/name: {{ include "kubemedic.name" .root }}
 app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
@@ -92,4 +106,61 @@ capabilities:
   drop: ["ALL"]
 seccompProfile:
   type: RuntimeDefault
+{{- end -}}
+
+
+{{/*
+The Pod template's metadata of one component (dict "root" . "component" "worker"): its labels,
+and podAnnotations.
+*/}}
+{{- define "kubemedic.podMetadata" -}}
+labels:
+  {{- include "kubemedic.labels" .root | nindent 2 }}
+  app.kubernetes.io/component: {{ .component }}
+{{- with .root.Values.podAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Where one component's Pods run (dict "root" . "component" "worker"): priorityClassName, and its
+nodeSelector, tolerations, affinity and topologySpreadConstraints. A spread constraint without a
+labelSelector gets the component's own selector, so it spreads the component's Pods and no others.
+*/}}
+{{- define "kubemedic.scheduling" -}}
+{{- $values := index .root.Values .component -}}
+{{- with .root.Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with $values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.topologySpreadConstraints }}
+{{- $selector := dict "matchLabels" (include "kubemedic.selector" $ | fromYaml) }}
+topologySpreadConstraints:
+  {{- range . }}
+  {{- $constraint := deepCopy . }}
+  {{- if not (hasKey $constraint "labelSelector") }}
+  {{- $_ := set $constraint "labelSelector" $selector }}
+  {{- end }}
+  - {{- toYaml $constraint | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* A component's extraEnv (dict "root" . "component" "worker"): after the chart's own variables. */}}
+{{- define "kubemedic.extraEnv" -}}
+{{- with (index .root.Values .component).extraEnv }}
+{{- toYaml . }}
+{{- end }}
 {{- end -}}
