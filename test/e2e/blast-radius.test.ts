@@ -11,13 +11,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { governorStatusQuery, policyGovernorId } from '../../domain/governor.ts';
 import { statusQuery } from '../../domain/messages.ts';
 import { searchAttributes } from '../../domain/search-attributes.ts';
-import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
 import { remoteWrite } from '../../devstack/remote-write.ts';
-import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { readPolicy } from '../support/kubemedic.ts';
+import { conditions, scale } from '../support/policy-builder.ts';
+import { type Scenario, useScenario } from '../support/scenario.ts';
+import { eventually, kubeconfig } from '../support/stack.ts';
 import { createDeployment } from '../support/workloads.ts';
 
-const namespace = useTestNamespace('kmb');
-const medic = useKubeMedic();
+// Ten targets under one policy: the scenario gives the policy and the watchers; the targets,
+// their signal and what is read back are this file's own helpers below.
+const { namespace, medic, scenario } = useScenario('kmb');
 
 interface StatusView {
   conditions?: { type: string; status: string; reason: string; message: string }[];
@@ -26,32 +29,21 @@ interface StatusView {
 }
 
 /** Ten Deployments at 0 replicas and a policy over them: Scale to 1 when `metric` is above 0.5. */
-async function tenUnderOnePolicy(policy: string, metric: string): Promise<string[]> {
+async function tenUnderOnePolicy(s: Scenario, policy: string, metric: string): Promise<string[]> {
   const names = Array.from({ length: 10 }, (_, i) => `${policy}-${i}`);
   await Promise.all(names.map((name) => createDeployment(namespace.name, name, 0)));
-  await createPolicy(
-    'RemediationPolicy',
-    { name: policy, namespace: namespace.name },
-    {
-      target: {
-        kind: 'Deployment',
-        selector: { matchExpressions: [{ key: 'app', operator: 'In', values: names }] },
-      },
-      evaluationInterval: '1s',
-      conditions: [
-        {
-          name: 'broken',
-          source: 'Prometheus',
-          prometheus: { query: `${metric}{namespace="${namespace.name}"}` },
-          threshold: 0.5,
-        },
-      ],
-      actions: [{ type: 'Scale', scale: { replicas: 1 } }],
-      verification: { settle: '2s', conditions: [], onNoData: 'Pass' },
-      blastRadius: { maxUnhealthyPercent: 40 },
-      cooldown: '30m',
+  await s.given.policy(policy, {
+    target: {
+      kind: 'Deployment',
+      selector: { matchExpressions: [{ key: 'app', operator: 'In', values: names }] },
     },
-  );
+    evaluationInterval: '1s',
+    conditions: [conditions.prometheus('broken', `${metric}{namespace="${namespace.name}"}`, 0.5)],
+    actions: [scale({ replicas: 1 })],
+    verification: { settle: '2s', conditions: [], onNoData: 'Pass' },
+    blastRadius: { maxUnhealthyPercent: 40 },
+    cooldown: '30m',
+  });
   return names;
 }
 
@@ -102,12 +94,13 @@ describe('blast radius', () => {
   it(
     'keeps the storm cooldown across a watcher restart: the policy governor refuses with storm-cooldown',
     { timeout: 150_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given a storm of 6 of 10 targets, seen by a watcher that reports it to the policy governor
       const metric = 'kubemedic_e2e_blast_restart';
-      const names = await tenUnderOnePolicy('restart', metric);
+      const names = await tenUnderOnePolicy(s, 'restart', metric);
       await signal(metric, names, 6);
-      const first = await medic.startWatcher();
+      const first = await s.given.watcher();
       const governor = medic.client.workflow.getHandle(
         policyGovernorId(medic.cluster, `${namespace.name}/restart`),
       );
@@ -119,7 +112,7 @@ describe('blast radius', () => {
       // When the storm eases to 3 of 10 and the watcher restarts: the new one remembers no storm
       await signal(metric, names, 3);
       await first.stop();
-      const second = await medic.startWatcher();
+      const second = await s.given.watcher();
 
       // Then the new watcher starts runs for the 3 that fire, and the governor refuses each one
       const query = `${searchAttributes.cluster.name} = "${medic.cluster}" AND ${searchAttributes.policy.name} = "${namespace.name}/restart"`;
@@ -162,15 +155,16 @@ describe('blast radius', () => {
   it(
     'remediates none when 6 of 10 targets breach against a limit of 40%, then holds a storm cooldown',
     { timeout: 120_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given 10 Deployments under one policy that allows at most 40% of its targets unhealthy,
       // and 6 of them breaching before the watcher first looks
       const metric = 'kubemedic_e2e_blast_storm';
-      const names = await tenUnderOnePolicy('storm', metric);
+      const names = await tenUnderOnePolicy(s, 'storm', metric);
       await signal(metric, names, 6);
 
       // When a watcher evaluates it every second
-      await medic.startWatcher();
+      await s.given.watcher();
 
       // Then the policy is not Ready, for its blast radius, and names the count and the limit
       const blocked = await eventually('the BlastRadius status', async () => {
@@ -227,14 +221,15 @@ describe('blast radius', () => {
   it(
     'remediates as usual when 3 of 10 targets breach, under the limit of 40%',
     { timeout: 120_000 },
-    async () => {
+    async (t) => {
+      const s = scenario(t);
       // Given 10 other Deployments under a policy with the same limit, 3 of them breaching
       const metric = 'kubemedic_e2e_blast_few';
-      const names = await tenUnderOnePolicy('few', metric);
+      const names = await tenUnderOnePolicy(s, 'few', metric);
       await signal(metric, names, 3);
 
       // When a watcher evaluates it
-      await medic.startWatcher();
+      await s.given.watcher();
 
       // Then exactly those 3 are scaled, each by a run of its own
       const breaching = names.slice(0, 3).sort();
