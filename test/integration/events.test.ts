@@ -67,48 +67,60 @@ describe('Events of a run step', () => {
 });
 
 describe('Events of a run about its target', () => {
-  const policy = (): PolicyRef => ({
+  const policy: Omit<PolicyRef, 'namespace'> = {
     kind: 'RemediationPolicy',
-    namespace: namespace.name,
     name: 'p',
     uid: '00000000-0000-0000-0000-000000000001',
     generation: 1,
-  });
+  };
   const core = () => kubeconfig().makeApiClient(CoreV1Api);
   // The controllers and the scheduler write Events about the same objects; only ours are compared.
   const ours = <E extends { source?: { component?: string }; reportingController?: string }>(list: {
     items: E[];
   }) => list.items.filter((e) => (e.source?.component ?? e.reportingController) === 'kubemedic');
 
+  /** A run's phase Event about `target` (in this file's namespace), written as the workflow's activity writes it. */
+  const recordPhase = (target: Omit<TargetRef, 'namespace'>, type: 'Normal' | 'Warning', reason: string) =>
+    recordRunEvents(
+      kubeconfig(),
+      {
+        policy: { ...policy, namespace: namespace.name },
+        target: { ...target, namespace: namespace.name },
+      },
+      type,
+      reason,
+      `${reason} ${target.name}`,
+      `run/${reason}/0`,
+    );
+
+  /**
+   * Our Events as `kubectl describe <kind> <name>` lists them: by the object's name, namespace,
+   * kind and uid (k8s.io/kubectl describe.searchEvents).
+   */
+  const describedEvents = async (kind: string, name: string, uid: string | undefined) =>
+    ours(
+      await core().listNamespacedEvent({
+        namespace: namespace.name,
+        fieldSelector: [
+          `involvedObject.name=${name}`,
+          `involvedObject.namespace=${namespace.name}`,
+          `involvedObject.kind=${kind}`,
+          `involvedObject.uid=${uid}`,
+        ].join(','),
+      }),
+    );
+
   it('are shown by kubectl describe and kubectl events --for on a Deployment', async () => {
     // Given a Deployment, named in the run by kind, namespace and name only (no uid)
     const deployment = await createDeployment(namespace.name, 'described', 1);
     const uid = deployment.metadata?.uid;
     assert.ok(uid);
-    const target: TargetRef = { kind: 'Deployment', namespace: namespace.name, name: 'described' };
     // When the run records a phase
-    await recordRunEvents(
-      kubeconfig(),
-      { policy: policy(), target },
-      'Normal',
-      'Executing',
-      'scaling',
-      'r/E/0',
-    );
-    // Then `kubectl describe deployment described` finds it: kubectl lists Events by the object's
-    // name, namespace, kind and uid (k8s.io/kubectl describe.searchEvents)
-    const described = await core().listNamespacedEvent({
-      namespace: namespace.name,
-      fieldSelector: [
-        'involvedObject.name=described',
-        `involvedObject.namespace=${namespace.name}`,
-        'involvedObject.kind=Deployment',
-        `involvedObject.uid=${uid}`,
-      ].join(','),
-    });
+    await recordPhase({ kind: 'Deployment', name: 'described' }, 'Normal', 'Executing');
+    // Then `kubectl describe deployment described` finds it
     assert.deepEqual(
-      ours(described).map((e) => [e.reason, e.message]),
-      [['Executing', 'scaling']],
+      (await describedEvents('Deployment', 'described', uid)).map((e) => [e.reason, e.message]),
+      [['Executing', 'Executing described']],
     );
     // And `kubectl events --for deployment/described`, which lists by kind, apiVersion and name
     const forDeployment = await core().listNamespacedEvent({
@@ -137,22 +149,14 @@ describe('Events of a run about its target', () => {
       },
     });
     // When the run records a phase about it
-    const target: TargetRef = { kind: 'Pod', namespace: namespace.name, name: 'crashing' };
-    await recordRunEvents(
-      kubeconfig(),
-      { policy: policy(), target },
-      'Warning',
-      'RollingBack',
-      'undo',
-      'r/R/0',
-    );
-    // Then its Event names the Pod as kubectl describe pod does
-    const events = await core().listNamespacedEvent({
-      namespace: namespace.name,
-      fieldSelector: `involvedObject.kind=Pod,involvedObject.name=crashing,involvedObject.uid=${pod.metadata?.uid}`,
-    });
+    await recordPhase({ kind: 'Pod', name: 'crashing' }, 'Warning', 'RollingBack');
+    // Then `kubectl describe pod crashing` finds it, about a v1 object
     assert.deepEqual(
-      ours(events).map((e) => [e.involvedObject.apiVersion, e.type, e.reason]),
+      (await describedEvents('Pod', 'crashing', pod.metadata?.uid)).map((e) => [
+        e.involvedObject.apiVersion,
+        e.type,
+        e.reason,
+      ]),
       [['v1', 'Warning', 'RollingBack']],
     );
   });
@@ -164,15 +168,7 @@ describe('Events of a run about its target', () => {
       .makeApiClient(AppsV1Api)
       .deleteNamespacedDeployment({ namespace: namespace.name, name: 'gone' });
     // When the run records its outcome
-    const target: TargetRef = { kind: 'Deployment', namespace: namespace.name, name: 'gone' };
-    await recordRunEvents(
-      kubeconfig(),
-      { policy: policy(), target },
-      'Warning',
-      'RemediationFailed',
-      'gone',
-      'r/o',
-    );
+    await recordPhase({ kind: 'Deployment', name: 'gone' }, 'Warning', 'RemediationFailed');
     // Then the Event is there, naming the target without a uid
     const events = ours({ items: await listEvents('gone') });
     assert.deepEqual(
