@@ -19,7 +19,8 @@ export const demo: Command = {
   usage: 'demo',
   help: [
     'Brings the local stack up if needed, then plays the scenarios of devstack/demo.ts and',
-    'prints the Web UI link to watch them.',
+    'prints the Web UI link to watch them. With -o json|yaml, the story goes to stderr and stdout',
+    'gets the runs: workflowId, outcome, reason and the command that explains each.',
   ],
   options: {},
   async run(context) {
@@ -38,14 +39,19 @@ export const demo: Command = {
         'devstack/demo.ts does not export runDemo: the demo is not available',
       );
     }
-    const runs = await runDemo({ log: (line) => context.out.line(line) });
-    if (!Array.isArray(runs) || runs.length === 0) return;
-    context.out.line();
-    context.out.line('Read how each run went and why:');
-    for (const run of runs as DemoRun[]) {
-      context.out.line(
-        `  ${run.outcome.padEnd(10)} kubemedic explain ${run.workflowId} --cluster ${demoCluster}`,
-      );
-    }
+    // With -o json|yaml the story goes to stderr, so stdout holds only the runs, as one value.
+    const say = (line: string) =>
+      context.out.structured ? process.stderr.write(`${line}\n`) : context.out.line(line);
+    const runs = ((await runDemo({ log: say })) ?? []) as DemoRun[];
+    const explained = runs.map((run) => ({
+      ...run,
+      explain: `kubemedic explain ${run.workflowId} --cluster ${demoCluster}`,
+    }));
+    context.out.result(explained, () => {
+      if (explained.length === 0) return;
+      context.out.line();
+      context.out.line('Read how each run went and why:');
+      for (const run of explained) context.out.line(`  ${run.outcome.padEnd(10)} ${run.explain}`);
+    });
   },
 };
