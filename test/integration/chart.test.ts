@@ -512,6 +512,25 @@ describe('the Helm chart', () => {
     }
   });
 
+  it("renders with the README's own helm install line", () => {
+    // Given the install command the README's "Install on your cluster" gives
+    const readme = readFileSync(join(chartDir, '../../README.md'), 'utf8');
+    const line = /^\s*(helm install kubemedic (?:[^\n]*\\\n)*[^\n]*)/m.exec(readme)?.[1];
+    assert.ok(line, 'the README has no helm install line');
+    const args = line.replace(/\\\n/g, ' ').split(/\s+/).filter(Boolean).slice(1);
+    // When helm renders it (template instead of install; the namespace is not created)
+    const rendered = helm([
+      'template',
+      ...args
+        .slice(1)
+        .filter((a) => a !== '--create-namespace')
+        .map((a) => (a === 'charts/kubemedic' ? chartDir : a)),
+    ]);
+    // Then the values it sets reach the processes
+    assert.match(rendered, /name: TEMPORAL_ADDRESS\n\s+value: "temporal-frontend\.temporal\.svc:7233"/);
+    assert.match(rendered, /name: KUBEMEDIC_CLUSTER\n\s+value: "prod-eu-1"/);
+  });
+
   it('sets only environment variables the processes read', () => {
     // Given the variables each process's configuration schema reads (domain/config/)
     const readers = { worker: workerEnvironment.shape, watcher: watcherEnvironment.shape };
