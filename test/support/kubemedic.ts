@@ -142,7 +142,8 @@ after(async () => {
   }
 });
 
-type PolicyMetadata = { name: string; namespace?: string };
+/** A policy's name, and its namespace unless it is a ClusterRemediationPolicy. */
+export type PolicyMetadata = { name: string; namespace?: string };
 
 /**
  * A spec whose actions are untyped, accepted only where the kind is not a literal (so the
@@ -185,7 +186,7 @@ export async function createUncheckedPolicy(kind: PolicyKind, metadata: PolicyMe
   return api.createClusterCustomObject({ group, version, plural, body });
 }
 
-export async function readPolicy(kind: PolicyKind, metadata: { name: string; namespace?: string }) {
+export async function readPolicy(kind: PolicyKind, metadata: PolicyMetadata) {
   const api = kubeconfig().makeApiClient(CustomObjectsApi);
   const { plural } = policyKinds[kind];
   return (
@@ -205,11 +206,7 @@ export async function readPolicy(kind: PolicyKind, metadata: { name: string; nam
  * Starts a run now, exactly as the watcher would when the policy's conditions fire, from the
  * policy as the API server stored it (defaults applied). Returns a typed handle.
  */
-export async function startRunNow(
-  medic: KubeMedic,
-  policy: { name: string; namespace?: string },
-  target: TargetRef,
-) {
+export async function startRunNow(medic: KubeMedic, policy: PolicyMetadata, target: TargetRef) {
   const kind = policy.namespace ? 'RemediationPolicy' : 'ClusterRemediationPolicy';
   const check = checkPolicy(kind, (await readPolicy(kind, policy)) as PolicyObject);
   if (!check.valid) throw new Error(`policy ${policy.name} is invalid: ${check.reason}`);

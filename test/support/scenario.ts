@@ -33,20 +33,25 @@ import {
   type TargetRef,
 } from '../../domain/run.ts';
 import { saveHistory } from './histories.ts';
-import { createPolicy, type KubeMedic, readPolicy, startRunNow, useKubeMedic } from './kubemedic.ts';
+import {
+  createPolicy,
+  type KubeMedic,
+  type PolicyMetadata,
+  readPolicy,
+  startRunNow,
+  useKubeMedic,
+} from './kubemedic.ts';
 import { conditions, type PolicySpecInput } from './policy-builder.ts';
 import { inPhase, type RunHandle, scalePolicySpec } from './scale-runs.ts';
 import { eventually, kubeconfig, useTestNamespace } from './stack.ts';
 import { createAvailableDeployment, createDeployment, readDeployment } from './workloads.ts';
 
-/** The series `conditions.load` reads and `when.loadIs` writes, per namespace and Deployment. */
+/** The series `loadAbove` reads and `when.loadIs` writes, per namespace and Deployment. */
 const loadSeries = 'kubemedic_e2e_load';
 
 /** A condition on the load `when.loadIs` writes for the Deployment: it holds above `threshold`. */
 export const loadAbove = (namespace: string, threshold: number) =>
   conditions.prometheus('load', `${loadSeries}{namespace="${namespace}"}`, threshold);
-
-type PolicyMetadata = { name: string; namespace?: string };
 
 /** What one test's scenario has been given so far, and the run it is about. */
 class State {
