@@ -22,7 +22,13 @@ import { Registry } from 'prom-client';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common';
+import { randomBytes } from 'node:crypto';
+import { repoRoot } from '../../devstack/config.ts';
 import { installCrds } from '../../devstack/crds.ts';
+import { environment } from '../../devstack/stack.ts';
+import { searchAttributes } from '../../domain/search-attributes.ts';
 import { group, policyKinds, version } from '../../api/index.ts';
 import { serveMetrics } from '../../domain/metrics-server.ts';
 import { kubeRequest, objectPath } from '../../domain/kube/request.ts';
@@ -30,7 +36,7 @@ import { conditions, deploymentPolicy, scale } from '../support/policy-builder.t
 import { watcherEnvironment } from '../../domain/config/watcher.ts';
 import { workerEnvironment } from '../../domain/config/worker.ts';
 import { chartDir, chartIdentities, helm, type RbacRule, renderChart, rulesOf } from '../support/chart.ts';
-import { ensureStack, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { ensureStack, eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 
 const everythingOn = {
   metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } },
@@ -39,6 +45,7 @@ const everythingOn = {
     tls: { enabled: true, secretName: 'temporal-client' },
     apiKey: { secretName: 'temporal-key' },
     webUiUrl: 'https://temporal-ui.example',
+    registerSearchAttributes: true,
   },
   limits: { maxConcurrent: 5, maxPerHour: 10, maxConcurrentPerNamespace: 2 },
   requireServiceAccount: true,
@@ -117,6 +124,21 @@ type NetworkPolicyShape = {
     policyTypes: string[];
     ingress: IngressRule[];
     egress?: unknown[];
+  };
+};
+type JobShape = {
+  metadata: { annotations: Record<string, string> };
+  spec: {
+    template: {
+      spec: {
+        containers: {
+          command: string[];
+          args: string[];
+          env: { name: string; value?: string; valueFrom?: unknown }[];
+        }[];
+        volumes: { name: string; secret?: { secretName: string } }[];
+      };
+    };
   };
 };
 type TestPodShape = {
@@ -530,6 +552,71 @@ describe('the Helm chart', () => {
     assert.match(rendered, /name: TEMPORAL_ADDRESS\n\s+value: "temporal-frontend\.temporal\.svc:7233"/);
     assert.match(rendered, /name: KUBEMEDIC_CLUSTER\n\s+value: "prod-eu-1"/);
   });
+
+  it(
+    'registers the search attributes with a hook Job when asked, in a namespace of a real Temporal',
+    { timeout: 120_000 },
+    async () => {
+      // Given the defaults / Then there is no such Job (it needs the operator API's rights)
+      assert.ok(!renderChart().some((o) => o.kind === 'Job'));
+      // Given temporal.registerSearchAttributes / When the chart renders
+      const job = byKind(renderChart({ values: everythingOn }), 'Job')[0] as unknown as JobShape;
+      assert.ok(job, 'no search-attribute Job');
+      // Then it runs before the Deployments, on install and on every upgrade
+      assert.equal(job.metadata.annotations['helm.sh/hook'], 'pre-install,pre-upgrade');
+      const container = job.spec.template.spec.containers[0]!;
+      // And connects as the worker does: the same Temporal variables, the same mounted certificates
+      const temporalOf = (env: { name: string; value?: string; valueFrom?: unknown }[]) =>
+        env.filter((e) => e.name.startsWith('TEMPORAL_'));
+      assert.deepEqual(
+        temporalOf(container.env),
+        temporalOf(
+          deployment(renderChart({ values: everythingOn }), 'worker').spec.template.spec.containers[0]!.env ??
+            [],
+        ),
+      );
+      assert.ok(job.spec.template.spec.volumes.some((v) => v.secret?.secretName === 'temporal-client'));
+
+      // Given a fresh namespace on the stack's Temporal, without KubeMedic's search attributes
+      await ensureStack();
+      const connection = await Connection.connect({ address: environment().TEMPORAL_ADDRESS });
+      const namespace = `kmt-sa-${randomBytes(3).toString('hex')}`;
+      await connection.workflowService.registerNamespace({
+        namespace,
+        workflowExecutionRetentionPeriod: msToTs('1 day'),
+      });
+      try {
+        // When the Job's command runs (from the repository, as the image has it under /app), twice
+        const [node, ...flags] = container.command;
+        assert.equal(node, 'node');
+        const register = () =>
+          run(process.execPath, [...flags, ...container.args], {
+            cwd: repoRoot,
+            env: {
+              ...process.env,
+              TEMPORAL_ADDRESS: environment().TEMPORAL_ADDRESS,
+              TEMPORAL_NAMESPACE: namespace,
+            },
+          });
+        const first = await eventually('the new namespace to take the search attributes', () =>
+          register().then(
+            (r) => r,
+            () => undefined,
+          ),
+        );
+        assert.match(first.stdout, /registered KubeMedicPolicy, /);
+        // Then every search attribute KubeMedic upserts is a Keyword of the namespace
+        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+        for (const key of Object.values(searchAttributes))
+          assert.equal(customAttributes[key.name], 2, key.name);
+        // And a second run (the next upgrade) finds them there and succeeds
+        assert.match((await register()).stdout, /registered none; already there: KubeMedicPolicy/);
+      } finally {
+        await connection.operatorService.deleteNamespace({ namespace }).catch(() => undefined);
+        await connection.close();
+      }
+    },
+  );
 
   it('sets only environment variables the processes read', () => {
     // Given the variables each process's configuration schema reads (domain/config/)
