@@ -14,6 +14,7 @@ import { asServiceAccount } from '../domain/kube/impersonation.ts';
 import { notificationsTotal } from './metrics.ts';
 import { type NotificationContext, renderFor, webUiRunUrl } from './notify-payload.ts';
 import { sign, signatureHeader, timestampHeader } from './notify-signature.ts';
+import { type Answer, OutboundRefused, type OutboundRules, postChecked } from './outbound.ts';
 
 export interface NotifyDependencies {
   kubeconfig: KubeConfig;
@@ -21,6 +22,8 @@ export interface NotifyDependencies {
   ownNamespace: string;
   /** The Temporal Web UI's address, for a link to the run. */
   webUiUrl?: string;
+  /** What sinks may reach (outbound.ts); without it the strict defaults (no loopback). */
+  outbound?: OutboundRules;
 }
 
 export interface NotifyInput {
@@ -68,20 +71,24 @@ export function createNotify(deps: NotifyDependencies) {
         type: sink.type,
         result,
       });
-    let response: Response;
+    let response: Answer;
     try {
-      response = await fetch(sink.url, {
-        method: 'POST',
+      // Under the outbound rules; the answer's body is dropped unread (outbound.ts).
+      response = await postChecked(sink.url, {
+        what: `notification to ${host}`,
         headers,
         body,
-        signal: AbortSignal.timeout(requestTimeoutMs),
+        timeoutMs: requestTimeoutMs,
+        rules: deps.outbound ?? {},
+        namespaced: facts.policy.namespace !== undefined,
       });
     } catch (error) {
       counted('failed');
+      if (error instanceof OutboundRefused)
+        throw ApplicationFailure.nonRetryable(error.message, 'NotificationRefused');
       throw new Error(`notification to ${host} was not delivered: ${String(error)}`, { cause: error });
     }
-    await response.body?.cancel();
-    if (!response.ok) {
+    if (response.status < 200 || response.status >= 300) {
       counted('failed');
       const message = `notification to ${host} answered ${response.status}`;
       if (refusedStatus(response.status))

@@ -34,6 +34,7 @@ import { asServiceAccount } from '../domain/kube/impersonation.ts';
 import { asRefusal, failedWith } from '../domain/kube/errors.ts';
 import { callingRun } from './calling-run.ts';
 import { createNotify } from './notify.ts';
+import type { OutboundRules } from './outbound.ts';
 import { recordPolicyOutcome, recordRunEvents } from '../domain/kube/policy-status.ts';
 
 export interface ActivityDependencies {
@@ -53,6 +54,8 @@ export interface ActivityDependencies {
   ownNamespace?: string;
   /** The Temporal Web UI's address, for links in notifications. */
   webUiUrl?: string;
+  /** What webhook actions and notification sinks may reach (activities/outbound.ts). */
+  outbound?: OutboundRules;
 }
 
 export interface ActionInput {
@@ -86,14 +89,26 @@ export interface OutcomeInput {
 }
 
 export function createRemediationActivities(deps: ActivityDependencies) {
-  const protectedNamespaces = [...defaultProtectedNamespaces, ...(deps.protectedNamespaces ?? [])];
+  // KubeMedic's own namespace too: a run never writes to (or drains) the worker itself.
+  const protectedNamespaces = [
+    ...defaultProtectedNamespaces,
+    ...(deps.protectedNamespaces ?? []),
+    ...(deps.ownNamespace ? [deps.ownNamespace] : []),
+  ];
+  const scopeOf = (input: ActionInput) => ({
+    policy: input.policy,
+    protectedNamespaces,
+    serviceAccountName: input.serviceAccountName,
+  });
   const refuseUnsafe = (input: ActionInput) => {
     if (deps.requireServiceAccount) refuseWithoutServiceAccount(input.policy, input.serviceAccountName);
-    return refuseUnsafeTarget(deps.kubeconfig, input.policy, input.target, protectedNamespaces);
+    return refuseUnsafeTarget(deps.kubeconfig, scopeOf(input), input.target);
   };
   const contextFor = (input: ActionInput): ActionContext => ({
     kubeconfig: impersonating(deps.kubeconfig, input),
     ownKubeconfig: deps.kubeconfig,
+    scope: scopeOf(input),
+    outbound: deps.outbound,
     dryRun: input.dryRun,
     heartbeat: (details?: unknown) => Context.current().heartbeat(details),
     signal: Context.current().cancellationSignal,
@@ -299,6 +314,7 @@ export function createRemediationActivities(deps: ActivityDependencies) {
       kubeconfig: deps.kubeconfig,
       ownNamespace: deps.ownNamespace ?? 'kubemedic',
       webUiUrl: deps.webUiUrl,
+      outbound: deps.outbound,
     }),
 
     async recordOutcome(input: OutcomeInput): Promise<void> {

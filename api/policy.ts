@@ -18,6 +18,18 @@ const validations = (...rules: { rule: string; message: string }[]) => ({
   'x-kubernetes-validations': rules,
 });
 
+/**
+ * Every name a tenant writes that KubeMedic puts in a request path or an object: a DNS-1123
+ * subdomain (an object's name) or label (a namespace, a container), as the API server itself
+ * requires, so `../other-namespace/…` or `%2F` never reach a request.
+ */
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const objectName = () =>
+  z.string().min(1).max(253).regex(dns1123Subdomain, 'a Kubernetes object name (DNS-1123 subdomain)');
+const labelName = (what: string) =>
+  z.string().min(1).max(63).regex(dns1123Label, `a ${what} name (DNS-1123 label)`);
+
 const duration = (description: string) =>
   z.string().regex(durationPattern, 'a duration such as 30s, 5m or 1h30m').meta({ description });
 
@@ -48,7 +60,7 @@ const nameOrSelector = cel(
 const namespacedTarget = z
   .object({
     kind: namespacedTargetKind,
-    name: z.string().min(1).optional().meta({ description: 'One object by name.' }),
+    name: objectName().optional().meta({ description: 'One object by name.' }),
     selector: labelSelector.optional(),
   })
   .meta({
@@ -59,10 +71,10 @@ const namespacedTarget = z
 const clusterTarget = z
   .object({
     kind: clusterTargetKind,
-    name: z.string().min(1).optional(),
+    name: objectName().optional(),
     selector: labelSelector.optional(),
     namespaces: z
-      .array(z.string().min(1))
+      .array(labelName('namespace'))
       .optional()
       .meta({ description: 'Namespaces to look in (not for Node).' }),
     namespaceSelector: labelSelector.optional(),
@@ -233,7 +245,7 @@ export const action = z
       ),
     updateResources: z
       .object({
-        container: z.string().min(1),
+        container: labelName('container'),
         requests: quantities.optional(),
         limits: quantities.optional(),
       })
@@ -241,8 +253,7 @@ export const action = z
       .meta(validations(cel('has(self.requests) || has(self.limits)', 'set requests, limits or both'))),
     adjustHPA: z
       .object({
-        name: z
-          .string()
+        name: objectName()
           .optional()
           .meta({ description: 'Defaults to the HPA whose scaleTargetRef is the target.' }),
         minReplicas: z.number().int().min(1).optional(),
@@ -307,7 +318,7 @@ const notificationSink = z
       .max(2048)
       .regex(/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/, 'an http(s) URL'),
     secretRef: z
-      .object({ name: z.string().min(1).max(253), key: z.string().min(1).max(253) })
+      .object({ name: objectName(), key: z.string().min(1).max(253) })
       .optional()
       .meta({
         description:
@@ -334,7 +345,7 @@ const specFields = {
     .default(false)
     .meta({ description: 'Stop starting remediations; runs in flight go on.' }),
   dryRun: z.boolean().default(false).meta({ description: 'Run everything with the API server dryRun=All.' }),
-  serviceAccountName: z.string().optional().meta({ description: 'Act impersonating this ServiceAccount.' }),
+  serviceAccountName: objectName().optional().meta({ description: 'Act impersonating this ServiceAccount.' }),
   evaluationInterval: duration('How often conditions are evaluated.').default('30s'),
   conditions: z.array(condition).min(1).max(16),
   match: z.enum(['All', 'Any']).default('All').meta({ description: 'How the conditions combine.' }),

@@ -26,6 +26,8 @@ import {
   type RollbackResult,
   type TargetRef,
 } from '../../domain/actions.ts';
+import type { WriteScope } from './write-guard.ts';
+import type { OutboundRules } from '../outbound.ts';
 
 export interface ActionContext {
   /** Already impersonating the policy's ServiceAccount when it names one. */
@@ -42,6 +44,14 @@ export interface ActionContext {
   signal?: AbortSignal;
   /** When the first attempt was scheduled: a timeout runs from there, not from each retry. */
   firstAttemptAt?: number;
+  /**
+   * The run's policy and the protected namespaces, for the guard every write goes through
+   * (write-guard.ts). The activities always set it; without it a write is held to a cluster
+   * policy's bounds (protection still applies).
+   */
+  scope?: WriteScope;
+  /** What outbound calls (webhooks) may reach; without it the strict defaults (no loopback). */
+  outbound?: OutboundRules;
 }
 
 /** The absolute deadline of a wait of `timeout`, the same for every retry of the activity. */

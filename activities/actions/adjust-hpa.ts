@@ -25,6 +25,7 @@ import { makeBackup, readFields, restoreFields } from './fields.ts';
 import { readTarget } from './target.ts';
 import { targetDisplay } from '../../domain/run.ts';
 import { targetObjectRef } from '../../domain/kube/objects.ts';
+import { guardWrite } from './write-guard.ts';
 
 const hpaRef = (namespace: string, name: string): ObjectRef => ({
   apiVersion: 'autoscaling/v2',
@@ -45,10 +46,14 @@ function boundsOf(action: Action) {
 /** The pointers this action writes: only the bounds the policy sets. */
 const pointersOf = (action: Action) => Object.keys(boundsOf(action)).map((field) => `/spec/${field}`);
 
+/** An HPA's scaleTargetRef names an object of its own namespace: a same-named one elsewhere is not it. */
 const scales = (hpa: V2HorizontalPodAutoscaler, target: TargetRef) => {
   const ref = hpa.spec?.scaleTargetRef;
   return (
-    ref?.kind === target.kind && ref.name === target.name && (ref.apiVersion ?? 'apps/v1').startsWith('apps/')
+    hpa.metadata?.namespace === target.namespace &&
+    ref?.kind === target.kind &&
+    ref.name === target.name &&
+    (ref.apiVersion ?? 'apps/v1').startsWith('apps/')
   );
 };
 
@@ -141,6 +146,14 @@ export const adjustHPA: ActionModule = {
         `AdjustHPA would leave HorizontalPodAutoscaler ${namespace}/${name} with minReplicas ${min} ` +
           `above maxReplicas ${max}`,
       );
+    // The backup names the HPA (it comes back through the workflow): held to the run's bounds,
+    // and it must still scale the target, or the bounds would land on someone else's workload.
+    await guardWrite(ctx, ref, {
+      owned: (object) =>
+        scales(object as unknown as V2HorizontalPodAutoscaler, target)
+          ? undefined
+          : `it does not scale ${targetDisplay(target)}`,
+    });
     const written: FieldSnapshot = Object.fromEntries(
       Object.entries(bounds).map(([field, value]) => [`/spec/${field}`, value]),
     );

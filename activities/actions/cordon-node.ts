@@ -11,6 +11,7 @@ import { fieldManager, type Backup, type ExecuteResult, type TargetRef } from '.
 import { makeBackup, readFields, restoreFields } from './fields.ts';
 import { readTarget, resourceVersionOf } from './target.ts';
 import { targetObjectRef } from '../../domain/kube/objects.ts';
+import { guardWrite } from './write-guard.ts';
 
 export const unschedulable = '/spec/unschedulable';
 
@@ -37,6 +38,7 @@ export async function cordon(
   backup: Backup,
 ): Promise<ExecuteResult & { alreadyCordoned: boolean }> {
   const { name } = target;
+  await guardWrite(ctx, targetObjectRef(target));
   await ctx.kubeconfig
     .makeApiClient(CoreV1Api)
     .patchNode(

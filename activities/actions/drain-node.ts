@@ -1,7 +1,10 @@
 /**
  * DrainNode: cordon the node (the CordonNode code), then evict every pod on it through the
  * Eviction API, as `kubectl drain` does — DaemonSet pods and mirror pods stay, since their
- * controllers would put them straight back. The API server refuses an eviction with 429 while
+ * controllers would put them straight back — and protected pods stay too (a protected namespace,
+ * kube-system and KubeMedic's own among them, or the protected label on the pod or its
+ * namespace: the guard every write meets, write-guard.ts), each named with why in the summary.
+ * The API server refuses an eviction with 429 while
  * a PodDisruptionBudget forbids it; those are retried with backoff until `drainNode.timeout`.
  * Rollback uncordons; the evicted pods were replaced by their controllers elsewhere and are
  * not moved back.
@@ -20,7 +23,9 @@ import {
   named,
   type Pod,
   podKey,
+  podRef,
 } from './eviction.ts';
+import { writeRefusal } from './write-guard.ts';
 
 /** What execute did besides cordoning: the pods it evicted, as namespace/name; rollback names them. */
 export interface DrainExecuteResult extends ExecuteResult {
@@ -29,12 +34,16 @@ export interface DrainExecuteResult extends ExecuteResult {
 
 const mirrorAnnotation = 'kubernetes.io/config.mirror';
 
-/** Pods a drain leaves alone: the node runs mirror pods itself, DaemonSets recreate theirs in place. */
-function skipReason(pod: Pod): string | undefined {
+/**
+ * Why a drain leaves the pod alone: the node runs mirror pods itself, DaemonSets recreate theirs
+ * in place, and a pod the guard refuses is never evicted (the eviction would be refused anyway;
+ * here it is skipped and said, so the rest of the node still drains).
+ */
+async function skipReason(ctx: ActionContext, pod: Pod): Promise<string | undefined> {
   if (pod.metadata.annotations?.[mirrorAnnotation] !== undefined) return 'mirror pod';
   if (pod.metadata.ownerReferences?.some((o) => o.controller && o.kind === 'DaemonSet'))
     return 'DaemonSet pod';
-  return undefined;
+  return (await writeRefusal(ctx, podRef(pod)))?.message;
 }
 
 /** Waits until each evicted pod is gone (or replaced under the same name by a new one). */
@@ -72,7 +81,11 @@ export const drainNode: ActionModule<DrainExecuteResult> = {
         throw asRefusal(error, `the pods of node ${target.name}`);
       });
     const listed = onNode.items.map(named);
-    const pods = listed.filter((pod) => skipReason(pod) === undefined);
+    const reasons = await Promise.all(listed.map((pod) => skipReason(ctx, pod)));
+    const pods = listed.filter((_, i) => reasons[i] === undefined);
+    const skipped = listed.flatMap((pod, i) =>
+      reasons[i] === undefined ? [] : [`${podKey(pod)}: ${reasons[i]}`],
+    );
     const results = await Promise.all(pods.map((pod) => evictWithBackoff(ctx, pod, deadline)));
     const withResult = (wanted: Eviction) => pods.filter((_, i) => results[i] === wanted);
     const evicted = withResult('evicted');
@@ -105,8 +118,7 @@ export const drainNode: ActionModule<DrainExecuteResult> = {
       }
     }
 
-    const skipped = listed.length - pods.length;
-    const kept = skipped > 0 ? `; left ${plural(skipped, 'DaemonSet or mirror pod')}` : '';
+    const kept = skipped.length > 0 ? `; left ${plural(skipped.length, 'pod')} (${skipped.join('; ')})` : '';
     const gone = alreadyGone.length > 0 ? ` (${alreadyGone.length} already gone)` : '';
     const summary = ctx.dryRun
       ? `dry run: would cordon node ${target.name} and evict ${plural(evicted.length, 'pod')}` +

@@ -8,6 +8,7 @@ import { selectorMatches } from '../../api/label-selector.ts';
 import { asRefusal, failedWith } from '../../domain/kube/errors.ts';
 import { type ActionContext, pause } from './action.ts';
 import type { ObjectMeta } from './target.ts';
+import { guardWrite } from './write-guard.ts';
 
 export interface Pod {
   metadata: Pick<ObjectMeta, 'name' | 'namespace'> & Partial<ObjectMeta>;
@@ -15,6 +16,13 @@ export interface Pod {
 
 /** Pods as the API server lists them: always named, and in a namespace. */
 export const named = (pod: V1Pod) => pod as Pod;
+
+export const podRef = (pod: Pod) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  namespace: pod.metadata.namespace,
+  name: pod.metadata.name,
+});
 
 export const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
 
@@ -24,6 +32,7 @@ export type Eviction = 'evicted' | 'gone' | 'blocked';
 /** One eviction; with `uid`, only of that very pod (a StatefulSet's replacement has the same name). */
 async function evict(ctx: ActionContext, pod: Pod, uid?: string): Promise<Eviction> {
   const { name, namespace } = pod.metadata;
+  await guardWrite(ctx, podRef(pod));
   try {
     await ctx.kubeconfig.makeApiClient(CoreV1Api).createNamespacedPodEviction({
       name,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { failedWith } from '../../domain/kube/errors.ts';
 import { kubeRequest, objectPath } from '../../domain/kube/request.ts';
 import type { ActionContext } from './action.ts';
+import { guardWrite } from './write-guard.ts';
 import type { Backup, FieldSnapshot, ObjectRef, RollbackResult } from '../../domain/actions.ts';
 
 export const escapePointerToken = (token: string) => token.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -104,6 +105,9 @@ export async function restoreFields(
       return value === null ? [{ op: 'remove', path }] : [{ op: 'add', path, value }];
     }),
   ];
+  // The backup names the object to write: it comes back through the workflow, so it is held to
+  // the run's bounds like any other write.
+  await guardWrite(ctx, backup.object);
   try {
     await kubeRequest(ctx.kubeconfig, {
       method: 'PATCH',

@@ -23,6 +23,8 @@ import { makeBackup, verifyBackup } from './fields.ts';
 import { readTarget, resourceVersionOf } from './target.ts';
 import { targetDisplay } from '../../domain/run.ts';
 import { targetObject } from './workloads.ts';
+import { guardWrite } from './write-guard.ts';
+import { restrictedJobSpec } from './pod-security.ts';
 
 export const managedLabel = 'kubemedic.io/managed';
 export const backupHashAnnotation = 'kubemedic.io/backup-hash';
@@ -31,12 +33,15 @@ const targetAnnotation = 'kubemedic.io/target';
 const jobName = (ref: ObjectRef) => `${ref.namespace}/${ref.name}`;
 const isTrue = (job: V1Job, type: string) =>
   job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+const ours = (job: V1Job, hash: string) => job.metadata?.annotations?.[backupHashAnnotation] === hash;
+const notOurs = 'it was not created by this remediation';
 const jobs = (ctx: ActionContext) => ctx.kubeconfig.makeApiClient(BatchV1Api);
 const readJob = (ctx: ActionContext, ref: ObjectRef) =>
   jobs(ctx).readNamespacedJob({ name: ref.name, namespace: ref.namespace ?? '' });
 
 /** Creates the Job, or finds the one an earlier attempt of this execute created. */
 async function createOrReuse(ctx: ActionContext, body: V1Job, ref: ObjectRef, hash: string) {
+  await guardWrite(ctx, ref, { owned: (object) => (ours(object as V1Job, hash) ? undefined : notOurs) });
   try {
     const created = await jobs(ctx).createNamespacedJob({
       namespace: ref.namespace ?? '',
@@ -49,7 +54,7 @@ async function createOrReuse(ctx: ActionContext, body: V1Job, ref: ObjectRef, ha
     if (!failedWith(error, 409)) throw asRefusal(error, `Job ${jobName(ref)} from the runJob template`);
   }
   const existing = await readJob(ctx, ref);
-  if (existing.metadata?.annotations?.[backupHashAnnotation] !== hash)
+  if (!ours(existing, hash))
     throw new ActionError(
       'Invalid',
       `a Job named ${jobName(ref)} already exists and was not created by this remediation; not touching it`,
@@ -122,8 +127,9 @@ export const runJob: ActionModule = {
         labels: { [managedLabel]: 'true' },
         annotations: { [backupHashAnnotation]: backup.hash, [targetAnnotation]: targetDisplay(target) },
       },
-      // The CRD keeps the template as written (preserve-unknown-fields); the API server validates it.
-      spec: block.template as unknown as V1JobSpec,
+      // The CRD keeps the template as written (preserve-unknown-fields): checked here before
+      // every create, as policies admitted before the CRD's rules and forged runs skip those.
+      spec: restrictedJobSpec(block.template as unknown as V1JobSpec, ctx.scope?.serviceAccountName),
     };
     const { reused } = await createOrReuse(ctx, body, ref, backup.hash);
     if (ctx.dryRun) {
@@ -169,12 +175,13 @@ export const runJob: ActionModule = {
         };
       throw error;
     }
-    if (job.metadata?.annotations?.[backupHashAnnotation] !== backup.hash)
+    if (!ours(job, backup.hash))
       return {
         outcome: 'RollbackConflict',
         reason: `Job ${jobName(ref)} was not created by this remediation; it is left alone`,
         ...none,
       };
+    await guardWrite(ctx, ref);
     try {
       await jobs(ctx).deleteNamespacedJob({
         name: ref.name,

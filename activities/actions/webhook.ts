@@ -17,6 +17,7 @@ import { makeBackup } from './fields.ts';
 import { readTarget, resourceVersionOf } from './target.ts';
 import { targetDisplay } from '../../domain/run.ts';
 import { targetObjectRef } from '../../domain/kube/objects.ts';
+import { type Answer, OutboundRefused, postChecked } from '../outbound.ts';
 
 export interface WebhookPayload {
   event: 'execute' | 'rollback';
@@ -32,31 +33,43 @@ const redact = (url: string) => {
 
 const timeoutOf = (block: NonNullable<Action['webhook']>) => parseDuration(block.timeout ?? '10s');
 
-async function post(url: string, payload: WebhookPayload, idempotencyKey: string, timeoutMs: number) {
-  let response: Response;
+/**
+ * One POST under the outbound rules (../outbound.ts): a refused address is an OutboundRefused,
+ * which retrying cannot change; a failed call or an answer other than 2xx a plain Error, which
+ * the activity retries. The answer's body is never read into either: it would land in the
+ * workflow history, where the tenant can read what an internal service said.
+ */
+async function post(
+  ctx: ActionContext,
+  url: string,
+  payload: WebhookPayload,
+  idempotencyKey: string,
+  timeoutMs: number,
+) {
+  const what = `webhook ${payload.event} POST ${redact(url)}`;
+  let answer: Answer;
   try {
-    response = await fetch(url, {
-      method: 'POST',
+    answer = await postChecked(url, {
+      what,
       headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
       body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
+      rules: ctx.outbound ?? {},
+      namespaced: ctx.scope?.policy.kind === 'RemediationPolicy',
     });
   } catch (error) {
+    if (error instanceof OutboundRefused) throw error;
     const cause =
-      error instanceof Error && error.name === 'TimeoutError'
+      error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
         ? `no answer within ${timeoutMs} ms`
         : String(error);
-    // A plain Error: the activity retries it.
-    throw new Error(`webhook ${payload.event} POST ${redact(url)} failed: ${cause}`, { cause: error });
+    throw new Error(`${what} failed: ${cause}`, { cause: error });
   }
-  const text = await response.text().catch(() => '');
-  if (!response.ok) {
-    throw new Error(
-      `webhook ${payload.event} POST ${redact(url)} answered ${response.status} ${response.statusText}` +
-        (text ? `: ${text.slice(0, 200)}` : ''),
-    );
+  if (answer.status < 200 || answer.status >= 300) {
+    const redirect = answer.status >= 300 && answer.status < 400 ? ' (redirects are not followed)' : '';
+    throw new Error(`${what} answered ${answer.status} ${answer.statusText}${redirect}`);
   }
-  return response.status;
+  return answer.status;
 }
 
 export const webhook: ActionModule = {
@@ -83,6 +96,7 @@ export const webhook: ActionModule = {
       };
     }
     const status = await post(
+      ctx,
       block.url,
       { event: 'execute', target, backupHash: backup.hash },
       backup.hash,
@@ -115,6 +129,7 @@ export const webhook: ActionModule = {
     // A key of its own: the rollback is a different request from the execute it undoes, even
     // when both go to the same URL.
     const status = await post(
+      ctx,
       block.rollbackUrl,
       { event: 'rollback', target: backup.target, backupHash: backup.hash },
       `${backup.hash}-rollback`,

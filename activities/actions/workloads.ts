@@ -24,6 +24,7 @@ import { makeBackup, readFields, readPointer, restoreFields } from './fields.ts'
 import { type KubeObject, readTarget } from './target.ts';
 import { targetDisplay } from '../../domain/run.ts';
 import { targetObjectRef } from '../../domain/kube/objects.ts';
+import { guardWrite } from './write-guard.ts';
 
 /** The target as an object reference (its kind was checked against the catalogue on entry). */
 export function targetObject(target: TargetRef): ObjectRef {
@@ -66,6 +67,7 @@ export async function backupWorkload(
  * StatefulSet must carry the same field set, or the fields it leaves out are removed.
  */
 export async function applySpec(ctx: ActionContext, ref: ObjectRef, spec: KubeObject): Promise<KubeObject> {
+  await guardWrite(ctx, ref);
   const { name, namespace = '' } = ref;
   const request = {
     name,
@@ -94,6 +96,7 @@ export async function patchJson(
   ref: ObjectRef,
   operations: unknown[],
 ): Promise<KubeObject> {
+  await guardWrite(ctx, ref);
   try {
     return await kubeRequest<KubeObject>(ctx.kubeconfig, {
       method: 'PATCH',

@@ -1,10 +1,12 @@
 /** The worker process's configuration (worker/main.ts), from the environment the chart sets. */
 import { msToNumber } from '@temporalio/common/lib/time.js';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type Environment, optional, parseEnvironment, withDefault } from './environment.ts';
 import { taskQueueFor } from './names.ts';
 import {
   alertmanagerUrl,
+  boolean,
   httpUrl,
   metricsPort,
   port,
@@ -19,6 +21,23 @@ export const logLevels = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
 const namespaceName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A comma-separated list whose entries each meet `entry`; blanks are dropped. */
+const commaSeparated = (entry: z.ZodType<string, string>) =>
+  z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    )
+    .pipe(z.array(entry));
+const hostPattern = /^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$|^[0-9a-f:.]+$/i;
+const cidr = z.string().refine((text) => {
+  const [network = '', bits = '', ...rest] = text.split('/');
+  const family = isIP(network);
+  return rest.length === 0 && family !== 0 && /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}, 'a CIDR such as 10.96.0.0/12');
 const limit = (description: string, chart: string) =>
   optional(z.coerce.number().int().min(1), {
     description: `${description} Unset: no such limit.`,
@@ -41,23 +60,28 @@ export const workerEnvironment = processEnvironment({
     'Runs acting at once in one namespace, across every policy.',
     'limits.maxConcurrentPerNamespace',
   ),
-  KUBEMEDIC_PROTECTED_NAMESPACES: optional(
-    z
-      .string()
-      .transform((text) =>
-        text
-          .split(',')
-          .map((name) => name.trim())
-          .filter((name) => name !== ''),
-      )
-      .pipe(z.array(z.string().regex(namespaceName))),
-    {
-      description:
-        'Namespaces never touched, besides kube-system, kube-public and kube-node-lease, which always are.',
-      allowed: 'namespace names separated by commas',
-      chart: 'protectedNamespaces (the release namespace is always added)',
-    },
-  ),
+  KUBEMEDIC_PROTECTED_NAMESPACES: optional(commaSeparated(z.string().regex(namespaceName)), {
+    description:
+      'Namespaces never touched, besides kube-system, kube-public and kube-node-lease, which always are.',
+    allowed: 'namespace names separated by commas',
+    chart: 'protectedNamespaces (the release namespace is always added)',
+  }),
+  KUBEMEDIC_OUTBOUND_ALLOW: optional(commaSeparated(z.string().regex(hostPattern)), {
+    description:
+      "The only hosts a namespaced policy's webhook actions and notification sinks may call (cluster policies are the operator's own and may call any host). Unset: any host. Either way every address a host resolves to is checked: loopback, link-local (the metadata address among them), unspecified and KUBEMEDIC_OUTBOUND_DENY_CIDRS are refused, redirects are not followed.",
+    allowed: 'host names or addresses separated by commas; *.example.com for every subdomain',
+  }),
+  KUBEMEDIC_OUTBOUND_DENY_CIDRS: optional(commaSeparated(cidr), {
+    description:
+      "The cluster's own service and pod ranges, which no webhook or notification may reach (the API server, Prometheus, other tenants' Services).",
+    allowed: 'CIDRs separated by commas, such as 10.96.0.0/12,10.244.0.0/16',
+  }),
+  KUBEMEDIC_OUTBOUND_ALLOW_LOOPBACK: withDefault(boolean, {
+    description:
+      'For tests and local demos only: lets webhooks and notifications reach loopback addresses (receivers on 127.0.0.1). Never in a cluster: the worker would call its own ports for any tenant.',
+    allowed: 'true or false',
+    default: 'false',
+  }),
   KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT: requireServiceAccount,
   KUBEMEDIC_NAMESPACE: withDefault(z.string().regex(namespaceName), {
     description:
@@ -126,6 +150,8 @@ export interface WorkerConfig extends ProcessConfig {
     requireServiceAccount: boolean;
     ownNamespace: string;
     webUiUrl: string | undefined;
+    /** What webhooks and notifications may reach (activities/outbound.ts OutboundRules). */
+    outbound: { allowHosts?: string[]; deniedCidrs?: string[]; allowLoopback: boolean };
   };
 }
 
@@ -147,6 +173,11 @@ export function workerConfig(env: Environment): WorkerConfig {
       requireServiceAccount: v.KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT,
       ownNamespace: v.KUBEMEDIC_NAMESPACE,
       webUiUrl: v.KUBEMEDIC_WEB_UI_URL,
+      outbound: {
+        allowHosts: v.KUBEMEDIC_OUTBOUND_ALLOW,
+        deniedCidrs: v.KUBEMEDIC_OUTBOUND_DENY_CIDRS,
+        allowLoopback: v.KUBEMEDIC_OUTBOUND_ALLOW_LOOPBACK,
+      },
     },
   };
 }

@@ -35,6 +35,7 @@ import {
   createHpa as createNamespacedHpa,
 } from '../support/workloads.ts';
 import { externalJobController, finishJob } from '../support/jobs.ts';
+import { defaultProtectedNamespaces, protectedLabel } from '../../domain/protection.ts';
 
 const namespace = useTestNamespace('kma');
 
@@ -429,6 +430,88 @@ describe('DrainNode', () => {
   });
 });
 
+describe('DrainNode and protected pods', () => {
+  const node = unique('kmt-guard');
+  const target: TargetRef = { kind: 'Node', name: node };
+  const action: Action = { type: 'DrainNode', drainNode: { timeout: '20s' } };
+  // KubeMedic's own namespace (the worker adds it to the protected ones) and one labelled protected
+  const own = useTestNamespace('kmt-own');
+  const labelled = useTestNamespace('kmt-prot');
+  const core = () => kubeconfig().makeApiClient(CoreV1Api);
+  /** The run as the worker makes it: a cluster policy, the defaults and its own namespace protected. */
+  const run = () => ({
+    ...context(),
+    scope: {
+      policy: { kind: 'ClusterRemediationPolicy' as const, name: 'drainer' },
+      protectedNamespaces: [...defaultProtectedNamespaces, own.name],
+    },
+  });
+  const pods = (): { namespace: string; name: string; labels: Record<string, string> }[] => [
+    { namespace: namespace.name, name: 'plain', labels: {} },
+    { namespace: namespace.name, name: 'labelled', labels: { [protectedLabel]: 'true' } },
+    { namespace: 'kube-system', name: node, labels: {} },
+    { namespace: own.name, name: 'worker', labels: {} },
+    { namespace: labelled.name, name: 'tenant', labels: {} },
+  ];
+  const podOnNode = (namespace: string, name: string) =>
+    core()
+      .readNamespacedPod({ namespace, name })
+      .then(
+        (pod) => pod.spec?.nodeName === node,
+        () => false,
+      );
+
+  before(async () => {
+    await createFakeNode(node);
+    await core().patchNamespace(
+      { name: labelled.name, body: { metadata: { labels: { [protectedLabel]: 'true' } } } },
+      mergePatch,
+    );
+    for (const pod of pods())
+      await core().createNamespacedPod({
+        namespace: pod.namespace,
+        body: {
+          metadata: { name: pod.name, labels: pod.labels },
+          spec: { nodeName: node, containers: [{ name: 'app', image: 'nginx:1.27' }] },
+        },
+      });
+  });
+  after(async () => {
+    for (const pod of pods())
+      await core()
+        .deleteNamespacedPod({ namespace: pod.namespace, name: pod.name })
+        .catch(() => undefined);
+    await eventually('no test pods left on the node', async () => {
+      const left = await core().listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` });
+      return left.items.length === 0 ? true : undefined;
+    });
+    await deleteNode(node);
+  });
+
+  it('evicts only the pod the guard allows, and names every pod it left with why', async () => {
+    // Given a node running a plain pod, a pod labelled protected, a kube-system pod, a pod in
+    // KubeMedic's own namespace and one in a namespace labelled protected
+    const backup = await drainNode.backup(run(), target, action);
+    // When it is drained
+    const executed = await drainNode.execute(run(), target, action, backup);
+    // Then only the plain pod is evicted
+    assert.deepEqual(executed.drain.evicted, [`${namespace.name}/plain`]);
+    assert.equal(await podOnNode(namespace.name, 'plain'), false);
+    for (const pod of pods().slice(1))
+      assert.equal(await podOnNode(pod.namespace, pod.name), true, `${pod.namespace}/${pod.name} still runs`);
+    // And the summary says why each of the others stayed
+    for (const why of [
+      `${namespace.name}/labelled: Pod ${namespace.name}/labelled is labelled ${protectedLabel}=true`,
+      `kube-system/${node}: Pod kube-system/${node} is in the protected namespace kube-system`,
+      `${own.name}/worker: Pod ${own.name}/worker is in the protected namespace ${own.name}`,
+      `${labelled.name}/tenant: namespace ${labelled.name} is labelled ${protectedLabel}=true`,
+    ])
+      assert.ok(executed.summary.includes(why), `says ${why} in: ${executed.summary}`);
+    assert.match(executed.summary, /; left 4 pods \(/);
+    await drainNode.rollback(run(), backup, executed, action);
+  });
+});
+
 interface Received {
   path: string;
   headers: IncomingHttpHeaders;
@@ -441,6 +524,8 @@ describe('Webhook', () => {
   let base = '';
   const target: TargetRef = { kind: 'Deployment', namespace: '', name: 'hooked' };
   const hook = (webhook: Action['webhook']): Action => ({ type: 'Webhook', webhook });
+  /** Our receiver listens on loopback, which the worker refuses unless told (as tests do) to allow it. */
+  const receiving = (dryRun = false) => ({ ...context(dryRun), outbound: { allowLoopback: true } });
 
   before(async () => {
     target.namespace = namespace.name;
@@ -452,8 +537,12 @@ describe('Webhook', () => {
       req.on('end', () => {
         received.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(text) });
         if (req.url === '/slow') return;
+        if (req.url === '/redirect') {
+          res.writeHead(302, { Location: '/execute' });
+          return res.end();
+        }
         res.writeHead(req.url === '/fail' ? 500 : 200, { 'Content-Type': 'text/plain' });
-        res.end(req.url === '/fail' ? 'receiver is down' : 'ok');
+        res.end(req.url === '/fail' ? 'receiver is down: db_password=hunter2' : 'ok');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -471,7 +560,7 @@ describe('Webhook', () => {
       rollbackUrl: `${base}/rollback`,
       timeout: '5s',
     });
-    const backup = await webhook.backup(context(), target, action);
+    const backup = await webhook.backup(receiving(), target, action);
     assert.deepEqual(backup.fields, {});
     assert.deepEqual(backup.object, {
       apiVersion: 'apps/v1',
@@ -482,7 +571,7 @@ describe('Webhook', () => {
     received.length = 0;
 
     // When it executes
-    const executed = await webhook.execute(context(), target, action, backup);
+    const executed = await webhook.execute(receiving(), target, action, backup);
 
     // Then the receiver got one JSON POST with the target and the backup hash
     assert.equal(received.length, 1);
@@ -498,7 +587,7 @@ describe('Webhook', () => {
     assert.ok(!executed.summary.includes('secret'), 'the query string stays out of the summary');
 
     // When it rolls back
-    const rolledBack = await webhook.rollback(context(), backup, executed, action);
+    const rolledBack = await webhook.rollback(receiving(), backup, executed, action);
 
     // Then the rollback URL got the rollback event, under a key of its own
     assert.equal(rolledBack.outcome, 'RolledBack');
@@ -511,15 +600,15 @@ describe('Webhook', () => {
   it('is NotReversible without a rollbackUrl, and sends nothing in a dry run', async () => {
     // Given a webhook action without a rollback URL
     const action = hook({ url: `${base}/execute`, timeout: '5s' });
-    const backup = await webhook.backup(context(), target, action);
+    const backup = await webhook.backup(receiving(), target, action);
     received.length = 0;
     // When a dry run executes, then nothing is sent
-    const dry = await webhook.execute(context(true), target, action, backup);
+    const dry = await webhook.execute(receiving(true), target, action, backup);
     assert.match(dry.summary, /^dry run: would POST/);
     assert.equal(received.length, 0);
     // When it executes and rolls back, then rollback is NotReversible and sends nothing
-    const executed = await webhook.execute(context(), target, action, backup);
-    const rolledBack = await webhook.rollback(context(), backup, executed, action);
+    const executed = await webhook.execute(receiving(), target, action, backup);
+    const rolledBack = await webhook.rollback(receiving(), backup, executed, action);
     assert.equal(rolledBack.outcome, 'NotReversible');
     assert.match(rolledBack.reason, /no rollbackUrl/);
     assert.equal(received.length, 1);
@@ -528,26 +617,97 @@ describe('Webhook', () => {
   it('fails retryably on a non-2xx answer and on a timeout', async () => {
     // Given receivers that answer 500 and that never answer
     const failing = hook({ url: `${base}/fail`, timeout: '5s' });
-    const backup = await webhook.backup(context(), target, failing);
-    // Then execute throws a plain (retryable) Error with the status and the answer
-    await assert.rejects(
-      webhook.execute(context(), target, failing, backup),
-      (error: unknown) =>
-        error instanceof Error &&
-        !(error instanceof ActionError) &&
-        /answered 500 Internal Server Error: receiver is down/.test(error.message),
-    );
+    const backup = await webhook.backup(receiving(), target, failing);
+    // Then execute throws a plain (retryable) Error with the status, and never the answer's body
+    // (it would land in the run's history, where the tenant reads it)
+    await assert.rejects(webhook.execute(receiving(), target, failing, backup), (error: unknown) => {
+      assert.ok(error instanceof Error && !(error instanceof ActionError), String(error));
+      assert.match(error.message, /answered 500 Internal Server Error$/);
+      assert.ok(!error.message.includes('db_password'), error.message);
+      return true;
+    });
     const started = Date.now();
     await assert.rejects(
-      webhook.execute(context(), target, hook({ url: `${base}/slow`, timeout: '300ms' }), backup),
+      webhook.execute(receiving(), target, hook({ url: `${base}/slow`, timeout: '300ms' }), backup),
       /no answer within 300 ms/,
     );
     assert.ok(Date.now() - started < 5_000);
   });
 
+  it('does not follow a redirect', async () => {
+    const action = hook({ url: `${base}/redirect`, timeout: '5s' });
+    const backup = await webhook.backup(receiving(), target, action);
+    received.length = 0;
+    await assert.rejects(
+      webhook.execute(receiving(), target, action, backup),
+      /answered 302 Found \(redirects are not followed\)/,
+    );
+    assert.deepEqual(
+      received.map((r) => r.path),
+      ['/redirect'],
+    );
+  });
+
+  for (const row of [
+    {
+      name: 'the metadata address',
+      url: () => 'http://169.254.169.254/latest/meta-data/',
+      refused: /169\.254\.169\.254 is a link-local, metadata/,
+    },
+    {
+      name: 'loopback, by default',
+      url: () => `${base}/execute`,
+      refused: /127\.0\.0\.1 is a loopback address/,
+    },
+    {
+      name: 'a name that resolves to loopback',
+      url: () => `${base.replace('127.0.0.1', 'localhost')}/execute`,
+      refused: /localhost resolves to .*loopback address/,
+    },
+    {
+      name: 'IPv4 written as IPv6',
+      url: () => 'http://[::ffff:169.254.169.254]/',
+      refused: /169\.254\.169\.254 is a link-local/,
+    },
+  ])
+    it(`refuses ${row.name} before sending anything, as a refusal retrying cannot change`, async () => {
+      // Given a webhook action aimed inside the worker's own network position
+      const action = hook({ url: row.url(), timeout: '2s' });
+      const backup = await webhook.backup(context(), target, action);
+      received.length = 0;
+      // When it executes with the worker's defaults
+      await assert.rejects(webhook.execute(context(), target, action, backup), (error: unknown) => {
+        // Then it is refused, naming the address, and the receiver heard nothing
+        assert.ok(isActionError('Forbidden', row.refused)(error), String(error));
+        return true;
+      });
+      assert.equal(received.length, 0);
+    });
+
+  it("holds a namespaced policy's webhooks to the operator's allowlist of hosts", async () => {
+    const action = hook({ url: `${base}/execute`, timeout: '2s' });
+    const backup = await webhook.backup(context(), target, action);
+    const run = (allowHosts: string[]) => ({
+      ...receiving(),
+      outbound: { allowLoopback: true, allowHosts },
+      scope: {
+        policy: { kind: 'RemediationPolicy' as const, namespace: namespace.name, name: 'p' },
+        protectedNamespaces: defaultProtectedNamespaces,
+      },
+    });
+    received.length = 0;
+    await assert.rejects(
+      webhook.execute(run(['hooks.example.com']), target, action, backup),
+      isActionError('Forbidden', /127\.0\.0\.1 is not among the hosts the operator allows/),
+    );
+    assert.equal(received.length, 0);
+    await webhook.execute(run(['127.0.0.1']), target, action, backup);
+    assert.equal(received.length, 1);
+  });
+
   it('says TargetGone when the target does not exist', async () => {
     await assert.rejects(
-      webhook.backup(context(), { ...target, name: 'missing' }, hook({ url: `${base}/x`, timeout: '1s' })),
+      webhook.backup(receiving(), { ...target, name: 'missing' }, hook({ url: `${base}/x`, timeout: '1s' })),
       isActionError('TargetGone'),
     );
   });
@@ -689,6 +849,76 @@ describe('RunJob', () => {
     setTimeout(() => cancel.abort(), 1_000);
     await assert.rejects(waiting, { name: 'AbortError' });
     assert.ok(Date.now() - started < 30_000, 'stopped when cancelled');
+  });
+
+  it('refuses a template that breaks the restricted Pod Security Standard, naming each field, creating no Job', async () => {
+    // Given the hostile template of issue 9: privileged, host PID and network, the host's root
+    // mounted, another ServiceAccount's rights
+    const hostile: Action = {
+      type: 'RunJob',
+      runJob: {
+        template: {
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              hostPID: true,
+              hostNetwork: true,
+              serviceAccountName: 'edit-elsewhere',
+              volumes: [{ name: 'root', hostPath: { path: '/' } }],
+              containers: [
+                {
+                  name: 'own',
+                  image: 'busybox:1.36',
+                  securityContext: { privileged: true },
+                  volumeMounts: [{ name: 'root', mountPath: '/host' }],
+                },
+              ],
+            },
+          },
+        },
+        timeout: '60s',
+      },
+    };
+    const backup = await runJob.backup(context(), target, hostile);
+    // When it executes, then it is refused before any create, each field named
+    await assert.rejects(runJob.execute(context(), target, hostile, backup), (error: unknown) => {
+      assert.ok(isActionError('Forbidden', /restricted Pod Security Standard/)(error), String(error));
+      for (const field of [
+        'template.spec.hostNetwork',
+        'template.spec.hostPID',
+        'template.spec.volumes[0].hostPath',
+        'template.spec.serviceAccountName edit-elsewhere',
+        'template.spec.containers[0].securityContext.privileged',
+      ])
+        assert.ok((error as Error).message.includes(field), `names ${field}: ${String(error)}`);
+      return true;
+    });
+    const created = await jobs()
+      .readNamespacedJob({ namespace: namespace.name, name: backup.object.name })
+      .then(
+        () => true,
+        () => false,
+      );
+    assert.equal(created, false, 'no Job was created');
+  });
+
+  it('creates a plain template restricted: no escalation, every capability dropped, non-root, RuntimeDefault', async () => {
+    // Given a template that says nothing about security, run by another controller (the test)
+    const action = run('60s', true);
+    const backup = await runJob.backup(context(), target, action);
+    const executing = runJob.execute(context(), target, action, backup);
+    await jobExists(backup.object.name);
+    // Then the Job created holds the restricted defaults
+    const job = await jobs().readNamespacedJob({ namespace: namespace.name, name: backup.object.name });
+    const pod = job.spec?.template.spec;
+    assert.equal(pod?.securityContext?.seccompProfile?.type, 'RuntimeDefault');
+    assert.deepEqual(JSON.parse(JSON.stringify(pod?.containers[0]?.securityContext)), {
+      allowPrivilegeEscalation: false,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    await finishJob(namespace.name, backup.object.name, 'Complete');
+    await executing;
   });
 
   it('creates nothing in a dry run, and says TargetGone for a missing target', async () => {

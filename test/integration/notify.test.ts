@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { notificationsTotal } from '../../activities/metrics.ts';
 import { createNotify, type NotifyInput } from '../../activities/notify.ts';
+import type { OutboundRules } from '../../activities/outbound.ts';
 import type { RemediationNotification } from '../../activities/notify-payload.ts';
 import { givenServiceAccount } from '../support/service-accounts.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
@@ -33,11 +34,13 @@ const facts: NotifyInput['facts'] = {
   time: '2026-11-26T03:00:00.000Z',
 };
 
-function notifyInActivity(input: NotifyInput) {
+/** Our receiver listens on loopback, which the worker refuses unless told (as tests do) to allow it. */
+function notifyInActivity(input: NotifyInput, outbound: OutboundRules = { allowLoopback: true }) {
   const notify = createNotify({
     kubeconfig: kubeconfig(),
     ownNamespace: own.name,
     webUiUrl: 'http://ui.example:8233',
+    outbound,
   });
   const environment = new MockActivityEnvironment({ workflowExecution: run, workflowNamespace: 'default' });
   return environment.run(notify, input) as ReturnType<typeof notify>;
@@ -145,5 +148,39 @@ describe('the notify activity', () => {
       notifyInActivity({ sink: { type: 'Slack', url: receiver.url('/busy') }, facts }),
       (error: unknown) => !(error instanceof ApplicationFailure) && /answered 500/.test(String(error)),
     );
+  });
+
+  it("refuses a sink inside the worker's network position before sending, for good", async () => {
+    const refused = (address: RegExp) => (error: unknown) =>
+      error instanceof ApplicationFailure &&
+      error.type === 'NotificationRefused' &&
+      error.nonRetryable &&
+      address.test(error.message);
+    const before = receiver.requests.length;
+    // Given the worker's defaults, when a sink on loopback or the metadata address is notified
+    await assert.rejects(
+      notifyInActivity({ sink: { type: 'Webhook', url: receiver.url('/loopback') }, facts }, {}),
+      refused(/127\.0\.0\.1 is a loopback address/),
+    );
+    await assert.rejects(
+      notifyInActivity(
+        { sink: { type: 'Slack', url: 'http://169.254.169.254/latest/meta-data/' }, facts },
+        {},
+      ),
+      refused(/169\.254\.169\.254 is a link-local, metadata/),
+    );
+    // And a namespaced policy's sink whose host the operator does not allow
+    await assert.rejects(
+      notifyInActivity(
+        {
+          sink: { type: 'Webhook', url: receiver.url('/elsewhere') },
+          facts: { ...facts, policy: { ...facts.policy, kind: 'RemediationPolicy', namespace: tenant.name } },
+        },
+        { allowLoopback: true, allowHosts: ['hooks.example.com'] },
+      ),
+      refused(/127\.0\.0\.1 is not among the hosts the operator allows/),
+    );
+    // Then nothing reached the receiver
+    assert.equal(receiver.requests.length, before);
   });
 });

@@ -1,0 +1,163 @@
+/**
+ * Issue 9's path traversal, on the real API server: a tenant's policy names its HPA
+ * `../../<victim-ns>/horizontalpodautoscalers/web`, hoping the worker patches the victim's HPA.
+ * The CRD refuses such a name (422); a policy admitted before that rule, or a run forged with a
+ * backup that names the victim's HPA, meets the guard every write goes through, and the victim's
+ * HPA keeps its bounds.
+ */
+import { AutoscalingV2Api, CustomObjectsApi } from '@kubernetes/client-node';
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import type { Action } from '../../api/policy.ts';
+import { group, version } from '../../api/index.ts';
+import { installCrds } from '../../devstack/crds.ts';
+import { ActionError, type ObjectRef, type TargetRef } from '../../domain/actions.ts';
+import { defaultProtectedNamespaces } from '../../domain/protection.ts';
+import { failedWith, kubeFailureOf } from '../../domain/kube/errors.ts';
+import { adjustHPA } from '../../activities/actions/adjust-hpa.ts';
+import { makeBackup } from '../../activities/actions/fields.ts';
+import type { ActionContext } from '../../activities/actions/action.ts';
+import { kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { actionContext, createDeployment, createHpa } from '../support/workloads.ts';
+
+const tenant = useTestNamespace('kmt-tenant');
+const victim = useTestNamespace('kmt-victim');
+
+const traversal = () => `../../${victim.name}/horizontalpodautoscalers/web`;
+const adjust = (name?: string): Action => ({
+  type: 'AdjustHPA',
+  adjustHPA: { ...(name ? { name } : {}), minReplicas: 2, maxReplicas: 42 },
+});
+
+/** The tenant's run: a RemediationPolicy of the tenant's namespace. */
+const tenantRun = (): ActionContext => ({
+  ...actionContext(),
+  scope: {
+    policy: { kind: 'RemediationPolicy', namespace: tenant.name, name: 'hostile' },
+    protectedNamespaces: defaultProtectedNamespaces,
+  },
+});
+
+const victimHpa = (): ObjectRef => ({
+  apiVersion: 'autoscaling/v2',
+  kind: 'HorizontalPodAutoscaler',
+  namespace: victim.name,
+  name: 'web',
+});
+
+async function victimBounds() {
+  const hpa = await kubeconfig()
+    .makeApiClient(AutoscalingV2Api)
+    .readNamespacedHorizontalPodAutoscaler({ namespace: victim.name, name: 'web' });
+  return { min: hpa.spec?.minReplicas, max: hpa.spec?.maxReplicas };
+}
+
+const outOfNamespace = (error: unknown) =>
+  error instanceof ActionError &&
+  error.type === 'Forbidden' &&
+  error.message.includes(`may act only in namespace ${tenant.name}`);
+
+describe('a tenant reaching into another namespace', () => {
+  const target = (): TargetRef => ({ kind: 'Deployment', namespace: tenant.name, name: 'web' });
+
+  before(async () => {
+    await installCrds(kubeconfig());
+    // Both namespaces have a Deployment web; only the victim's has an HPA (1..3)
+    await createDeployment(tenant.name, 'web', 1);
+    await createDeployment(victim.name, 'web', 1);
+    await createHpa(victim.name, 'web', 'web', 1, 3);
+  });
+
+  it('is refused at admission: a name that is not DNS-1123 is Invalid (422)', async () => {
+    // Given the hostile policy of the issue
+    const body = {
+      apiVersion: `${group}/${version}`,
+      kind: 'RemediationPolicy',
+      metadata: { name: 'hostile' },
+      spec: {
+        target: { kind: 'Deployment', name: 'web' },
+        conditions: [
+          {
+            name: 'cpu',
+            source: 'Prometheus',
+            prometheus: { shorthand: 'CPU', against: 'Requests' },
+            threshold: 0.9,
+            for: '5m',
+          },
+        ],
+        actions: [adjust(traversal())],
+      },
+    };
+    // When the tenant creates it
+    const refused = await kubeconfig()
+      .makeApiClient(CustomObjectsApi)
+      .createNamespacedCustomObject({
+        group,
+        version,
+        namespace: tenant.name,
+        plural: 'remediationpolicies',
+        body,
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    // Then the API server refuses it for that name alone (the CRD holds names to DNS-1123)
+    assert.ok(failedWith(refused, 422), `expected 422, got ${String(refused)}`);
+    const message = kubeFailureOf(refused)?.message ?? '';
+    assert.match(
+      message,
+      /^RemediationPolicy\S* "hostile" is invalid: spec\.actions\[0\]\.adjustHPA\.name: .* should match/,
+    );
+  });
+
+  it('admitted before the rule: the encoded name finds nothing, and the victim keeps its bounds', async () => {
+    // When the run of a policy admitted before the rule backs up with the traversal name
+    await assert.rejects(adjustHPA.backup(tenantRun(), target(), adjust(traversal())), (error: unknown) => {
+      // Then the name is one path segment in the tenant's namespace: no such HPA
+      assert.ok(error instanceof ActionError && error.type === 'NotApplicable', String(error));
+      return true;
+    });
+    assert.deepEqual(await victimBounds(), { min: 1, max: 3 });
+  });
+
+  it('forged: a backup naming the victim HPA is refused at the write and at the restore', async () => {
+    // Given a backup as a path traversal would have made it: the victim's HPA as its object
+    const forged = makeBackup({
+      target: target(),
+      action: 'AdjustHPA',
+      object: victimHpa(),
+      resourceVersion: '',
+      fields: { '/spec/minReplicas': 5, '/spec/maxReplicas': 50 },
+    });
+    // When the tenant's run executes it, then rolls it back
+    await assert.rejects(adjustHPA.execute(tenantRun(), target(), adjust(), forged), outOfNamespace);
+    const executed = {
+      written: { '/spec/minReplicas': 1, '/spec/maxReplicas': 3 },
+      changes: [],
+      summary: '',
+    };
+    await assert.rejects(adjustHPA.rollback(tenantRun(), forged, executed, adjust()), outOfNamespace);
+    // Then nothing outside the tenant's namespace changed
+    assert.deepEqual(await victimBounds(), { min: 1, max: 3 });
+  });
+
+  it("a cluster policy's run is still held to the HPA scaling its target", async () => {
+    // Given a backup naming the victim's HPA while the target is the tenant's Deployment
+    const forged = makeBackup({
+      target: target(),
+      action: 'AdjustHPA',
+      object: victimHpa(),
+      resourceVersion: '',
+      fields: { '/spec/minReplicas': 1, '/spec/maxReplicas': 3 },
+    });
+    // When a run without the namespace bound executes it
+    await assert.rejects(adjustHPA.execute(actionContext(), target(), adjust(), forged), (error: unknown) => {
+      // Then the guard sees that this HPA does not scale the target
+      assert.ok(error instanceof ActionError && error.type === 'Forbidden', String(error));
+      assert.match(error.message, /does not scale Deployment/);
+      return true;
+    });
+    assert.deepEqual(await victimBounds(), { min: 1, max: 3 });
+  });
+});
