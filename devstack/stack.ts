@@ -54,6 +54,15 @@ export async function up(log: (line: string) => void = console.log): Promise<voi
   log(`devstack up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
+/** Starts one server of the stack that was stopped, and waits until it is healthy (the chaos tests stop them). */
+export async function startServer(name: string, log: (line: string) => void = console.log): Promise<void> {
+  const server = servers.find((s) => s.name === name);
+  if (server === undefined)
+    throw new Error(`no server ${name} in the stack (${servers.map((s) => s.name).join(', ')})`);
+  await startOrReuse(server, log);
+  await waitFor(server.name, server.healthy, healthTimeoutMs);
+}
+
 export async function down(log: (line: string) => void = console.log): Promise<void> {
   await stopKubeMedicProcesses(log);
   for (const wave of [...waves].reverse()) {
