@@ -221,6 +221,64 @@ function parameterBlockRules(): CelRule[] {
   });
 }
 
+/**
+ * A RunJob's JobSpec, kept as written (every level preserves unknown fields) except for the
+ * fields the restricted Pod Security Standard forbids, which are declared so CEL can refuse them
+ * at admission. The worker checks the whole standard again before every create
+ * (activities/actions/pod-security.ts), the policy's own ServiceAccount included, which CEL here
+ * cannot see.
+ */
+const keepUnknown = { 'x-kubernetes-preserve-unknown-fields': true } as const;
+const flag = z.boolean().optional();
+const isTrue = (field: string) => `(has(${field}) && ${field})`;
+const jobContainer = z
+  .looseObject({
+    securityContext: z
+      .looseObject({ privileged: flag, allowPrivilegeEscalation: flag })
+      .optional()
+      .meta(keepUnknown),
+  })
+  .meta(keepUnknown);
+const unprivileged = (list: string) =>
+  `!has(self.${list}) || self.${list}.all(c, !has(c.securityContext) || ` +
+  `!(${isTrue('c.securityContext.privileged')} || ${isTrue('c.securityContext.allowPrivilegeEscalation')}))`;
+const jobPodSpec = z
+  .looseObject({
+    hostNetwork: flag,
+    hostPID: flag,
+    hostIPC: flag,
+    nodeName: z.string().optional(),
+    volumes: z
+      .array(z.looseObject({ hostPath: z.looseObject({}).optional().meta(keepUnknown) }).meta(keepUnknown))
+      .max(128)
+      .optional(),
+    containers: z.array(jobContainer).max(64).optional(),
+    initContainers: z.array(jobContainer).max(64).optional(),
+  })
+  .meta({
+    ...keepUnknown,
+    ...validations(
+      cel(
+        `!(${isTrue('self.hostNetwork')} || ${isTrue('self.hostPID')} || ${isTrue('self.hostIPC')})`,
+        'runJob: hostNetwork, hostPID and hostIPC are not allowed (restricted Pod Security Standard)',
+      ),
+      cel('!has(self.nodeName)', 'runJob: nodeName is not allowed; the scheduler places the Job'),
+      cel(
+        '!has(self.volumes) || self.volumes.all(v, !has(v.hostPath))',
+        'runJob: hostPath volumes are not allowed (restricted Pod Security Standard)',
+      ),
+      cel(
+        `(${unprivileged('containers')}) && (${unprivileged('initContainers')})`,
+        'runJob: privileged containers and allowPrivilegeEscalation are not allowed (restricted Pod Security Standard)',
+      ),
+    ),
+  });
+const jobTemplate = z
+  .looseObject({
+    template: z.looseObject({ spec: jobPodSpec.optional() }).optional().meta(keepUnknown),
+  })
+  .meta({ ...keepUnknown, description: 'A batch/v1 JobSpec, held to the restricted Pod Security Standard.' });
+
 export const action = z
   .object({
     type: z.enum(actionTypes),
@@ -282,10 +340,7 @@ export const action = z
       .optional(),
     runJob: z
       .object({
-        template: z.record(z.string(), z.unknown()).meta({
-          description: 'A batch/v1 JobSpec.',
-          'x-kubernetes-preserve-unknown-fields': true,
-        }),
+        template: jobTemplate,
         timeout: duration('Wait this long for the Job to finish.').default('10m'),
       })
       .optional(),

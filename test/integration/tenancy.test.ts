@@ -1,5 +1,5 @@
 /**
- * Issue 9's path traversal, on the real API server: a tenant's policy names its HPA
+ * Issue 9's path traversal and hostile Job, on the real API server: a tenant's policy names its HPA
  * `../../<victim-ns>/horizontalpodautoscalers/web`, hoping the worker patches the victim's HPA.
  * The CRD refuses such a name (422); a policy admitted before that rule, or a run forged with a
  * backup that names the victim's HPA, meets the guard every write goes through, and the victim's
@@ -57,6 +57,63 @@ const outOfNamespace = (error: unknown) =>
   error.type === 'Forbidden' &&
   error.message.includes(`may act only in namespace ${tenant.name}`);
 
+/** The API server's message refusing a RemediationPolicy of the tenant with this action (422). */
+async function refusedAtAdmission(action: Action): Promise<string> {
+  const body = {
+    apiVersion: `${group}/${version}`,
+    kind: 'RemediationPolicy',
+    metadata: { name: 'hostile' },
+    spec: {
+      target: { kind: 'Deployment', name: 'web' },
+      conditions: [
+        {
+          name: 'cpu',
+          source: 'Prometheus',
+          prometheus: { shorthand: 'CPU', against: 'Requests' },
+          threshold: 0.9,
+          for: '5m',
+        },
+      ],
+      actions: [action],
+    },
+  };
+  const refused = await kubeconfig()
+    .makeApiClient(CustomObjectsApi)
+    .createNamespacedCustomObject({
+      group,
+      version,
+      namespace: tenant.name,
+      plural: 'remediationpolicies',
+      body,
+    })
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  assert.ok(failedWith(refused, 422), `expected 422, got ${String(refused)}`);
+  return kubeFailureOf(refused)?.message ?? '';
+}
+
+/** Issue 9's Job: privileged, on the host's PID and network namespaces, the host's root mounted, on a chosen node. */
+const hostileJob: Action = {
+  type: 'RunJob',
+  runJob: {
+    template: {
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          hostPID: true,
+          hostNetwork: true,
+          nodeName: 'control-plane',
+          volumes: [{ name: 'root', hostPath: { path: '/' } }],
+          containers: [{ name: 'own', image: 'busybox:1.36', securityContext: { privileged: true } }],
+        },
+      },
+    },
+    timeout: '1m',
+  },
+};
+
 describe('a tenant reaching into another namespace', () => {
   const target = (): TargetRef => ({ kind: 'Deployment', namespace: tenant.name, name: 'web' });
 
@@ -69,46 +126,26 @@ describe('a tenant reaching into another namespace', () => {
   });
 
   it('is refused at admission: a name that is not DNS-1123 is Invalid (422)', async () => {
-    // Given the hostile policy of the issue
-    const body = {
-      apiVersion: `${group}/${version}`,
-      kind: 'RemediationPolicy',
-      metadata: { name: 'hostile' },
-      spec: {
-        target: { kind: 'Deployment', name: 'web' },
-        conditions: [
-          {
-            name: 'cpu',
-            source: 'Prometheus',
-            prometheus: { shorthand: 'CPU', against: 'Requests' },
-            threshold: 0.9,
-            for: '5m',
-          },
-        ],
-        actions: [adjust(traversal())],
-      },
-    };
-    // When the tenant creates it
-    const refused = await kubeconfig()
-      .makeApiClient(CustomObjectsApi)
-      .createNamespacedCustomObject({
-        group,
-        version,
-        namespace: tenant.name,
-        plural: 'remediationpolicies',
-        body,
-      })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    // When the tenant creates the hostile policy of the issue
+    const message = await refusedAtAdmission(adjust(traversal()));
     // Then the API server refuses it for that name alone (the CRD holds names to DNS-1123)
-    assert.ok(failedWith(refused, 422), `expected 422, got ${String(refused)}`);
-    const message = kubeFailureOf(refused)?.message ?? '';
     assert.match(
       message,
       /^RemediationPolicy\S* "hostile" is invalid: spec\.actions\[0\]\.adjustHPA\.name: .* should match/,
     );
+  });
+
+  it('a hostile RunJob template is refused at admission, each forbidden field by its rule', async () => {
+    // When the tenant creates a policy whose Job would run privileged on the host
+    const message = await refusedAtAdmission(hostileJob);
+    // Then the API server refuses it, saying why
+    for (const rule of [
+      'hostNetwork, hostPID and hostIPC are not allowed',
+      'nodeName is not allowed',
+      'hostPath volumes are not allowed',
+      'privileged containers and allowPrivilegeEscalation are not allowed',
+    ])
+      assert.ok(message.includes(rule), `says ${rule}: ${message}`);
   });
 
   it('admitted before the rule: the encoded name finds nothing, and the victim keeps its bounds', async () => {
