@@ -1,8 +1,12 @@
 /**
  * Alertmanager conditions: which firing alerts a policy's matchers select, and which target an
  * alert is about. Matchers use Alertmanager's own syntax (`severity=~"crit.*"`), with its
- * semantics: regular expressions are anchored, and a label the alert lacks reads as "".
+ * semantics: regular expressions are anchored, and a label the alert lacks reads as "". They
+ * are RE2, as Alertmanager's own (Go regexp): matching takes time linear in the label's length
+ * whatever the pattern, so a hostile `(a+)+$` cannot stall the watcher, and what RE2 refuses
+ * (lookaround, backreferences) makes the policy Invalid instead of matching differently.
  */
+import { RE2JS } from 're2js';
 import { alertMatcherPattern, type Condition } from '../../api/policy.ts';
 import type { TargetRef } from '../actions.ts';
 
@@ -34,6 +38,8 @@ export interface Matcher {
   name: string;
   operator: '=' | '!=' | '=~' | '!~';
   value: string;
+  /** For =~ and !~: the value compiled once, anchored. */
+  regex?: RE2JS;
 }
 
 /** Parses one matcher, or throws an error that names it and says what is wrong. */
@@ -46,14 +52,15 @@ export function parseMatcher(text: string): Matcher {
   const value = raw.startsWith('"')
     ? raw.slice(1, -1).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c))
     : raw;
+  let regex: RE2JS | undefined;
   if (operator === '=~' || operator === '!~') {
     try {
-      new RegExp(value);
+      regex = RE2JS.compile(`^(?:${value})$`);
     } catch (error) {
       throw new Error(`matcher ${JSON.stringify(text)}: ${(error as Error).message}`, { cause: error });
     }
   }
-  return { name, operator: operator as Matcher['operator'], value };
+  return { name, operator: operator as Matcher['operator'], value, ...(regex ? { regex } : {}) };
 }
 
 export function matches(matcher: Matcher, labels: Record<string, string>): boolean {
@@ -64,11 +71,13 @@ export function matches(matcher: Matcher, labels: Record<string, string>): boole
     case '!=':
       return actual !== matcher.value;
     case '=~':
-      return new RegExp(`^(?:${matcher.value})$`).test(actual);
+      return regexOf(matcher).matcher(actual).matches();
     case '!~':
-      return !new RegExp(`^(?:${matcher.value})$`).test(actual);
+      return !regexOf(matcher).matcher(actual).matches();
   }
 }
+
+const regexOf = (matcher: Matcher) => matcher.regex ?? RE2JS.compile(`^(?:${matcher.value})$`);
 
 /**
  * Whether a set of labels (a Prometheus series or an alert) is about the target: same namespace

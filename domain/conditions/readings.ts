@@ -100,6 +100,9 @@ async function valuesFor(
   }
 }
 
+/** The largest value, by a loop: Math.max(...values) overflows the stack on very long arrays. */
+const maxOf = (values: number[]) => values.reduce((max, v) => Math.max(max, v), -Infinity);
+
 /**
  * A series belongs to a target when its namespace matches and it names the target by its own
  * label (deployment, statefulset, pod, node) or names one of the target's Pods; several
@@ -111,7 +114,7 @@ function seriesValueFor(target: TargetState, series: PromSeries[]): number | nul
     .filter((s) => labelsNameTarget(named, s.metric))
     .map((s) => s.value)
     .filter((v) => !Number.isNaN(v));
-  return values.length === 0 ? null : Math.max(...values);
+  return values.length === 0 ? null : maxOf(values);
 }
 
 const podNamesOf = (target: TargetState) => new Set(target.pods.map((p) => p.metadata?.name));
@@ -220,7 +223,7 @@ async function metricsApiValues(
           return base === undefined || used === undefined ? [] : [used / parseQuantity(base)];
         });
       });
-      return [targetKey(target.ref), ratios.length === 0 ? null : Math.max(...ratios)];
+      return [targetKey(target.ref), ratios.length === 0 ? null : maxOf(ratios)];
     }),
   );
 }

@@ -39,6 +39,16 @@ describe('Alertmanager matchers', () => {
     assert.throws(() => parseMatcher('severity=~"crit("'), /severity=~/);
   });
 
+  it('uses RE2, as Alertmanager does: no lookaround or backreferences, and no catastrophic backtracking', () => {
+    assert.throws(() => parseMatcher('severity=~"(?=crit).*"'), /severity=~.*unsupported Perl syntax/);
+    assert.throws(() => parseMatcher(String.raw`severity=~"(a)\\1"`), /severity=~.*invalid escape/);
+    // A backtracking engine takes exponential time here (29 characters already took over a
+    // second); RE2 answers at once, so the test would time out rather than pass without it.
+    const hostile = parseMatcher('pod=~"(a+)+$"');
+    assert.equal(matches(hostile, { pod: `${'a'.repeat(5_000)}b` }), false);
+    assert.equal(matches(hostile, { pod: 'a'.repeat(5_000) }), true);
+  });
+
   it('= and != compare whole values; an absent label reads as ""', () => {
     assert.equal(holds('severity="critical"'), true);
     assert.equal(holds('severity="crit"'), false);
