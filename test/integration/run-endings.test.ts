@@ -250,40 +250,54 @@ describe('how a run ends', () => {
     );
   });
 
+  /** The first rung's execute does `first`; every later rung acts at once. */
+  const firstRungThen = (first: () => Promise<ExecuteResult>): Script => {
+    let executes = 0;
+    return { executeAction: async () => ((executes += 1) === 1 ? first() : executed) };
+  };
+  const twoRungs = (first: Record<string, unknown> = {}) =>
+    spec({ actions: [{ type: 'Scale', scale: { factor: 2 }, ...first }, { type: 'RolloutRestart' }] });
+
+  /** The first rung failed with `failure`, and the second one did the job. */
+  async function assertSecondRungHelped(
+    handle: WorkflowHandle<RemediationWorkflow>,
+    calls: Calls,
+    cluster: string,
+    failure: RegExp,
+  ) {
+    const result = await handle.result();
+    assert.equal(result.outcome, 'Succeeded', result.reason);
+    assert.match(result.steps[0]?.failure ?? '', failure);
+    assert.equal(result.steps[1]?.action, 'RolloutRestart');
+    await assertExited(calls, cluster, 'Succeeded');
+    return result;
+  }
+
   it(
     'treats a failed execute as a failed step: rolled back, then the next rung is tried',
     { timeout: 120_000 },
     async () => {
-      let executes = 0;
-      await runWith(
-        {
-          executeAction: async () => {
-            executes += 1;
-            if (executes === 1) {
-              throw ApplicationFailure.create({
-                message: 'Job shop/fix failed: BackoffLimitExceeded',
-                type: stepFailedType,
-                nonRetryable: true,
-                details: [executed],
-              });
-            }
-            return executed;
-          },
-        },
-        spec({ actions: [{ type: 'Scale', scale: { factor: 2 } }, { type: 'RolloutRestart' }] }),
-        async (handle, calls, cluster) => {
-          const result = await handle.result();
-          assert.equal(result.outcome, 'Succeeded', result.reason);
-          assert.match(result.steps[0]?.failure ?? '', /Job shop\/fix failed: BackoffLimitExceeded/);
-          assert.equal(
-            result.steps[0]?.rollback?.outcome,
-            'RolledBack',
-            'what the failed step wrote was undone',
-          );
-          assert.equal(result.steps[1]?.action, 'RolloutRestart');
-          await assertExited(calls, cluster, 'Succeeded');
-        },
-      );
+      const jobFailed = async (): Promise<ExecuteResult> => {
+        throw ApplicationFailure.create({
+          message: 'Job shop/fix failed: BackoffLimitExceeded',
+          type: stepFailedType,
+          nonRetryable: true,
+          details: [executed],
+        });
+      };
+      await runWith(firstRungThen(jobFailed), twoRungs(), async (handle, calls, cluster) => {
+        const result = await assertSecondRungHelped(
+          handle,
+          calls,
+          cluster,
+          /Job shop\/fix failed: BackoffLimitExceeded/,
+        );
+        assert.equal(
+          result.steps[0]?.rollback?.outcome,
+          'RolledBack',
+          'what the failed step wrote was undone',
+        );
+      });
     },
   );
 
@@ -291,26 +305,11 @@ describe('how a run ends', () => {
     'gives each rung its own timeout: past it the step has failed and the next rung runs',
     { timeout: 120_000 },
     async () => {
-      let executes = 0;
-      await runWith(
-        {
-          executeAction: async () => {
-            executes += 1;
-            // The first rung hangs (a wait that never ends); the second acts at once.
-            if (executes === 1) await new Promise((resolve) => setTimeout(resolve, 15_000));
-            return executed;
-          },
-        },
-        spec({
-          actions: [{ type: 'Scale', scale: { factor: 2 }, timeout: '2s' }, { type: 'RolloutRestart' }],
-        }),
-        async (handle, calls, cluster) => {
-          const result = await handle.result();
-          assert.equal(result.outcome, 'Succeeded', result.reason);
-          assert.match(result.steps[0]?.failure ?? '', /executeAction/);
-          assert.equal(result.steps[1]?.action, 'RolloutRestart');
-          await assertExited(calls, cluster, 'Succeeded');
-        },
+      // The first rung hangs past its 2 s timeout.
+      const hangs = () =>
+        new Promise<ExecuteResult>((resolve) => setTimeout(() => resolve(executed), 15_000));
+      await runWith(firstRungThen(hangs), twoRungs({ timeout: '2s' }), (handle, calls, cluster) =>
+        assertSecondRungHelped(handle, calls, cluster, /executeAction/).then(() => undefined),
       );
     },
   );
