@@ -86,7 +86,14 @@ export const drainNode: ActionModule<DrainExecuteResult> = {
     const skipped = listed.flatMap((pod, i) =>
       reasons[i] === undefined ? [] : [`${podKey(pod)}: ${reasons[i]}`],
     );
-    const results = await Promise.all(pods.map((pod) => evictWithBackoff(ctx, pod, deadline)));
+    // A pod evicted for this drain is one still on this node (not a same-named pod since elsewhere).
+    const onThisNode = (pod: Record<string, unknown>) =>
+      (pod as { spec?: { nodeName?: string } }).spec?.nodeName === target.name
+        ? undefined
+        : `it is not on node ${target.name}`;
+    const results = await Promise.all(
+      pods.map((pod) => evictWithBackoff(ctx, pod, deadline, undefined, onThisNode)),
+    );
     const withResult = (wanted: Eviction) => pods.filter((_, i) => results[i] === wanted);
     const evicted = withResult('evicted');
     const alreadyGone = withResult('gone');

@@ -8,7 +8,7 @@ import { selectorMatches } from '../../api/label-selector.ts';
 import { asRefusal, failedWith } from '../../domain/kube/errors.ts';
 import { type ActionContext, pause } from './action.ts';
 import type { ObjectMeta } from './target.ts';
-import { guardWrite } from './write-guard.ts';
+import { type GuardOptions, guardWrite } from './write-guard.ts';
 
 export interface Pod {
   metadata: Pick<ObjectMeta, 'name' | 'namespace'> & Partial<ObjectMeta>;
@@ -29,10 +29,18 @@ export const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.na
 /** evicted; gone (already, or replaced by a pod of the same name when a uid was given); blocked by a budget. */
 export type Eviction = 'evicted' | 'gone' | 'blocked';
 
-/** One eviction; with `uid`, only of that very pod (a StatefulSet's replacement has the same name). */
-async function evict(ctx: ActionContext, pod: Pod, uid?: string): Promise<Eviction> {
+/**
+ * One eviction; with `uid`, only of that very pod (a StatefulSet's replacement has the same name).
+ * `owned` says why the pod as it is now is not one the action may evict (guardWrite).
+ */
+async function evict(
+  ctx: ActionContext,
+  pod: Pod,
+  uid?: string,
+  owned?: GuardOptions['owned'],
+): Promise<Eviction> {
   const { name, namespace } = pod.metadata;
-  await guardWrite(ctx, podRef(pod));
+  await guardWrite(ctx, podRef(pod), { owned });
   try {
     await ctx.kubeconfig.makeApiClient(CoreV1Api).createNamespacedPodEviction({
       name,
@@ -85,10 +93,11 @@ export async function evictWithBackoff(
   pod: Pod,
   deadline: number,
   uid?: string,
+  owned?: GuardOptions['owned'],
 ): Promise<Eviction> {
   let delay = 250;
   for (;;) {
-    const result = await evict(ctx, pod, uid);
+    const result = await evict(ctx, pod, uid, owned);
     // A dry run reports what a real eviction would meet now; it does not wait for budgets.
     if (result !== 'blocked' || ctx.dryRun) return result;
     const left = deadline - Date.now();

@@ -18,6 +18,45 @@ import { targetDisplay } from '../../domain/run.ts';
 import { asRefusal } from '../../domain/kube/errors.ts';
 
 const uidPointer = '/metadata/uid';
+
+const controllerOf = (object: KubeObject) =>
+  (
+    (readPointer(object, '/metadata/ownerReferences') ?? []) as {
+      kind: string;
+      name: string;
+      controller?: boolean;
+    }[]
+  ).find((owner) => owner.controller);
+
+/**
+ * Why the pod is not one of the target's, or undefined: the Pod targeted by name itself, a pod
+ * the StatefulSet controls, or one whose ReplicaSet the Deployment controls. The backup names the
+ * pod and comes back through the workflow: a forged one must not restart another workload's pod.
+ */
+async function notTargets(
+  ctx: ActionContext,
+  pod: KubeObject,
+  target: TargetRef,
+): Promise<string | undefined> {
+  const name = text(pod, '/metadata/name');
+  const controller = controllerOf(pod);
+  const mismatch = `it is not a pod of ${targetDisplay(target)}`;
+  switch (target.kind) {
+    case 'Pod':
+      return name === target.name ? undefined : mismatch;
+    case 'StatefulSet':
+      return controller?.kind === 'StatefulSet' && controller.name === target.name ? undefined : mismatch;
+    default: {
+      if (controller?.kind !== 'ReplicaSet') return mismatch;
+      const replicaSet = await readTarget(
+        { kubeconfig: ctx.ownKubeconfig },
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: target.namespace, name: controller.name },
+      ).catch(() => undefined);
+      const owner = replicaSet && controllerOf(replicaSet);
+      return owner?.kind === target.kind && owner.name === target.name ? undefined : mismatch;
+    }
+  }
+}
 /** How long a PodDisruptionBudget may hold the eviction up: the execute activity times out at 30 s. */
 const budgetWaitMs = 20_000;
 
@@ -75,11 +114,11 @@ export const restartPod: ActionModule = {
   async execute(ctx, target, _action, backup) {
     const pod = { metadata: { name: backup.object.name, namespace: backup.object.namespace ?? '' } };
     const uid = String(backup.fields[uidPointer]);
-    const result = await evictWithBackoff(ctx, pod, Date.now() + budgetWaitMs, uid).catch(
-      (error: unknown) => {
-        throw asRefusal(error, targetDisplay(backup.object));
-      },
-    );
+    const result = await evictWithBackoff(ctx, pod, Date.now() + budgetWaitMs, uid, (current) =>
+      notTargets(ctx, current, target),
+    ).catch((error: unknown) => {
+      throw asRefusal(error, targetDisplay(backup.object));
+    });
     if (result === 'blocked') {
       const current = await currentPod(ctx, pod);
       const budgets = current ? await budgetsFor(ctx, current) : [];

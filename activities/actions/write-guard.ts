@@ -43,7 +43,7 @@ type Labelled = { metadata?: { labels?: Record<string, string> } };
 
 export interface GuardOptions {
   /** Why the object as it is now is not the one the action means to write, or undefined. */
-  owned?: (object: Record<string, unknown>) => string | undefined;
+  owned?: (object: Record<string, unknown>) => string | undefined | Promise<string | undefined>;
 }
 
 /** Why the run must not write `ref` now, or undefined when it may. */
@@ -78,7 +78,7 @@ export async function writeRefusal(
   }
   if (object.metadata?.labels?.[protectedLabel] === 'true')
     return new ActionError('Protected', `${what} is labelled ${protectedLabel}=true`);
-  const notOurs = options.owned?.(object);
+  const notOurs = await options.owned?.(object);
   if (notOurs !== undefined) return new ActionError('Forbidden', `${what}: ${notOurs}; not writing it`);
   return undefined;
 }

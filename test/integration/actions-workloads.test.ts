@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Action } from '../../api/policy.ts';
 import { ActionError, type Backup, type TargetRef } from '../../domain/actions.ts';
-import { readFields, readObject, readPointer } from '../../activities/actions/fields.ts';
+import { makeBackup, readFields, readObject, readPointer } from '../../activities/actions/fields.ts';
 import { restartPod } from '../../activities/actions/restart-pod.ts';
 import { rollbackDeployment } from '../../activities/actions/rollback-deployment.ts';
 import { rolloutRestart } from '../../activities/actions/rollout-restart.ts';
@@ -500,6 +500,33 @@ describe('RestartPod', () => {
       name: pod?.metadata?.name ?? '',
     });
     assert.equal(still.metadata?.uid, pod?.metadata?.uid);
+    assert.equal(still.metadata?.deletionTimestamp, undefined);
+  });
+
+  it("refuses a forged backup naming another workload's pod, evicting nothing", async () => {
+    // Given two Deployments in the namespace, and a backup of RestartPod on the first that names
+    // the second's pod (as a run forged through Temporal could)
+    await createDeployment('pod-mine', 1);
+    await createDeployment('pod-theirs', 1);
+    const [theirs] = await runningPods('pod-theirs', 1);
+    const mine = target('Deployment', 'pod-mine');
+    const backup = await restartPod.backup(context(), mine, action);
+    const forged = makeBackup({
+      ...backup,
+      object: { ...backup.object, name: theirs?.metadata?.name ?? '' },
+      fields: { '/metadata/uid': theirs?.metadata?.uid ?? '' },
+    });
+    // When it executes, then the guard refuses: that pod is not one of the target's
+    await assert.rejects(
+      restartPod.execute(context(), mine, action, forged),
+      isActionError('Forbidden', `it is not a pod of Deployment ${namespace.name}/pod-mine`),
+    );
+    // And their pod still runs
+    const still = await core().readNamespacedPod({
+      namespace: namespace.name,
+      name: theirs?.metadata?.name ?? '',
+    });
+    assert.equal(still.metadata?.uid, theirs?.metadata?.uid);
     assert.equal(still.metadata?.deletionTimestamp, undefined);
   });
 
