@@ -6,6 +6,8 @@
  * HPA keeps its bounds.
  */
 import { AutoscalingV2Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { ApplicationFailure } from '@temporalio/activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Action } from '../../api/policy.ts';
@@ -15,6 +17,7 @@ import { ActionError, type ObjectRef, type TargetRef } from '../../domain/action
 import { defaultProtectedNamespaces } from '../../domain/protection.ts';
 import { failedWith, kubeFailureOf } from '../../domain/kube/errors.ts';
 import { adjustHPA } from '../../activities/actions/adjust-hpa.ts';
+import { createRemediationActivities } from '../../activities/remediation.ts';
 import { makeBackup } from '../../activities/actions/fields.ts';
 import type { ActionContext } from '../../activities/actions/action.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
@@ -176,6 +179,43 @@ describe('a tenant reaching into another namespace', () => {
     };
     await assert.rejects(adjustHPA.rollback(tenantRun(), forged, executed, adjust()), outOfNamespace);
     // Then nothing outside the tenant's namespace changed
+    assert.deepEqual(await victimBounds(), { min: 1, max: 3 });
+  });
+
+  it("forged straight into the activity: the run's policy reaches the guard, and the write is refused", async () => {
+    // Given the worker's activities, and an execute input as a forged run would send it: the
+    // tenant's policy and target, and a backup that names the victim's HPA
+    const activities = createRemediationActivities({ kubeconfig: kubeconfig(), prometheusUrl: undefined });
+    const backup = makeBackup({
+      target: target(),
+      action: 'AdjustHPA',
+      object: victimHpa(),
+      resourceVersion: '',
+      fields: { '/spec/minReplicas': 1, '/spec/maxReplicas': 3 },
+    });
+    const input = {
+      policy: {
+        kind: 'RemediationPolicy' as const,
+        namespace: tenant.name,
+        name: 'hostile',
+        uid: 'u',
+        generation: 1,
+      },
+      target: target(),
+      action: adjust(),
+      dryRun: false,
+      backup,
+    };
+    // When the activity runs it
+    const environment = new MockActivityEnvironment();
+    await assert.rejects(environment.run(activities.executeAction, input), (error: unknown) => {
+      // Then it fails for good, saying the policy may act only in its namespace
+      assert.ok(error instanceof ApplicationFailure && error.nonRetryable, String(error));
+      assert.equal(error.type, 'Forbidden');
+      assert.match(error.message, new RegExp(`may act only in namespace ${tenant.name}`));
+      return true;
+    });
+    // And the victim's HPA keeps its bounds
     assert.deepEqual(await victimBounds(), { min: 1, max: 3 });
   });
 
