@@ -10,11 +10,11 @@
  *   DNS answer that changes between check and connect cannot swap it.
  * - A namespaced policy may only call hosts on the operator's allowlist, when one is set.
  * - Redirects are not followed: a 3xx is a failure like any other.
- * - The response body is never read into a result or an error: those land in the workflow
- *   history, which the tenant can read.
+ * - The response body (and the receiver's own reason phrase) is never read into a result or an
+ *   error: those land in the workflow history, which the tenant can read.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage, STATUS_CODES } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { ActionError } from '../domain/actions.ts';
@@ -156,9 +156,10 @@ export async function postChecked(url: string, options: PostOptions): Promise<An
       },
       (response: IncomingMessage) => {
         response.resume();
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '' }),
-        );
+        // The standard reason phrase, not the receiver's: its own could carry what it wants the
+        // tenant to read in the history as well as a body could.
+        const status = response.statusCode ?? 0;
+        response.on('end', () => resolve({ status, statusText: STATUS_CODES[status] ?? '' }));
         response.on('error', reject);
       },
     );

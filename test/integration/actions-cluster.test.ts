@@ -541,8 +541,13 @@ describe('Webhook', () => {
           res.writeHead(302, { Location: '/execute' });
           return res.end();
         }
-        res.writeHead(req.url === '/fail' ? 500 : 200, { 'Content-Type': 'text/plain' });
-        res.end(req.url === '/fail' ? 'receiver is down: db_password=hunter2' : 'ok');
+        if (req.url === '/fail') {
+          // A secret in the reason phrase and in the body: neither may reach the run's history
+          res.writeHead(500, 'db_password=hunter2', { 'Content-Type': 'text/plain' });
+          return res.end('receiver is down: db_password=hunter2');
+        }
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('ok');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
