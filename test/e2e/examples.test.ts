@@ -21,7 +21,6 @@ import {
   setHeaderOptions,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,10 +32,11 @@ import { repoRoot } from '../../devstack/config.ts';
 import { remoteWrite, type Sample } from '../../devstack/remote-write.ts';
 import { kwokCustomStatusAnnotation } from '../../devstack/servers.ts';
 import { approveUpdate, statusQuery } from '../../domain/messages.ts';
-import type { remediation } from '../../workflows/remediation.ts';
-import { type RemediationResult, remediationWorkflowId, type TargetRef } from '../../domain/run.ts';
-import { createUncheckedPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
-import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import type { RemediationResult, TargetRef } from '../../domain/run.ts';
+import { readPolicy } from '../support/kubemedic.ts';
+import type { RunHandle } from '../support/scale-runs.ts';
+import { useScenario } from '../support/scenario.ts';
+import { eventually, kubeconfig } from '../support/stack.ts';
 import { useTestNodes } from '../support/test-nodes.ts';
 import {
   createHpa,
@@ -46,8 +46,7 @@ import {
   waitForRunningPods,
 } from '../support/workloads.ts';
 
-const namespace = useTestNamespace('kme');
-const medic = useKubeMedic();
+const { namespace, medic, scenario } = useScenario('kme');
 const apps = () => kubeconfig().makeApiClient(AppsV1Api);
 const core = () => kubeconfig().makeApiClient(CoreV1Api);
 const hpas = () => kubeconfig().makeApiClient(AutoscalingV2Api);
@@ -295,24 +294,7 @@ async function writeHpa(name: string, currentReplicas: number, maxReplicas: numb
 interface Run {
   example: Example;
   workflowId: string;
-  handle: WorkflowHandle<typeof remediation>;
-}
-
-async function runStarted(example: Example, target: TargetRef): Promise<Run> {
-  const workflowId = remediationWorkflowId(medic.cluster, target, {
-    kind: example.kind,
-    ...example.metadata,
-  });
-  const handle = await eventually(`the watcher to start ${workflowId}`, async () => {
-    try {
-      const { runId } = await medic.client.workflow.getHandle(workflowId).describe();
-      return medic.client.workflow.getHandle<typeof remediation>(workflowId, runId);
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return undefined;
-      throw error;
-    }
-  });
-  return { example, workflowId, handle };
+  handle: RunHandle;
 }
 
 const stepsOf = (result: RemediationResult) => result.steps.map((s) => s.action);
@@ -725,7 +707,8 @@ describe('examples/', () => {
     it(
       `${file}: admitted, Ready, and its first action runs when its conditions hold`,
       { timeout: 240_000 },
-      async () => {
+      async (t) => {
+        const s = scenario(t);
         const testCase = cases[file];
         assert.ok(testCase, `examples/${file} has no case in test/e2e/examples.test.ts`);
         watcher ??= medic.startWatcher();
@@ -743,7 +726,7 @@ describe('examples/', () => {
 
         // Then the API server admits it with strict field validation, and stores it
         await admit(policy);
-        await createUncheckedPolicy(policy.kind, policy.metadata, policy.spec);
+        await s.given.policyManifest(policy.kind, policy.metadata, policy.spec);
         // And the watcher marks it Ready
         await eventually(`${file} Ready`, () => isReady(policy));
 
@@ -751,8 +734,9 @@ describe('examples/', () => {
         await testCase.when(fixture);
 
         // Then the watcher starts a run for the fixture, and its first action acts on the cluster
-        const run = await runStarted(policy, fixture.target);
-        await testCase.then(fixture, run);
+        await s.given.existing(fixture.target);
+        await s.then.watcherStartsRun();
+        await testCase.then(fixture, { example: policy, workflowId: s.run.workflowId, handle: s.run });
       },
     );
   }

@@ -120,10 +120,15 @@ export function useKubeMedic({
     await running;
   };
   medic.restartWorker = startWorker;
+  // Everything this started stops, whatever fails on the way: a handle left open would keep the
+  // test file from ever exiting.
   after(async () => {
-    await Promise.all(watchers.map((w) => w.stop()));
-    await medic.stopWorker();
-    for (const connection of connections) await connection.close();
+    try {
+      await Promise.allSettled(watchers.map((w) => w.stop()));
+      await medic.stopWorker();
+    } finally {
+      await Promise.allSettled(connections.map((connection) => connection.close()));
+    }
   });
   return medic;
 }
@@ -135,6 +140,7 @@ let testRun = 'none';
 /** Cluster policies outlive the test namespace, so the file that made them deletes them. */
 const clusterPolicies: string[] = [];
 after(async () => {
+  if (clusterPolicies.length === 0) return; // (and no kubeconfig is needed: the stack may never have come up)
   const api = kubeconfig().makeApiClient(CustomObjectsApi);
   const { plural } = policyKinds.ClusterRemediationPolicy;
   for (const name of clusterPolicies) {

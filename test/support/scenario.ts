@@ -21,6 +21,7 @@ import { AppsV1Api, type V1PodSpec } from '@kubernetes/client-node';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import assert from 'node:assert/strict';
+import type { PolicyKind } from '../../api/policy.ts';
 import type { TestContext } from 'node:test';
 import { remoteWrite } from '../../devstack/remote-write.ts';
 import { approveUpdate, cancelSignal, rejectSignal } from '../../domain/messages.ts';
@@ -35,6 +36,7 @@ import {
 import { saveHistory } from './histories.ts';
 import {
   createPolicy,
+  createUncheckedPolicy,
   type KubeMedic,
   type PolicyMetadata,
   readPolicy,
@@ -56,7 +58,7 @@ export const loadAbove = (namespace: string, threshold: number) =>
 /** What one test's scenario has been given so far, and the run it is about. */
 class State {
   target: TargetRef | undefined;
-  policy: (PolicyMetadata & { kind: 'RemediationPolicy' | 'ClusterRemediationPolicy' }) | undefined;
+  policy: (PolicyMetadata & { kind: PolicyKind }) | undefined;
   handle: RunHandle | undefined;
 
   constructor(
@@ -124,6 +126,17 @@ class Given {
     return this.s.step('Given', `a RemediationPolicy ${name}`, async () => {
       await createPolicy('RemediationPolicy', { name, namespace: this.s.namespace }, spec);
       this.s.policy = { kind: 'RemediationPolicy', name, namespace: this.s.namespace };
+    });
+  }
+
+  /**
+   * A policy as a manifest (YAML the compiler never saw) gives it, created as it is: the typed
+   * `policy` and `clusterPolicy` are for policies written in tests.
+   */
+  policyManifest(kind: PolicyKind, metadata: PolicyMetadata, spec: unknown): Promise<void> {
+    return this.s.step('Given', `the ${kind} ${metadata.name} of a manifest`, async () => {
+      await createUncheckedPolicy(kind, metadata, spec);
+      this.s.policy = { kind, ...metadata };
     });
   }
 
@@ -327,8 +340,10 @@ export interface Scenario {
  * `scenario(t)` per test. Each test's scenario starts empty.
  */
 export function useScenario(prefix: string, options?: Parameters<typeof useKubeMedic>[0]) {
-  const namespace = useTestNamespace(prefix);
+  // KubeMedic's hooks first: its after hook (stopping the worker and the watchers) then runs
+  // before the namespace is deleted, and even when that deletion fails.
   const medic = useKubeMedic(options);
+  const namespace = useTestNamespace(prefix);
   const scenario = (t: TestContext): Scenario => {
     const state = new State(t, namespace.name, medic);
     return {
