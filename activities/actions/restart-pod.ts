@@ -48,10 +48,14 @@ async function notTargets(
       return controller?.kind === 'StatefulSet' && controller.name === target.name ? undefined : mismatch;
     default: {
       if (controller?.kind !== 'ReplicaSet') return mismatch;
-      const replicaSet = await readTarget(
-        { kubeconfig: ctx.ownKubeconfig },
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: target.namespace, name: controller.name },
-      ).catch(() => undefined);
+      // Listed by name, not read: the chart grants the worker list on ReplicaSets, not get.
+      const replicaSet = (
+        await kubeRequest<{ items: KubeObject[] }>(ctx.ownKubeconfig, {
+          method: 'GET',
+          path: collectionPath({ apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: target.namespace }),
+          query: { fieldSelector: `metadata.name=${controller.name}` },
+        })
+      ).items[0];
       const owner = replicaSet && controllerOf(replicaSet);
       return owner?.kind === target.kind && owner.name === target.name ? undefined : mismatch;
     }

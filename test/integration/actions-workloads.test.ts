@@ -16,6 +16,7 @@ import { rolloutRestart } from '../../activities/actions/rollout-restart.ts';
 import { scale } from '../../activities/actions/scale.ts';
 import { updateResources } from '../../activities/actions/update-resources.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
+import { chartIdentities } from '../support/chart.ts';
 import { actionContext, createDeployment as createWorkload } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmt-actions');
@@ -528,6 +529,12 @@ describe('RestartPod', () => {
     });
     assert.equal(still.metadata?.uid, theirs?.metadata?.uid);
     assert.equal(still.metadata?.deletionTimestamp, undefined);
+    // And the real backup still restarts its own pod as the chart's worker identity, whose
+    // rights (list, not get, on ReplicaSets) the ownership check must make do with
+    const { worker } = await chartIdentities();
+    const asWorker = { ...context(), kubeconfig: worker, ownKubeconfig: worker };
+    const result = await restartPod.execute(asWorker, mine, action, backup);
+    assert.match(result.summary, /^deleted Pod /);
   });
 
   it('in a dry run leaves a named Pod in place but reports its deletion', async () => {
