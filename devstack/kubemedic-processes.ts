@@ -43,6 +43,8 @@ export async function startKubeMedicProcesses(cluster: string, log: (line: strin
       KUBEMEDIC_METRICS_PORT: String(metricsPort),
       KUBEMEDIC_ALERT_WEBHOOK_PORT: String(ports.watcherWebhook),
       KUBEMEDIC_POLICY_SELECTOR: `${demoPolicyLabel}=true`,
+      // The demo's notification receiver listens on this machine; production refuses loopback.
+      KUBEMEDIC_OUTBOUND_ALLOW_LOOPBACK: 'true',
     });
     log(`${name}: started for cluster "${cluster}" (log ${logFile(name)})`);
   }

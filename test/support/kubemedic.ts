@@ -81,6 +81,8 @@ export function useKubeMedic({
       prometheusUrl: environment().PROMETHEUS_URL,
       alertmanagerUrl: environment().ALERTMANAGER_URL,
       shutdownGraceTime: '2 seconds',
+      // The tests' webhook and notification receivers listen on 127.0.0.1 (refused by default).
+      outbound: { allowLoopback: true },
       ...workerOptions,
     });
     running = medic.worker.run();
