@@ -40,12 +40,29 @@ export async function findRun(
     const description = await handle.describe();
     return { handle, description, running: description.status.name === 'RUNNING' };
   } catch (error) {
-    throw notFoundOr(
-      error,
-      `no run ${workflowId}${runId ? ` (run ${runId})` : ''} in Temporal namespace ` +
-        `${context.flags.temporal.namespace}: find runs with \`kubemedic list\``,
-    );
+    throw notFoundOr(error, runNotFound(workflowId, runId, context.flags.temporal.namespace));
   }
+}
+
+/**
+ * No such run: where to look instead. A remediation ID names its cluster and its target's
+ * namespace, so the listing that would show its runs can be given whole.
+ */
+export function runNotFound(
+  workflowId: string,
+  runId: string | undefined,
+  temporalNamespace: string,
+): string {
+  const parts = workflowId.split('/');
+  const [prefix, cluster, namespace] = parts;
+  const target =
+    prefix === 'remediation' && parts.length === 6
+      ? `; this target's: \`kubemedic list --cluster ${cluster}${namespace === '_cluster' ? '' : ` -n ${namespace}`}\``
+      : '; a run is named remediation/<cluster>/<namespace>/<kind>/<name>/<policy>';
+  return (
+    `no run ${workflowId}${runId ? ` (run ${runId})` : ''} in Temporal namespace ${temporalNamespace}: ` +
+    `find runs with \`kubemedic list\`${target} (another Temporal namespace: --temporal-namespace)`
+  );
 }
 
 export function notFoundOr(error: unknown, message: string): Error {

@@ -182,6 +182,10 @@ describe('kubemedic CLI: reading runs', () => {
       const missing = await cli('show', `remediation/${medic.cluster}/nowhere/Deployment/none/none`);
       expectExit(missing, 3);
       assert.match(missing.stderr, /no run .* find runs with `kubemedic list`/);
+      assert.match(
+        missing.stderr,
+        new RegExp(`this target's: \`kubemedic list --cluster ${medic.cluster} -n nowhere\``),
+      );
 
       expectExit(await cli('show'), 2);
       const unknownFlag = await cli('list', '--nonsense');

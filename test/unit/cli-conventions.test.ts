@@ -10,6 +10,7 @@ import { globalOptions } from '../../cli/context.ts';
 import { commandHelp, generalHelp } from '../../cli/help.ts';
 import { isLoopback, kubeconfigFix, kubernetesFix, temporalFix, workerFix } from '../../cli/next-steps.ts';
 import { columns, createOutput, type OutputFormat, serialize } from '../../cli/output.ts';
+import { runNotFound } from '../../cli/runs.ts';
 import { closest, didYouMean } from '../../cli/suggest.ts';
 
 describe('did you mean', () => {
@@ -136,5 +137,20 @@ describe('errors name the next step for the situation', () => {
       /`kubectl get pods -A -l app\.kubernetes\.io\/name=kubemedic,app\.kubernetes\.io\/component=worker`/,
     );
     assert.match(fix, /`temporal task-queue describe --task-queue kubemedic-prod`/);
+  });
+
+  it('a run that is not there: the listing that would show its target, or how runs are named', () => {
+    assert.match(
+      runNotFound('remediation/prod/shop/Deployment/web/scale-web', undefined, 'default'),
+      /find runs with `kubemedic list`; this target's: `kubemedic list --cluster prod -n shop`/,
+    );
+    assert.match(
+      runNotFound('remediation/prod/_cluster/Node/n1/cluster:drain', undefined, 'default'),
+      /this target's: `kubemedic list --cluster prod`/,
+    );
+    assert.match(
+      runNotFound('web', 'r1', 'ops'),
+      /no run web \(run r1\) in Temporal namespace ops: .*remediation\/<cluster>/,
+    );
   });
 });
