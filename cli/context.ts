@@ -100,16 +100,35 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
 }
 
 /**
- * Turns "the API server is not there" into exit code 5 with the fix. The Kubernetes client uses
- * fetch, which fails with "fetch failed" and the network error as its cause.
+ * Turns "the API server is not there" into exit code 5 with the fix. The typed Kubernetes client
+ * uses fetch, which fails with "fetch failed" and the network error as its cause; raw requests
+ * (domain/kube/request.ts, as restore makes them) fail with the network error itself.
  */
 export function kubeUnreachable(context: Context, error: unknown): Error {
-  if (!(error instanceof TypeError && error.message === 'fetch failed')) return error as Error;
+  const network = networkErrorOf(error);
+  if (network === undefined) return error as Error;
   const kubeconfig = context.kubeconfig();
   const server = kubeconfig.getCurrentCluster()?.server ?? 'the API server';
   return unreachable(
-    `${kubernetesFix(server, kubeconfig.getCurrentContext(), currentSituation())} (${messageOf(error.cause)})`,
+    `${kubernetesFix(server, kubeconfig.getCurrentContext(), currentSituation())} (${messageOf(network)})`,
   );
+}
+
+/** Codes of Node's socket and DNS errors: nothing answered, as opposed to an answer that refused. */
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+export function networkErrorOf(error: unknown): unknown {
+  if (error instanceof TypeError && error.message === 'fetch failed') return error.cause;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && networkCodes.has(code) ? error : undefined;
 }
 
 /** --context: a context of the kubeconfig, as kubectl's flag; one it lacks is a usage error naming those it has. */

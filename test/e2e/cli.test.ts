@@ -107,6 +107,10 @@ describe('kubemedic CLI: reading runs', () => {
       const again = await cli('restore', id);
       expectExit(again, 0);
       assert.match(again.stdout, /NothingToRestore/);
+      // And a restore against an API server that is not there says so, with the context to check (5)
+      const nowhere = await cli('restore', id, '--kubeconfig', twoContextKubeconfig());
+      expectExit(nowhere, 5);
+      assert.match(nowhere.stderr, /cannot reach Kubernetes at .* `kubectl --context broken cluster-info`/);
     },
   );
 

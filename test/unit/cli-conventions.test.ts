@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { commands } from '../../cli/commands/index.ts';
-import { globalOptions } from '../../cli/context.ts';
+import { globalOptions, networkErrorOf } from '../../cli/context.ts';
 import { commandHelp, generalHelp } from '../../cli/help.ts';
 import { isLoopback, kubeconfigFix, kubernetesFix, temporalFix, workerFix } from '../../cli/next-steps.ts';
 import { columns, createOutput, type OutputFormat, serialize } from '../../cli/output.ts';
@@ -152,5 +152,20 @@ describe('errors name the next step for the situation', () => {
       runNotFound('web', 'r1', 'ops'),
       /no run web \(run r1\) in Temporal namespace ops: .*remediation\/<cluster>/,
     );
+  });
+
+  it("tells an API server that is not there from one that answered: fetch's and raw requests' failures", () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:16443'), {
+      code: 'ECONNREFUSED',
+    });
+    assert.equal(networkErrorOf(new TypeError('fetch failed', { cause: refused })), refused);
+    assert.equal(networkErrorOf(refused), refused);
+    assert.equal(
+      networkErrorOf(Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' })) !== undefined,
+      true,
+    );
+    // An answer, even a refusal, is not "unreachable"
+    assert.equal(networkErrorOf(Object.assign(new Error('403 Forbidden'), { status: 403 })), undefined);
+    assert.equal(networkErrorOf(new TypeError('x is not a function')), undefined);
   });
 });
