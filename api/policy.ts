@@ -6,7 +6,7 @@
  * refuses a bad policy itself; what CEL cannot say is checked by the watcher (policy-watcher/policies.ts).
  */
 import { z } from 'zod';
-import { durationPattern } from '../domain/duration.ts';
+import { durationPattern, parseDuration } from '../domain/duration.ts';
 import { declarationOf } from '../domain/action-catalogue.ts';
 
 export const group = 'remediation.kubemedic.io';
@@ -30,8 +30,42 @@ const objectName = () =>
 const labelName = (what: string) =>
   z.string().min(1).max(63).regex(dns1123Label, `a ${what} name (DNS-1123 label)`);
 
-const duration = (description: string) =>
-  z.string().regex(durationPattern, 'a duration such as 30s, 5m or 1h30m').meta({ description });
+/**
+ * A duration, within `bounds` when given: checked by zod (the watcher) and by CEL (the API
+ * server), so `evaluationInterval: 0s`, a zero timeout or a cooldown of years is refused at
+ * admission with the bound named. Kept short, so CEL's cost estimate stays small.
+ */
+const duration = (description: string, bounds: { min?: string; max?: string } = {}) => {
+  const within = (text: string, bound: string, ok: (ms: number, limit: number) => boolean) => {
+    try {
+      return ok(parseDuration(text), parseDuration(bound));
+    } catch {
+      return true; // the pattern reports what is wrong with it
+    }
+  };
+  const { min, max } = bounds;
+  let schema = z.string().max(32).regex(durationPattern, 'a duration such as 30s, 5m or 1h30m');
+  if (min) schema = schema.refine((t) => within(t, min, (ms, limit) => ms >= limit), `at least ${min}`);
+  if (max) schema = schema.refine((t) => within(t, max, (ms, limit) => ms <= limit), `at most ${max}`);
+  const rules = [
+    ...(min ? [cel(`duration(self) >= duration('${min}')`, `at least ${min}`)] : []),
+    ...(max ? [cel(`duration(self) <= duration('${max}')`, `at most ${max}`)] : []),
+  ];
+  return schema.meta({ description, ...(rules.length > 0 ? validations(...rules) : {}) });
+};
+/** Timeouts: zero would give up before starting; a week is longer than anyone waits. */
+const timeoutBounds = { min: '1s', max: '168h' };
+
+/**
+ * A range PromQL itself accepts (`[5m]`): whole numbers of a unit, no fractions (PromQL refuses
+ * `1.5m`), and at least a second.
+ */
+const promqlRange = (description: string) =>
+  z
+    .string()
+    .max(32)
+    .regex(/^([0-9]+(ms|s|m|h))+$/, 'a PromQL range such as 5m or 1h30m (whole numbers, no fractions)')
+    .meta({ description, ...validations(cel(`duration(self) >= duration('1s')`, 'at least 1s')) });
 
 const labelSelector = z
   .object({
@@ -113,7 +147,7 @@ export const condition = z
           .enum(['Requests', 'Limits'])
           .optional()
           .meta({ description: 'For CPU and Memory: the ratio base.' }),
-        window: duration('Range for rate() and increase() in shorthands.').optional(),
+        window: promqlRange('Range for rate() and increase() in shorthands.').optional(),
       })
       .optional()
       .meta(
@@ -284,6 +318,7 @@ export const action = z
     type: z.enum(actionTypes),
     timeout: duration(
       "This rung's execute, all its retries included, may take this long; past it the step has failed: it is rolled back and the next action is tried (as medik8s' escalating remediations time out each one).",
+      timeoutBounds,
     ).optional(),
     scale: z
       .object({
@@ -325,7 +360,7 @@ export const action = z
       ),
     drainNode: z
       .object({
-        timeout: duration('Give up evicting after this long.').default('5m'),
+        timeout: duration('Give up evicting after this long.', timeoutBounds).default('5m'),
       })
       .optional(),
     webhook: z
@@ -335,13 +370,13 @@ export const action = z
           .string()
           .regex(/^https?:\/\//, 'an http(s) URL')
           .optional(),
-        timeout: duration('Request timeout.').default('10s'),
+        timeout: duration('Request timeout.', { min: '100ms', max: '5m' }).default('10s'),
       })
       .optional(),
     runJob: z
       .object({
         template: jobTemplate,
-        timeout: duration('Wait this long for the Job to finish.').default('10m'),
+        timeout: duration('Wait this long for the Job to finish.', timeoutBounds).default('10m'),
       })
       .optional(),
   })
@@ -401,14 +436,16 @@ const specFields = {
     .meta({ description: 'Stop starting remediations; runs in flight go on.' }),
   dryRun: z.boolean().default(false).meta({ description: 'Run everything with the API server dryRun=All.' }),
   serviceAccountName: objectName().optional().meta({ description: 'Act impersonating this ServiceAccount.' }),
-  evaluationInterval: duration('How often conditions are evaluated.').default('30s'),
+  evaluationInterval: duration('How often conditions are evaluated.', { min: '1s', max: '24h' }).default(
+    '30s',
+  ),
   conditions: z.array(condition).min(1).max(16),
   match: z.enum(['All', 'Any']).default('All').meta({ description: 'How the conditions combine.' }),
   actions: z.array(action).min(1).max(8).meta({ description: 'Tried in order while verification fails.' }),
   approval: z
     .object({
       required: z.boolean().default(false),
-      timeout: duration('How long to wait for approve or reject.').default('1h'),
+      timeout: duration('How long to wait for approve or reject.', timeoutBounds).default('1h'),
       onTimeout: z.enum(['Reject', 'Approve']).default('Reject'),
     })
     .optional(),
@@ -427,7 +464,7 @@ const specFields = {
       readings: z.number().int().min(1).max(60).default(1).meta({
         description: 'How many readings to take, `interval` apart (as Argo Rollouts analysis counts).',
       }),
-      interval: duration('Between two readings.').default('30s'),
+      interval: duration('Between two readings.', { min: '1s', max: '24h' }).default('30s'),
       failureLimit: z
         .number()
         .int()
@@ -452,7 +489,9 @@ const specFields = {
       interval: duration('Gradual: wait this long between steps.').default('1m'),
     })
     .optional(),
-  cooldown: duration('After a remediation, ignore new triggers for the target this long.').default('10m'),
+  cooldown: duration('After a remediation, ignore new triggers for the target this long.', {
+    max: '720h',
+  }).default('10m'),
   limits: z
     .object({
       maxConcurrent: z
@@ -473,7 +512,9 @@ const specFields = {
         .min(1)
         .optional()
         .meta({ description: 'Then the target is left to a person (needs-attention).' }),
-      attemptsWindow: duration('The window of maxAttemptsPerTarget.').default('1h'),
+      attemptsWindow: duration('The window of maxAttemptsPerTarget.', { min: '1s', max: '720h' }).default(
+        '1h',
+      ),
     })
     .optional()
     .meta({ description: 'Limits the policy governor enforces across all its runs.' }),
@@ -497,7 +538,9 @@ const specFields = {
         .max(100)
         .optional()
         .meta({ description: 'Remediate none when a larger share of the targets fire.' }),
-      stormCooldown: duration('After such a storm, start nothing for this long.').default('10m'),
+      stormCooldown: duration('After such a storm, start nothing for this long.', { max: '720h' }).default(
+        '10m',
+      ),
     })
     .optional()
     .meta({

@@ -204,6 +204,26 @@ const refusals: Refusal[] = [
     expected: 'spec.cooldown: Invalid value: "5 minutes": spec.cooldown in body should match',
   },
   {
+    name: 'an evaluationInterval of 0s (the watcher would spin)',
+    patch: { evaluationInterval: '0s' },
+    expected: 'spec.evaluationInterval: Invalid value: "string": at least 1s',
+  },
+  {
+    name: 'a cooldown of a year',
+    patch: { cooldown: '8760h' },
+    expected: 'spec.cooldown: Invalid value: "string": at most 720h',
+  },
+  {
+    name: 'a zero approval timeout',
+    patch: { approval: { required: true, timeout: '0s' } },
+    expected: 'spec.approval.timeout: Invalid value: "string": at least 1s',
+  },
+  {
+    name: 'a PromQL window PromQL refuses (1.5m)',
+    patch: { conditions: [{ ...cpuCondition, prometheus: { shorthand: 'CPU', window: '1.5m' } }] },
+    expected: 'spec.conditions[0].prometheus.window in body should match',
+  },
+  {
     name: 'a Scale action without the scale block',
     patch: { actions: [{ type: 'Scale' }] },
     expected: 'spec.actions[0]: Invalid value: "object": action Scale needs the scale block, and only it',
