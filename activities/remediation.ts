@@ -116,30 +116,23 @@ export function createRemediationActivities(deps: ActivityDependencies) {
   });
   /**
    * A rollback (or the last step of a revert, maybe hours later) writes only where an execute
-   * may now: a target labelled protected since is not written, and one deleted since has
+   * may now: the write guard refuses a target labelled protected since, and one deleted since has
    * nothing to restore. Either is said in the result, not raised, so the run still ends cleanly.
    */
-  const undoRefused = async (input: ActionInput): Promise<RollbackResult | undefined> => {
-    const refusal = await refuseUnsafe(input).then(
-      () => undefined,
-      (error: unknown) => asRefusal(error, targetDisplay(input.target)),
-    );
-    if (!(refusal instanceof ActionError)) {
-      if (refusal !== undefined) throw refusal;
-      return undefined;
-    }
+  const notUndone = (input: ActionInput, error: unknown): RollbackResult => {
+    const refusal = asRefusal(error, targetDisplay(input.target));
     const nothing = { restored: {}, conflicts: [] };
-    if (refusal.type === 'TargetGone') {
+    if (refusal instanceof ActionError && refusal.type === 'TargetGone') {
       return { outcome: 'NothingToRestore', reason: `${refusal.message}: nothing to restore`, ...nothing };
     }
-    if (refusal.type === 'Protected') {
+    if (refusal instanceof ActionError && refusal.type === 'Protected') {
       return {
         outcome: 'NotReversible',
         reason: `not restored: ${refusal.message} (protected since the action; KubeMedic no longer writes to it: restore by hand with kubemedic restore if wanted)`,
         ...nothing,
       };
     }
-    throw refusal;
+    throw error;
   };
   const moduleFor = (input: ActionInput) => {
     const module = actionModule(input.action.type);
@@ -171,12 +164,11 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     async rollbackAction(
       input: ActionInput & { backup: Backup; executed: ExecuteResult },
     ): Promise<RollbackResult> {
-      const result = await explained(input.target, async () => {
-        const refused = await undoRefused(input);
-        return (
-          refused ?? moduleFor(input).rollback(contextFor(input), input.backup, input.executed, input.action)
-        );
-      });
+      const result = await explained(input.target, () =>
+        moduleFor(input)
+          .rollback(contextFor(input), input.backup, input.executed, input.action)
+          .catch((error: unknown) => notUndone(input, error)),
+      );
       countRollback(policyLabel(input.policy), input.action.type, result.outcome);
       return result;
     },
@@ -190,17 +182,10 @@ export function createRemediationActivities(deps: ActivityDependencies) {
         fraction: number;
       },
     ): Promise<RollbackResult & { written: FieldSnapshot }> {
-      return explained(input.target, async () => {
-        // A revert hours later writes only where an execute may now: protection is checked again.
-        await refuseUnsafe(input);
-        return revertPartly(
-          contextFor(input),
-          input.backup,
-          input.executed.written,
-          input.current,
-          input.fraction,
-        );
-      });
+      // The write guard checks protection again at the write: a revert may come hours later.
+      return explained(input.target, () =>
+        revertPartly(contextFor(input), input.backup, input.executed.written, input.current, input.fraction),
+      );
     },
 
     /** Healthy when the conditions no longer hold; no data follows the policy's onNoData. */
