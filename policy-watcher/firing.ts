@@ -24,6 +24,21 @@ export class HoldTracker {
   }
 
   /**
+   * When the first of `readings` that holds but has not yet held for its `for` will have (ms
+   * since the epoch), or Infinity: the watcher evaluates again then instead of on its interval.
+   * Call after `observe` with the same readings.
+   */
+  nextFiring(key: string, readings: ConditionReading[], forMs: number[], nowMs: number): number {
+    let next = Infinity;
+    for (const [i, reading] of readings.entries()) {
+      const start = reading.holds ? this.since.get(`${key}#${reading.name}`) : undefined;
+      const at = start === undefined ? Infinity : start + (forMs[i] ?? 0);
+      if (at > nowMs) next = Math.min(next, at);
+    }
+    return next;
+  }
+
+  /**
    * Forgets targets that are gone, so the map does not grow without bound: every key that starts
    * with `scope` and is not in `keys`. The watcher evaluates one policy at a time and passes that
    * policy's prefix, so evaluating one policy never resets the clocks of another.

@@ -5,6 +5,12 @@
  * Stateless apart from the `for` clocks (in memory only): run as many replicas as you like, no
  * leader election.
  *
+ * Event-driven: the informers index each change once (object-index.ts), and a change to a
+ * policy's target or to one of its Pods makes the policy due at once (targets.ts `concerns`),
+ * so a Pod that starts crash-looping starts a run within the watch's latency. Changes arriving
+ * together are batched into one evaluation per policy; a condition still holding when its `for`
+ * ends makes the policy due then; the evaluation interval stays the fallback.
+ *
  * Blast radius (policy-watcher/blast-radius.ts): when more targets of a policy fire at once than
  * `spec.blastRadius` allows, none is remediated, and nothing starts for the policy until its
  * `stormCooldown` has passed since the storm was last seen. The policy governor keeps that
@@ -42,6 +48,7 @@ import { FiringAlerts } from './alert-store.ts';
 import { alertTriggers } from './alert-triggers.ts';
 import { type AlertWebhook, startAlertWebhook } from './alert-webhook.ts';
 import { HoldTracker } from './firing.ts';
+import { ObjectIndex } from './object-index.ts';
 import {
   lastEvaluation,
   policyEvaluationDuration,
@@ -52,7 +59,7 @@ import {
 import { checkPolicy, type CheckedPolicy, type PolicyObject } from './policies.ts';
 import { startRemediation } from './starter.ts';
 import { activeRemediations, type Evaluation, writeStatus } from './status.ts';
-import { type Caches, targetsOf } from './targets.ts';
+import { type Caches, concerns, type IndexedKind, targetsOf } from './targets.ts';
 
 export interface WatcherOptions {
   kubeconfig: KubeConfig;
@@ -74,9 +81,15 @@ export interface WatcherOptions {
   alertWebhookPort?: number;
   /** A namespaced policy without spec.serviceAccountName is Invalid (the chart's requireServiceAccount). */
   requireServiceAccount?: boolean;
+  /**
+   * How long changes to targets are gathered before the policies they concern are evaluated:
+   * one evaluation per policy for a burst of changes (default 20 ms).
+   */
+  batchMs?: number;
 }
 
-type CachedKind = 'Deployment' | 'StatefulSet' | 'Pod' | 'Node' | 'Namespace' | PolicyKind;
+type CachedKind = IndexedKind | PolicyKind;
+const isPolicyKind = (kind: CachedKind): kind is PolicyKind => Object.hasOwn(policyKinds, kind);
 type Lister = () => Promise<KubernetesListObject<KubernetesObject>>;
 
 export class PolicyWatcher implements Caches {
@@ -84,9 +97,21 @@ export class PolicyWatcher implements Caches {
     CachedKind,
     Informer<KubernetesObject> & ObjectCache<KubernetesObject>
   >();
+  /** Each target kind's (and the namespaces') objects, indexed as the informers hear them change. */
+  private readonly indexes = new Map<IndexedKind, ObjectIndex>();
   private readonly holds = new HoldTracker();
   private readonly lastEvaluated = new Map<string, number>();
   private readonly evaluating = new Set<string>();
+  /** Policies to evaluate on the next tick whatever their interval: a target changed, an alert came. */
+  private readonly due = new Set<string>();
+  /** The tick that evaluates due policies after `batchMs`, when one is scheduled. */
+  private soon: NodeJS.Timeout | undefined;
+  /** Per policy, the timer that makes it due when a holding condition's `for` ends. */
+  private readonly forTimers = new Map<string, NodeJS.Timeout>();
+  /** Checked policies by uid, for matching changes against them (one check per generation). */
+  private readonly checked = new Map<string, { generation: number; check: ReturnType<typeof checkPolicy> }>();
+  /** Changes heard before every informer has listed are the initial list: every policy is due anyway. */
+  private synced = false;
   /** Kinds whose informer stopped on an error and has not listed again yet. */
   private readonly failingInformers = new Set<CachedKind>();
   /** uid/generation of invalid policies already announced with an Event. */
@@ -146,10 +171,12 @@ export class PolicyWatcher implements Caches {
           const restart = () => informer.start().then(() => this.informerHealth(kind, true));
           setTimeout(() => void (this.stopped || restart().catch(() => undefined)), 2_000);
         });
+        if (!isPolicyKind(kind)) this.indexChanges(kind, informer);
         this.informers.set(kind, informer);
         await informer.start();
       }),
     );
+    this.synced = true;
     watcherInformersSynced.set(1);
     if (this.options.alertWebhookPort !== undefined) {
       this.webhook = await startAlertWebhook(this.options.alertWebhookPort, (payload) =>
@@ -162,6 +189,8 @@ export class PolicyWatcher implements Caches {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.soon);
+    for (const timer of this.forTimers.values()) clearTimeout(timer);
     await this.webhook?.close();
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
   }
@@ -195,7 +224,7 @@ export class PolicyWatcher implements Caches {
       for (const object of this.list(kind) as PolicyObject[]) {
         const conditions = (object.spec as { conditions?: { source?: string }[] } | undefined)?.conditions;
         if (!conditions?.some((c) => c.source === 'Alertmanager')) continue;
-        this.lastEvaluated.delete(`${kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name}`);
+        this.makeDue(keyOf(kind, object));
       }
     }
   }
@@ -204,25 +233,88 @@ export class PolicyWatcher implements Caches {
     return this.informers.get(kind)?.list() ?? [];
   }
 
+  index(kind: IndexedKind): ObjectIndex {
+    let index = this.indexes.get(kind);
+    if (index === undefined) this.indexes.set(kind, (index = new ObjectIndex()));
+    return index;
+  }
+
+  /** Keeps `kind`'s index up to date with its informer, and makes the policies a change concerns due. */
+  private indexChanges(kind: IndexedKind, informer: Informer<KubernetesObject>): void {
+    const index = this.index(kind);
+    const changed = (object: KubernetesObject, gone: boolean) => {
+      // A deleted object concerns the policies it was indexed for, so it is matched before it goes.
+      if (gone) this.objectChanged(kind, object);
+      if (gone) index.remove(object);
+      else index.upsert(object);
+      if (!gone) this.objectChanged(kind, object);
+    };
+    informer.on('add', (object) => changed(object, false));
+    informer.on('update', (object) => changed(object, false));
+    informer.on('delete', (object) => changed(object, true));
+  }
+
+  private objectChanged(kind: IndexedKind, object: KubernetesObject): void {
+    if (!this.synced || kind === 'Namespace') return;
+    for (const policyKind of Object.keys(policyKinds) as PolicyKind[]) {
+      for (const policy of this.list(policyKind) as PolicyObject[]) {
+        if (!this.selected(policy)) continue;
+        const check = this.checkedPolicy(policyKind, policy);
+        if (check.valid && concerns(check.policy, kind, object, this))
+          this.makeDue(keyOf(policyKind, policy));
+      }
+    }
+  }
+
+  private checkedPolicy(kind: PolicyKind, object: PolicyObject): ReturnType<typeof checkPolicy> {
+    const uid = object.metadata?.uid ?? '';
+    const generation = object.metadata?.generation ?? 0;
+    const known = this.checked.get(uid);
+    if (known?.generation === generation) return known.check;
+    const check = checkPolicy(kind, object, { requireServiceAccount: this.options.requireServiceAccount });
+    this.checked.set(uid, { generation, check });
+    return check;
+  }
+
+  /** Evaluates the policy on the next tick, `batchMs` from now at the latest. */
+  private makeDue(key: string): void {
+    this.due.add(key);
+    if (this.soon !== undefined || this.stopped) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.tick();
+    }, this.options.batchMs ?? 20);
+  }
+
   private tick(): void {
     const now = Date.now();
     const uids = new Set<string>();
+    const keys = new Set<string>();
     for (const kind of Object.keys(policyKinds) as PolicyKind[]) {
       for (const object of this.list(kind) as PolicyObject[]) {
         if (!this.selected(object)) continue;
         uids.add(object.metadata?.uid ?? '');
-        const key = `${kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name}`;
+        const key = keyOf(kind, object);
+        keys.add(key);
         const interval = intervalOf(object);
-        if (this.evaluating.has(key) || now - (this.lastEvaluated.get(key) ?? 0) < interval) continue;
+        if (this.evaluating.has(key)) continue;
+        if (!this.due.has(key) && now - (this.lastEvaluated.get(key) ?? 0) < interval) continue;
+        this.due.delete(key);
         this.evaluating.add(key);
         this.lastEvaluated.set(key, now);
         this.evaluate(kind, object)
           .catch((error: unknown) => this.log('evaluation failed', { policy: key, error: String(error) }))
-          .finally(() => this.evaluating.delete(key));
+          .finally(() => {
+            this.evaluating.delete(key);
+            // A change heard while it was evaluated: evaluate it again, with the change.
+            if (this.due.has(key)) this.makeDue(key);
+          });
       }
     }
-    // Storms of policies that are gone (or no longer selected) are forgotten with them.
+    // Storms (and checks) of policies that are gone (or no longer selected) are forgotten with them.
     for (const uid of this.storms.keys()) if (!uids.has(uid)) this.storms.delete(uid);
+    for (const uid of this.checked.keys()) if (!uids.has(uid)) this.checked.delete(uid);
+    for (const key of this.due) if (!keys.has(key)) this.due.delete(key);
   }
 
   private selected(object: PolicyObject): boolean {
@@ -306,15 +398,19 @@ export class PolicyWatcher implements Caches {
     const policyKey = `${policy.ref.uid}`;
     const keys = new Set<string>();
     const unhealthy: { target: TargetRef; readings: ConditionReading[]; alerts: FiringAlert[] }[] = [];
+    let nextFiring = Infinity;
     for (const target of targets) {
       const key = `${policyKey}/${targetKey(target.ref)}`;
       keys.add(key);
-      const fired = this.holds.observe(key, readings.get(targetKey(target.ref)) ?? [], forMs, now.getTime());
+      const read = readings.get(targetKey(target.ref)) ?? [];
+      const fired = this.holds.observe(key, read, forMs, now.getTime());
+      nextFiring = Math.min(nextFiring, this.holds.nextFiring(key, read, forMs, now.getTime()));
       if (combined(spec.match, fired)) {
         unhealthy.push({ target: target.ref, readings: fired, alerts: alerts?.behind(target, fired) ?? [] });
       }
     }
     this.holds.retain(keys, `${policyKey}/`);
+    this.dueWhenHeld(policy, nextFiring);
 
     // Counted over the whole evaluation before anything starts: a storm starts nothing at all.
     const storm = this.storms.get(policy.ref.uid);
@@ -356,6 +452,24 @@ export class PolicyWatcher implements Caches {
           }
         : { status: 'False', reason: decision.verdict, message: decision.message };
     return { ready, matchedTargets: targets.length, activeRemediations: active, evaluatedAt: now };
+  }
+
+  /** Makes the policy due when the first of its holding conditions will have held for its `for`. */
+  private dueWhenHeld(policy: CheckedPolicy, atMs: number): void {
+    const key = keyOf(policy.ref.kind, {
+      metadata: { namespace: policy.ref.namespace, name: policy.ref.name },
+    });
+    clearTimeout(this.forTimers.get(key));
+    this.forTimers.delete(key);
+    if (!Number.isFinite(atMs) || this.stopped) return;
+    const timer = setTimeout(
+      () => {
+        this.forTimers.delete(key);
+        this.makeDue(key);
+      },
+      Math.max(0, atMs - Date.now()),
+    );
+    this.forTimers.set(key, timer);
   }
 
   /**
@@ -409,6 +523,10 @@ export class PolicyWatcher implements Caches {
     );
   }
 }
+
+/** The watcher's key for a policy: its kind, namespace and name. */
+const keyOf = (kind: PolicyKind, object: KubernetesObject) =>
+  `${kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name}`;
 
 function intervalOf(object: PolicyObject): number {
   const interval = (object.spec as { evaluationInterval?: unknown } | undefined)?.evaluationInterval;
