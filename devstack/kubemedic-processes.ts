@@ -9,6 +9,7 @@ import { chartIdentities } from './chart.ts';
 import { ports, repoRoot } from './config.ts';
 import { logFile, startProcess, stopProcess, waitFor } from './processes.ts';
 import { environment } from './environment.ts';
+import { ensureAlertReceiverToken } from './server-configs.ts';
 
 /**
  * The demo's policies carry this label and its watcher evaluates only them: the stack is shared
@@ -42,6 +43,8 @@ export async function startKubeMedicProcesses(cluster: string, log: (line: strin
       KUBEMEDIC_NAMESPACE: identities.namespace,
       KUBEMEDIC_METRICS_PORT: String(metricsPort),
       KUBEMEDIC_ALERT_WEBHOOK_PORT: String(ports.watcherWebhook),
+      // The token the stack's Alertmanager sends (server-configs.ts); the receiver listens on loopback.
+      KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE: ensureAlertReceiverToken(),
       KUBEMEDIC_POLICY_SELECTOR: `${demoPolicyLabel}=true`,
       // The demo's notification receiver listens on this machine; production refuses loopback.
       KUBEMEDIC_OUTBOUND_ALLOW_LOOPBACK: 'true',

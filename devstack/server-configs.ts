@@ -1,5 +1,6 @@
 /** The configuration files the stack's servers read: kubeconfig, Prometheus and Alertmanager. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { paths, ports } from './config.ts';
@@ -67,12 +68,44 @@ export function writePrometheusConfig(): void {
 }
 
 /**
- * Alerts go to the policy watcher's webhook receiver; alerts labelled kubemedic_test_sink="true"
- * go to a sink port that tests listen on, so a test never competes with a running watcher.
+ * The bearer token the stack's Alertmanager sends to KubeMedic's alert receivers, as a Secret
+ * mounted in both would hold it in a cluster: the demo's watcher and the tests' watchers read
+ * this file (KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE), Alertmanager its `credentials_file`.
+ */
+export const alertReceiverTokenFile = () => join(paths.config, 'alert-receiver-token');
+
+/** Makes the token once (random, 256 bits) and returns its file; later calls keep it. */
+export function ensureAlertReceiverToken(): string {
+  const file = alertReceiverTokenFile();
+  if (existsSync(file)) return file;
+  mkdirSync(paths.config, { recursive: true });
+  // Written aside and linked into place, so a test process starting at the same moment reads
+  // either no file or the whole token, and only one token ever wins.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(draft, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  try {
+    linkSync(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(draft, { force: true });
+  }
+  return file;
+}
+
+/** What a webhook_config of the stack's Alertmanager sends to a KubeMedic alert receiver. */
+export const kubemedicReceiverHttpConfig = () => ({
+  authorization: { type: 'Bearer', credentials_file: ensureAlertReceiverToken() },
+});
+
+/**
+ * Alerts go to the policy watcher's webhook receiver, with its bearer token; alerts labelled
+ * kubemedic_test_sink="true" go to a sink port that tests listen on, so a test never competes
+ * with a running watcher.
  */
 export function writeAlertmanagerConfig(): void {
-  const webhook = (port: number, path: string) => [
-    { url: `http://127.0.0.1:${port}${path}`, send_resolved: true },
+  const webhook = (port: number, path: string, extra: object = {}) => [
+    { url: `http://127.0.0.1:${port}${path}`, send_resolved: true, ...extra },
   ];
   const config = {
     route: {
@@ -84,7 +117,12 @@ export function writeAlertmanagerConfig(): void {
       routes: [{ receiver: 'test-sink', matchers: ['kubemedic_test_sink="true"'] }],
     },
     receivers: [
-      { name: 'kubemedic-watcher', webhook_configs: webhook(ports.watcherWebhook, '/alertmanager') },
+      {
+        name: 'kubemedic-watcher',
+        webhook_configs: webhook(ports.watcherWebhook, '/alertmanager', {
+          http_config: kubemedicReceiverHttpConfig(),
+        }),
+      },
       { name: 'test-sink', webhook_configs: webhook(ports.alertSink, '/alerts') },
     ],
   };

@@ -46,8 +46,9 @@ export async function up(log: (line: string) => void = console.log): Promise<voi
     for (const server of wave) await startOrReuse(server, log);
     await Promise.all(wave.map((server) => waitFor(server.name, server.healthy, healthTimeoutMs)));
   }
-  // A Prometheus that was already running reads the configuration written above.
+  // A Prometheus or Alertmanager that was already running reads the configuration written above.
   await fetch(`http://127.0.0.1:${ports.prometheus}/-/reload`, { method: 'POST' });
+  await fetch(`http://127.0.0.1:${ports.alertmanager}/-/reload`, { method: 'POST' });
   await ensureFakeNodes(loadKubeconfig());
   await installCrds(loadKubeconfig());
   writeEnvFile();

@@ -24,7 +24,7 @@ const watcher = new PolicyWatcher({
   prometheusUrl: config.prometheusUrl,
   policySelector: config.policySelector,
   requireServiceAccount: config.requireServiceAccount,
-  alertWebhookPort: config.alertWebhookPort,
+  alertReceiver: config.alertReceiver,
 });
 await watcher.start();
 trackActiveRemediations(client, config.cluster);

@@ -16,10 +16,11 @@
  * `stormCooldown` has passed since the storm was last seen. The policy governor keeps that
  * cooldown (storm-report.ts), so it outlives a watcher restart.
  *
- * Alertmanager conditions: with `alertWebhookPort` set, the watcher receives Alertmanager's
- * webhook (alert-webhook.ts) and keeps the firing alerts (alert-store.ts); an alert makes the
- * policies with Alertmanager conditions due at once, and one firing of an alert starts at most
- * one run per target and policy (alert-triggers.ts).
+ * Alertmanager conditions: with `alertReceiver` set, the watcher receives Alertmanager's
+ * webhook (alert-webhook.ts; a bearer token by default, alert-auth.ts) and keeps the firing
+ * alerts (alert-store.ts); an alert makes the policies with Alertmanager conditions due at
+ * once, and one firing of an alert starts at most one run per target and policy
+ * (alert-triggers.ts).
  */
 import {
   AppsV1Api,
@@ -46,6 +47,7 @@ import type { FiringAlert } from '../domain/conditions/alerts.ts';
 import type { AlertmanagerPayload } from './alert-payload.ts';
 import { FiringAlerts } from './alert-store.ts';
 import { alertTriggers } from './alert-triggers.ts';
+import type { AlertReceiverOptions } from '../domain/config/watcher.ts';
 import { type AlertWebhook, startAlertWebhook } from './alert-webhook.ts';
 import { HoldTracker } from './firing.ts';
 import { ObjectIndex } from './object-index.ts';
@@ -75,10 +77,11 @@ export interface WatcherOptions {
    */
   policySelector?: string;
   /**
-   * Listen for Alertmanager's webhook (POST /alertmanager) on this port (0: any free one).
-   * Off when absent: only one process on a machine can hold the port.
+   * Listen for Alertmanager's webhook (POST /alertmanager): port (0: any free one), address and
+   * authentication (a bearer token file, or `none` chosen explicitly). Off when absent: only one
+   * process on a machine can hold the port.
    */
-  alertWebhookPort?: number;
+  alertReceiver?: AlertReceiverOptions;
   /** A namespaced policy without spec.serviceAccountName is Invalid (the chart's requireServiceAccount). */
   requireServiceAccount?: boolean;
   /**
@@ -178,9 +181,11 @@ export class PolicyWatcher implements Caches {
     );
     this.synced = true;
     watcherInformersSynced.set(1);
-    if (this.options.alertWebhookPort !== undefined) {
-      this.webhook = await startAlertWebhook(this.options.alertWebhookPort, (payload) =>
-        this.alertsReceived(payload),
+    if (this.options.alertReceiver !== undefined) {
+      this.webhook = await startAlertWebhook(
+        this.options.alertReceiver,
+        (payload) => this.alertsReceived(payload),
+        this.log,
       );
     }
     this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 1_000);

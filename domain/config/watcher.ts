@@ -1,4 +1,5 @@
 /** The policy watcher process's configuration (policy-watcher/main.ts), from the environment the chart sets. */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type Environment, parseEnvironment, optional, withDefault } from './environment.ts';
 import {
@@ -31,14 +32,61 @@ export const watcherEnvironment = processEnvironment({
     default: '8091',
     chart: 'watcher.alertWebhookPort',
   }),
+  KUBEMEDIC_ALERT_WEBHOOK_HOST: withDefault(
+    z.string().refine((text) => isIP(text) !== 0),
+    {
+      description:
+        "The address the Alertmanager receiver listens on. Loopback by default, so nothing off the machine reaches it unless told; the chart sets 0.0.0.0 (every interface of the Pod) and admits only Alertmanager's namespace with a NetworkPolicy.",
+      allowed: 'an IP address (0.0.0.0 or :: for every interface)',
+      default: '127.0.0.1',
+      chart: 'watcher.alertWebhookHost',
+    },
+  ),
+  KUBEMEDIC_ALERT_RECEIVER_AUTH: withDefault(z.enum(['token', 'none']), {
+    description:
+      'How the Alertmanager receiver authenticates a request. token: an `Authorization: Bearer` header holding the token in KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE, compared in constant time; anything else is refused 401 and starts nothing. none: anyone who reaches the port can post alerts that start remediations (the watcher logs a warning at start); only for a receiver nothing untrusted can reach.',
+    allowed: 'token or none',
+    default: 'token',
+    chart: 'alertReceiver.auth',
+  }),
+  KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE: optional(z.string().min(1), {
+    description:
+      'The file holding the bearer token Alertmanager must send (at least 16 characters; surrounding white space is ignored). Read again for every request, so a rotated Secret takes effect without a restart. Required when KUBEMEDIC_ALERT_RECEIVER_AUTH=token; the chart mounts it from a Secret it generates (or alertReceiver.existingSecret).',
+    allowed: 'a path to a file',
+    chart: 'alertReceiver.existingSecret',
+  }),
   KUBEMEDIC_METRICS_PORT: metricsPort('watcher', 9465, 'watcher.metricsPort'),
+}).superRefine((values, context) => {
+  if (
+    values.KUBEMEDIC_ALERT_RECEIVER_AUTH === 'token' &&
+    values.KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE === undefined
+  ) {
+    context.addIssue({
+      code: 'custom',
+      message:
+        'KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE is required while KUBEMEDIC_ALERT_RECEIVER_AUTH=token (the default): ' +
+        'name the file holding the token Alertmanager sends, or set KUBEMEDIC_ALERT_RECEIVER_AUTH=none to accept alerts from anyone',
+    });
+  }
 });
+
+/** Who may post alerts: the bearer token in a file (the default), or anyone, chosen explicitly. */
+export type AlertReceiverAuth = { mode: 'token'; tokenFile: string } | { mode: 'none' };
+
+/** Where the watcher's Alertmanager receiver listens, and whom it lets in. */
+export interface AlertReceiverOptions {
+  /** 0: any free port. */
+  port: number;
+  /** The address to listen on; loopback when absent (the chart sets 0.0.0.0 in a Pod). */
+  host?: string;
+  auth: AlertReceiverAuth;
+}
 
 export interface WatcherConfig extends ProcessConfig {
   prometheusUrl: string | undefined;
   policySelector: string | undefined;
   requireServiceAccount: boolean;
-  alertWebhookPort: number;
+  alertReceiver: AlertReceiverOptions;
   metricsPort: number;
 }
 
@@ -49,7 +97,14 @@ export function watcherConfig(env: Environment): WatcherConfig {
     prometheusUrl: v.PROMETHEUS_URL,
     policySelector: v.KUBEMEDIC_POLICY_SELECTOR,
     requireServiceAccount: v.KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT,
-    alertWebhookPort: v.KUBEMEDIC_ALERT_WEBHOOK_PORT,
+    alertReceiver: {
+      port: v.KUBEMEDIC_ALERT_WEBHOOK_PORT,
+      host: v.KUBEMEDIC_ALERT_WEBHOOK_HOST,
+      auth:
+        v.KUBEMEDIC_ALERT_RECEIVER_AUTH === 'none'
+          ? { mode: 'none' }
+          : { mode: 'token', tokenFile: v.KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE! },
+    },
     metricsPort: v.KUBEMEDIC_METRICS_PORT,
   };
 }

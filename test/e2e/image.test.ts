@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
+import { ensureAlertReceiverToken } from '../../devstack/server-configs.ts';
 import { environment } from '../../devstack/stack.ts';
 import { statusQuery } from '../../domain/messages.ts';
 import { chartIdentities, renderChart } from '../support/chart.ts';
@@ -104,6 +105,8 @@ it(
           KUBECONFIG: mountFile(image, identities.watcherKubeconfigFile),
           KUBEMEDIC_METRICS_PORT: String(ports.watcher),
           KUBEMEDIC_ALERT_WEBHOOK_PORT: String(ports.alerts),
+          // As the chart mounts the receiver's token Secret (the stack's token will do)
+          KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE: mountFile(image, ensureAlertReceiverToken()),
           // Only this file's policies (the others' runs are not this worker's business)
           KUBEMEDIC_POLICY_SELECTOR: `${testRunLabel}=${medic.cluster}`,
         },

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { alertmanagerConfigFile } from '../../devstack/server-configs.ts';
+import { alertmanagerConfigFile, kubemedicReceiverHttpConfig } from '../../devstack/server-configs.ts';
 import { environment } from '../../devstack/stack.ts';
 import { eventually } from './stack.ts';
 
@@ -67,7 +67,8 @@ export async function alertmanagerAlerts(alertname: string): Promise<Alertmanage
 }
 
 /**
- * Routes the alerts labelled `kubemedic_test_receiver="<id>"` to `url`, for as long as the test
+ * Routes the alerts labelled `kubemedic_test_receiver="<id>"` to `url`, with the stack's alert
+ * receiver token (as the watcher's own route sends it), for as long as the test
  * needs: a route and a receiver added to the stack's Alertmanager configuration, which is then
  * reloaded; the returned function takes them out again. So a test's watcher receives alerts on a
  * port the test picked, never on the stack's fixed watcher port (8091), which the demo's watcher
@@ -81,7 +82,10 @@ export async function routeAlertsTo(id: string, url: string): Promise<() => Prom
       { receiver, matchers: [`kubemedic_test_receiver="${id}"`] },
       ...(config.route.routes ?? []),
     ];
-    config.receivers.push({ name: receiver, webhook_configs: [{ url, send_resolved: true }] });
+    config.receivers.push({
+      name: receiver,
+      webhook_configs: [{ url, send_resolved: true, http_config: kubemedicReceiverHttpConfig() }],
+    });
   });
   const status = (await (await fetch(`${environment().ALERTMANAGER_URL}/api/v2/status`)).json()) as {
     config: { original: string };
@@ -96,7 +100,10 @@ export async function routeAlertsTo(id: string, url: string): Promise<() => Prom
 
 interface AlertmanagerConfig {
   route: { routes?: { receiver: string; matchers: string[] }[] };
-  receivers: { name: string; webhook_configs: { url: string; send_resolved: boolean }[] }[];
+  receivers: {
+    name: string;
+    webhook_configs: { url: string; send_resolved: boolean; http_config?: object }[];
+  }[];
 }
 
 async function rewriteAlertmanagerConfig(change: (config: AlertmanagerConfig) => void): Promise<void> {

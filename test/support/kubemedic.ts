@@ -17,6 +17,7 @@ import { after, before } from 'node:test';
 import { group, type PolicyKind, policyKinds, version } from '../../api/index.ts';
 import { repoRoot } from '../../devstack/config.ts';
 import { installCrds } from '../../devstack/crds.ts';
+import { ensureAlertReceiverToken } from '../../devstack/server-configs.ts';
 import { environment } from '../../devstack/stack.ts';
 import {
   checkPolicy,
@@ -40,9 +41,10 @@ export interface KubeMedic {
   worker: Worker;
   /**
    * Starts a policy watcher (several may run, as replicas); all stop with the test file. Only
-   * the Alertmanager test gives it the stack's webhook port: one process can hold it.
+   * the Alertmanager test gives it a webhook port (it then requires the stack's alert receiver
+   * token, as the chart's watcher does: devstack/server-configs.ts).
    */
-  startWatcher(options?: Pick<WatcherOptions, 'alertWebhookPort'>): Promise<PolicyWatcher>;
+  startWatcher(options?: { alertWebhookPort?: number }): Promise<PolicyWatcher>;
   /** Stops the worker; `restartWorker` brings a new one up on the same task queue. */
   stopWorker(): Promise<void>;
   restartWorker(): Promise<void>;
@@ -109,7 +111,10 @@ export function useKubeMedic({
       policySelector: `${testRunLabel}=${medic.cluster}`,
       requireServiceAccount: workerOptions.requireServiceAccount,
       log: () => undefined,
-      alertWebhookPort,
+      alertReceiver:
+        alertWebhookPort === undefined
+          ? undefined
+          : { port: alertWebhookPort, auth: { mode: 'token', tokenFile: ensureAlertReceiverToken() } },
     });
     // Kept before it starts: a start that fails half-way (its webhook port taken, say) leaves
     // informers running, which must still be stopped or the test file never exits.

@@ -64,23 +64,55 @@ describe('the worker configuration', () => {
   });
 });
 
+/** The watcher needs its alert receiver's token file (or the explicit opt-out) to start at all. */
+const receiverToken = { KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE: '/var/run/kubemedic/alert-receiver/token' };
+
 describe('the watcher and CLI configurations', () => {
   it('read KUBEMEDIC_CLUSTER as the worker does: one rule, one default', () => {
     for (const env of [{}, { KUBEMEDIC_CLUSTER: 'prod-eu-1' }]) {
       const cluster = workerConfig(env).cluster;
-      assert.equal(watcherConfig(env).cluster, cluster);
+      assert.equal(watcherConfig({ ...env, ...receiverToken }).cluster, cluster);
       assert.equal(cliConfig(env).cluster, cluster);
     }
     assert.throws(() => cliConfig({ KUBEMEDIC_CLUSTER: 'Prod_EU' }), /KUBEMEDIC_CLUSTER="Prod_EU"/);
   });
 
   it('reads the watcher ports and the policy selector, and refuses a selector without values', () => {
-    const config = watcherConfig({ KUBEMEDIC_POLICY_SELECTOR: 'team=shop,tier=web' });
-    assert.deepEqual([config.metricsPort, config.alertWebhookPort], [9465, 8091]);
+    const config = watcherConfig({ ...receiverToken, KUBEMEDIC_POLICY_SELECTOR: 'team=shop,tier=web' });
+    assert.deepEqual([config.metricsPort, config.alertReceiver.port], [9465, 8091]);
     assert.equal(config.policySelector, 'team=shop,tier=web');
     assert.throws(
-      () => watcherConfig({ KUBEMEDIC_POLICY_SELECTOR: 'team' }),
+      () => watcherConfig({ ...receiverToken, KUBEMEDIC_POLICY_SELECTOR: 'team' }),
       /KUBEMEDIC_POLICY_SELECTOR="team" is not allowed: label=value pairs/,
+    );
+  });
+
+  it('requires the alert receiver token by default, on loopback, and runs without one only when told', () => {
+    // Given no variable about the receiver / Then it will not start without a token, naming the way out
+    assert.throws(
+      () => watcherConfig({}),
+      /KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE is required while KUBEMEDIC_ALERT_RECEIVER_AUTH=token .*KUBEMEDIC_ALERT_RECEIVER_AUTH=none/,
+    );
+    // Given the token file / Then the receiver wants it, and listens on loopback only
+    assert.deepEqual(watcherConfig(receiverToken).alertReceiver, {
+      port: 8091,
+      host: '127.0.0.1',
+      auth: { mode: 'token', tokenFile: '/var/run/kubemedic/alert-receiver/token' },
+    });
+    // Given the explicit opt-out, and every interface / Then no token is wanted
+    const open = watcherConfig({
+      KUBEMEDIC_ALERT_RECEIVER_AUTH: 'none',
+      KUBEMEDIC_ALERT_WEBHOOK_HOST: '0.0.0.0',
+    });
+    assert.deepEqual(open.alertReceiver, { port: 8091, host: '0.0.0.0', auth: { mode: 'none' } });
+    // And a mode or an address that is not one is refused by name
+    assert.throws(
+      () => watcherConfig({ ...receiverToken, KUBEMEDIC_ALERT_RECEIVER_AUTH: 'basic' }),
+      /KUBEMEDIC_ALERT_RECEIVER_AUTH="basic" is not allowed: token or none/,
+    );
+    assert.throws(
+      () => watcherConfig({ ...receiverToken, KUBEMEDIC_ALERT_WEBHOOK_HOST: 'all' }),
+      /KUBEMEDIC_ALERT_WEBHOOK_HOST="all" is not allowed: an IP address/,
     );
   });
 
