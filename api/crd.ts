@@ -8,6 +8,7 @@
  * producing a CRD the API server would refuse or, worse, accept with other meaning.
  */
 import { z } from 'zod';
+import { type DecisionKind, decisionKinds } from './decision.ts';
 import { group, policyKinds, policyStatus, version, type PolicyKind } from './policy.ts';
 
 /** A Kubernetes JSONSchemaProps node as it travels on the wire (not the client library's model). */
@@ -297,7 +298,56 @@ export function customResourceDefinition(kind: PolicyKind): CustomResourceDefini
   };
 }
 
-/** Both CRDs, RemediationPolicy first. */
+/** The CRD of RemediationDecision or RemediationPause (api/decision.ts): the same envelope, its own columns. */
+export function decisionCustomResourceDefinition(kind: DecisionKind): CustomResourceDefinition {
+  const names = decisionKinds[kind];
+  const policyShaped = customResourceDefinition('RemediationPolicy');
+  const [served] = policyShaped.spec.versions;
+  if (!served) throw new Error('the policy CRD has no version');
+  return {
+    ...policyShaped,
+    metadata: { ...policyShaped.metadata, name: `${names.plural}.${group}` },
+    spec: {
+      ...policyShaped.spec,
+      names: {
+        kind: names.kind,
+        listKind: `${names.kind}List`,
+        plural: names.plural,
+        singular: names.singular,
+        shortNames: [...names.shortNames],
+        categories: ['kubemedic'],
+      },
+      scope: names.scope,
+      versions: [
+        {
+          ...served,
+          additionalPrinterColumns: [...names.printerColumns],
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              description: names.description,
+              required: ['spec'],
+              properties: {
+                ...policySchema('RemediationPolicy').properties,
+                spec: { type: 'object', ...structuralSchema(names.spec) },
+                status: {
+                  type: 'object',
+                  description: 'Written by the policy watcher: what became of it.',
+                  ...structuralSchema(names.status),
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Every CRD: the two policies (RemediationPolicy first), then RemediationDecision and RemediationPause. */
 export function customResourceDefinitions(): CustomResourceDefinition[] {
-  return (Object.keys(policyKinds) as PolicyKind[]).map(customResourceDefinition);
+  return [
+    ...(Object.keys(policyKinds) as PolicyKind[]).map(customResourceDefinition),
+    ...(Object.keys(decisionKinds) as DecisionKind[]).map(decisionCustomResourceDefinition),
+  ];
 }

@@ -4,3 +4,4 @@
  */
 export * from './policy.ts';
 export * from './crd.ts';
+export * from './decision.ts';

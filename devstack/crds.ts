@@ -1,14 +1,17 @@
 /**
  * KubeMedic's CRDs on the local stack: `up` installs them (server-side apply of the generated
- * objects, so a schema change is applied on the next `up`), as tests and the demo need them.
+ * objects, so a schema change is applied on the next `up`), as tests and the demo need them,
+ * and the admission policy that binds a RemediationDecision to its creator (as the chart does).
  */
 import {
   ApiextensionsV1Api,
   type KubeConfig,
+  KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { decisionAdmissionObjects } from '../api/admission-policy.ts';
 import { customResourceDefinitions } from '../api/index.ts';
 
 export async function installCrds(kubeconfig: KubeConfig, timeoutMs = 30_000): Promise<void> {
@@ -26,5 +29,16 @@ export async function installCrds(kubeconfig: KubeConfig, timeoutMs = 30_000): P
         throw new Error(`CRD ${crd.metadata.name} was not Established within ${timeoutMs / 1000}s`);
       await sleep(100);
     }
+  }
+  const objects = KubernetesObjectApi.makeApiClient(kubeconfig);
+  for (const object of decisionAdmissionObjects()) {
+    await objects.patch(
+      object,
+      undefined,
+      undefined,
+      'kubemedic-devstack',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
   }
 }

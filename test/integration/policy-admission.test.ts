@@ -102,7 +102,7 @@ async function installCrds(): Promise<void> {
   const crds = readdirSync(crdDirectory)
     .filter((file) => file.endsWith('.yaml'))
     .map((file) => parse(readFileSync(join(crdDirectory, file), 'utf8')) as CustomResourceDefinition);
-  assert.equal(crds.length, 2, 'two CRD files in the chart');
+  assert.equal(crds.length, 4, 'four CRD files in the chart: the two policies, decisions and pauses');
   for (const crd of crds) {
     await kubeRequest(kubeconfig(), {
       method: 'PATCH',
