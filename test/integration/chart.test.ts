@@ -243,9 +243,9 @@ describe('the Helm chart', () => {
     for (const component of ['worker', 'watcher']) {
       const d = deployment(objects, component);
       const env = envOf(d);
-      assert.equal(env.TEMPORAL_TLS_CERT, '/etc/kubemedic/temporal-tls/tls.crt');
-      assert.equal(env.TEMPORAL_TLS_KEY, '/etc/kubemedic/temporal-tls/tls.key');
-      assert.equal(env.TEMPORAL_TLS_CA, '/etc/kubemedic/temporal-tls/ca.crt');
+      assert.equal(env.TEMPORAL_TLS_CLIENT_CERT_PATH, '/etc/kubemedic/temporal-tls/tls.crt');
+      assert.equal(env.TEMPORAL_TLS_CLIENT_KEY_PATH, '/etc/kubemedic/temporal-tls/tls.key');
+      assert.equal(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH, '/etc/kubemedic/temporal-tls/ca.crt');
       assert.deepEqual(env.TEMPORAL_API_KEY, { secretKeyRef: { name: 'temporal-key', key: 'api-key' } });
       assert.equal(env.KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT, 'true');
       assert.equal(env.PROMETHEUS_URL, 'http://prometheus.monitoring:9090');

@@ -131,9 +131,11 @@ describe('mutual TLS to Temporal', () => {
   /** The worker's environment as the chart sets it with temporal.tls.enabled. */
   const chartEnvironment = (withClientCertificate: boolean) => ({
     TEMPORAL_ADDRESS: address,
-    TEMPORAL_TLS_CA: ca.cert,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca.cert,
     TEMPORAL_TLS_SERVER_NAME: serverName,
-    ...(withClientCertificate ? { TEMPORAL_TLS_CERT: client.cert, TEMPORAL_TLS_KEY: client.key } : {}),
+    ...(withClientCertificate
+      ? { TEMPORAL_TLS_CLIENT_CERT_PATH: client.cert, TEMPORAL_TLS_CLIENT_KEY_PATH: client.key }
+      : {}),
   });
 
   it('runs a workflow through it with the mounted certificate files', { timeout: 120_000 }, async () => {
@@ -223,7 +225,7 @@ describe('an API key to Temporal', () => {
   /** The worker's environment as the chart sets it with temporal.apiKey (and the test CA). */
   const chartEnvironment = (key: string) => ({
     TEMPORAL_ADDRESS: address,
-    TEMPORAL_TLS_CA: ca.cert,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca.cert,
     TEMPORAL_TLS_SERVER_NAME: serverName,
     TEMPORAL_API_KEY: key,
   });

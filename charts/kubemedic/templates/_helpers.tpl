@@ -54,12 +54,12 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ . | quote }}
 {{- end }}
 {{- if .Values.temporal.tls.enabled }}
-- name: TEMPORAL_TLS_CERT
+- name: TEMPORAL_TLS_CLIENT_CERT_PATH
   value: /etc/kubemedic/temporal-tls/{{ .Values.temporal.tls.certKey }}
-- name: TEMPORAL_TLS_KEY
+- name: TEMPORAL_TLS_CLIENT_KEY_PATH
   value: /etc/kubemedic/temporal-tls/{{ .Values.temporal.tls.keyKey }}
 {{- with .Values.temporal.tls.caKey }}
-- name: TEMPORAL_TLS_CA
+- name: TEMPORAL_TLS_SERVER_CA_CERT_PATH
   value: /etc/kubemedic/temporal-tls/{{ . }}
 {{- end }}
 {{- with .Values.temporal.tls.serverName }}
