@@ -19,7 +19,7 @@ const restrictedFor = (patterns) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.devstack/', 'devstack/modules/'] },
+  { ignores: ['node_modules/', '.devstack/', 'devstack/modules/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,9 +1,11 @@
 /**
  * What every command gets: the global flags, the output, and lazily made connections to
- * Temporal and Kubernetes whose failures say how to fix them (exit code 5).
+ * Temporal and Kubernetes whose failures say how to fix them (exit code 5). The two clients are
+ * imported when first asked for, so `--version`, help and completion start without loading them
+ * (in the bundle they are chunks of their own: see cli/package/build.ts).
  */
-import { KubeConfig } from '@kubernetes/client-node';
-import { Client, Connection } from '@temporalio/client';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Client, Connection } from '@temporalio/client';
 import type { CliConfig } from '../domain/config/cli.ts';
 import { connectionOptions, type TemporalConfig } from '../domain/config/temporal-connection.ts';
 import { messageOf, unreachable, usageError } from './errors.ts';
@@ -25,7 +27,7 @@ export interface Context {
   flags: GlobalFlags;
   out: Output;
   temporal(): Promise<Client>;
-  kubeconfig(): KubeConfig;
+  kubeconfig(): Promise<KubeConfig>;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
     out,
     async temporal() {
       if (client) return client;
+      const { Client, Connection } = commonJs(await import('@temporalio/client'));
       try {
         connection = await Connection.connect({
           ...connectionOptions(flags.temporal),
@@ -77,8 +80,9 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
       client = new Client({ connection, namespace: flags.temporal.namespace });
       return client;
     },
-    kubeconfig() {
+    async kubeconfig() {
       if (kubeconfig) return kubeconfig;
+      const { KubeConfig } = await import('@kubernetes/client-node');
       const loaded = new KubeConfig();
       try {
         if (flags.kubeconfig) loaded.loadFromFile(flags.kubeconfig);
@@ -104,10 +108,9 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
  * uses fetch, which fails with "fetch failed" and the network error as its cause; raw requests
  * (domain/kube/request.ts, as restore makes them) fail with the network error itself.
  */
-export function kubeUnreachable(context: Context, error: unknown): Error {
+export function kubeUnreachable(kubeconfig: KubeConfig, error: unknown): Error {
   const network = networkErrorOf(error);
   if (network === undefined) return error as Error;
-  const kubeconfig = context.kubeconfig();
   const server = kubeconfig.getCurrentCluster()?.server ?? 'the API server';
   return unreachable(
     `${kubernetesFix(server, kubeconfig.getCurrentContext(), currentSituation())} (${messageOf(network)})`,
@@ -129,6 +132,14 @@ export function networkErrorOf(error: unknown): unknown {
   if (error instanceof TypeError && error.message === 'fetch failed') return error.cause;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && networkCodes.has(code) ? error : undefined;
+}
+
+/**
+ * A CommonJS module's exports from import(): Node (and tsx) give them as named exports, the
+ * bundle's chunk of a CommonJS module only as its default export.
+ */
+function commonJs<T extends object>(module: T & { default?: T }): T {
+  return Object.keys(module).length === 1 && module.default ? module.default : module;
 }
 
 /** --context: a context of the kubeconfig, as kubectl's flag; one it lacks is a usage error naming those it has. */

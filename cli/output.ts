@@ -3,7 +3,8 @@
  * command has more to show), one JSON or YAML value with a stable shape for scripts (`-o json`,
  * `-o yaml`; `--json` is `-o json`).
  */
-import { dumpYaml } from '@kubernetes/client-node';
+// yaml, not the Kubernetes client's dumpYaml: that would load the whole client before any command runs.
+import { stringify as yamlOf } from 'yaml';
 
 export const outputFormats = ['json', 'yaml', 'wide'] as const;
 /** `text` is the default: what is printed without -o. */
@@ -23,7 +24,7 @@ export interface Output {
 /** `data` as the structured format prints it; YAML holds the same value as the JSON. */
 export function serialize(format: 'json' | 'yaml', data: unknown): string {
   const json = JSON.stringify(data, null, 2);
-  return format === 'json' ? `${json}\n` : dumpYaml(JSON.parse(json));
+  return format === 'json' ? `${json}\n` : yamlOf(JSON.parse(json));
 }
 
 export function createOutput(

@@ -2,7 +2,6 @@
  * `kubemedic list`: remediation runs from Temporal visibility, filtered by the custom search
  * attributes; `kubemedic list policies`: the policies in the cluster, from the API server.
  */
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { group, policyKinds, version } from '../../api/index.ts';
 import { searchAttributes } from '../../domain/search-attributes.ts';
@@ -141,7 +140,9 @@ interface PolicyRow {
 }
 
 async function listPolicies(context: Context, namespace: string | undefined): Promise<void> {
-  const api = context.kubeconfig().makeApiClient(CustomObjectsApi);
+  const kubeconfig = await context.kubeconfig();
+  const { CustomObjectsApi } = await import('@kubernetes/client-node');
+  const api = kubeconfig.makeApiClient(CustomObjectsApi);
   type Listed = {
     items: {
       kind: string;
@@ -173,7 +174,7 @@ async function listPolicies(context: Context, namespace: string | undefined): Pr
         })) as Listed);
     items = [...namespaced.items, ...clusterWide.items];
   } catch (error) {
-    throw kubeUnreachable(context, error);
+    throw kubeUnreachable(kubeconfig, error);
   }
   const rows: PolicyRow[] = items.map((item) => ({
     kind: item.kind,

@@ -3,7 +3,6 @@
  * guarded restore (activities/actions): only fields that still hold what the action wrote are
  * restored; a field someone changed since is reported as a conflict and nothing is written.
  */
-import { restoreByHand } from '../../activities/index.ts';
 import { executedAsLeft, type RemediationInput, type RemediationStatus } from '../../domain/run.ts';
 import { type Command, flag } from '../command.ts';
 import { kubeUnreachable } from '../context.ts';
@@ -40,9 +39,11 @@ export const restore: Command = {
       throw refused('the run changed nothing (no action was executed), so there is nothing to restore');
 
     const dryRun = values['dry-run'] === true;
-    const kubeconfig = context.kubeconfig();
+    const kubeconfig = await context.kubeconfig();
+    // Imported here: the activities pull in the whole Kubernetes client, which other commands do not need.
+    const { restoreByHand } = await import('../../activities/index.ts');
     const result = await restoreByHand(kubeconfig, step, dryRun).catch((error: unknown) => {
-      throw kubeUnreachable(context, error);
+      throw kubeUnreachable(kubeconfig, error);
     });
     const data = { workflowId, dryRun, backup: step.backup, ...result };
     if (result.outcome === 'RollbackConflict' || result.outcome === 'NotReversible') {
