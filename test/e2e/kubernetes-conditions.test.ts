@@ -211,6 +211,49 @@ describe('a Pod in CrashLoopBackOff', () => {
   );
 });
 
+describe('a Pod that starts crash-looping under a policy evaluated every 5 minutes', () => {
+  it(
+    'starts a run at once, from the watch event, not at the next interval',
+    { timeout: 180_000 },
+    async (t) => {
+      const s = scenario(t);
+      // Given a Pod under a policy evaluated every 5m, whose condition fires as soon as it holds
+      await createCustomStatusPod('eager');
+      await s.given.existing({ kind: 'Pod', namespace: namespace.name, name: 'eager' });
+      await s.given.policy('restart-eager', {
+        ...crashLoopPolicy('eager', '0s'),
+        evaluationInterval: '5m',
+        approval: { required: true, timeout: '1h' },
+      });
+      await s.given.watcher();
+      // And the watcher has evaluated it once, with nothing to do: the next interval tick is 5m away
+      const evaluatedAt = await eventually('the first evaluation', async () => {
+        const status = (
+          await readPolicy('RemediationPolicy', { name: 'restart-eager', namespace: namespace.name })
+        ).status;
+        return status?.matchedTargets === 1 ? Date.parse(String(status.lastEvaluationTime)) : undefined;
+      });
+      await s.then.noRun('no run while the Pod is healthy');
+
+      // When its container goes into CrashLoopBackOff
+      const crashedAt = await crashLoop('eager');
+
+      // Then a run starts, within the 5m the interval alone would take (the wait gives up at 2m)
+      const run = await s.then.watcherStartsRun(120_000);
+      const startedAt = run.startTime.getTime();
+      assert.ok(startedAt >= crashedAt, 'the run started after the crash loop began');
+      assert.ok(
+        startedAt < evaluatedAt + 5 * 60_000,
+        `the run started ${startedAt - evaluatedAt}ms after the first evaluation: at the interval, not at the event`,
+      );
+      assert.deepEqual((await s.then.triggeredBy()).readings, [{ name: 'crashing', value: 1, holds: true }]);
+      // (The run waits for an approval nobody gives: what a run does next is other tests' subject.)
+      await s.when.cancelledBy('e2e', 'started by the event; nothing more to see');
+      await forceDelete('eager');
+    },
+  );
+});
+
 describe('a Deployment whose Pods cannot be scheduled', () => {
   it(
     'is scaled by the watcher, and rolled back when its Pods stay Pending',
