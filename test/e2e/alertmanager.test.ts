@@ -1,19 +1,24 @@
 /**
  * Alertmanager as a trigger, end to end: a real Prometheus rule fires on a series the test
- * writes, the real Alertmanager posts it to the real policy watcher's webhook, and one
- * remediation runs for the target — however often the alert is notified again.
+ * writes, the real Alertmanager posts it (with the receiver's bearer token, from the stack's
+ * Secret stand-in) to the real policy watcher's webhook, and one remediation runs for the target
+ * — however often the alert is notified again. A forged alert without the token, or with a
+ * wrong one, is refused and starts nothing.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { alertKey } from '../../domain/conditions/alerts.ts';
 import type { Condition } from '../../api/policy.ts';
 import { readConditions, targetKey } from '../../domain/conditions/readings.ts';
 import { readTargetState } from '../../domain/conditions/targets.ts';
+import { ensureAlertReceiverToken } from '../../devstack/server-configs.ts';
 import { environment } from '../../devstack/stack.ts';
 import { remoteWrite } from '../../devstack/remote-write.ts';
 import type { AlertmanagerPayload } from '../../policy-watcher/alert-payload.ts';
 import { triggeredByAlertsMemo } from '../../policy-watcher/alert-triggers.ts';
+import { alertReceiverRequests } from '../../policy-watcher/alert-requests.ts';
 import { alertWebhookPath } from '../../policy-watcher/alert-webhook.ts';
 import type { TargetRef } from '../../domain/run.ts';
 import {
@@ -52,10 +57,10 @@ async function runsOf(workflowId: string): Promise<string[]> {
 /** What Alertmanager posts for a firing alert, rebuilt from its API's view of the alert. */
 const notification = (alert: AlertmanagerAlert): AlertmanagerPayload => ({
   version: '4',
-  groupKey: `{}:{alertname="${alertname}"}`,
+  groupKey: `{}:{alertname="${alert.labels.alertname}"}`,
   status: 'firing',
   receiver: 'kubemedic-watcher',
-  groupLabels: { alertname },
+  groupLabels: { alertname: alert.labels.alertname! },
   commonLabels: alert.labels,
   externalURL: 'http://127.0.0.1:9093',
   alerts: [
@@ -70,6 +75,24 @@ const notification = (alert: AlertmanagerAlert): AlertmanagerPayload => ({
     },
   ],
 });
+
+/** The token the stack's Alertmanager sends (devstack/server-configs.ts). */
+const receiverToken = () => readFileSync(ensureAlertReceiverToken(), 'utf8').trim();
+
+/** POSTs a notification to the watcher, as Alertmanager would, with `authorization` if given. */
+const post = (url: string, payload: AlertmanagerPayload, authorization?: string): Promise<Response> =>
+  fetch(url, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      ...(authorization === undefined ? {} : { Authorization: authorization }),
+    },
+    body: JSON.stringify(payload),
+  });
+
+/** How many requests the receiver has answered with `reason` (kubemedic_alert_receiver_requests_total). */
+const answered = async (reason: string) =>
+  (await alertReceiverRequests.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
 
 /** Waits until the watcher has evaluated the policy twice more after `since`. */
 async function evaluatedSince(policy: string, since: number): Promise<void> {
@@ -179,11 +202,7 @@ describe('a policy triggered by an Alertmanager alert', () => {
       assert.equal(stillFiring[0]?.startsAt, alert!.startsAt, 'the same firing of the alert');
       const renotifiedAt = Date.now();
       for (let i = 0; i < 3; i += 1) {
-        const answer: Response = await fetch(webhookUrl, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(notification(stillFiring[0]!)),
-        });
+        const answer = await post(webhookUrl, notification(stillFiring[0]!), `Bearer ${receiverToken()}`);
         assert.equal(answer.status, 200, await answer.text());
       }
       await evaluatedSince('scale-on-alert', renotifiedAt);
@@ -216,6 +235,65 @@ describe('a policy triggered by an Alertmanager alert', () => {
       assert.deepEqual(second.memo?.[triggeredByAlertsMemo], [alertKey(refired!)]);
       await medic.client.workflow.getHandle(workflowId, second.runId).result();
       assert.equal((await runsOf(workflowId)).length, 2);
+    },
+  );
+
+  it(
+    'refuses a forged alert without the token or with a wrong one, and starts no run',
+    { timeout: 180_000 },
+    async (t) => {
+      const s = scenario(t);
+      // Given a Deployment of 1 replica, and a policy that scales it to 2 on an alert
+      const forgedName = `KubeMedicE2EForged${run}`;
+      await s.given.availableDeployment('api', 1);
+      await s.given.policy(
+        'scale-on-forged-alert',
+        deploymentPolicy('api', {
+          evaluationInterval: '1s',
+          conditions: [{ ...highErrorRate, alertmanager: { matchers: [`alertname="${forgedName}"`] } }],
+          actions: [scale({ replicas: 2 })],
+          verification: { settle: '1s', conditions: [conditions.deploymentUnavailable('available', 1)] },
+        }),
+      );
+      // And the watcher's receiver, which requires the stack's token
+      const watcher = await s.given.watcher({ alertWebhookPort: 0 });
+      const webhookUrl = `http://127.0.0.1:${watcher.alertWebhookPort}${alertWebhookPath}`;
+      const forged = notification({
+        fingerprint: `forged${run}`,
+        startsAt: new Date().toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        labels: { alertname: forgedName, namespace: namespace.name, deployment: 'api' },
+        annotations: {},
+        generatorURL: 'http://attacker.example/',
+        status: { state: 'active' },
+      });
+      const counted = { missing: await answered('MissingToken'), wrong: await answered('WrongToken') };
+
+      // When someone posts the alert without a token, and with a wrong one
+      const postedAt = Date.now();
+      const withoutToken = await post(webhookUrl, forged);
+      const wrongToken = await post(webhookUrl, forged, `Bearer ${randomBytes(32).toString('base64url')}`);
+
+      // Then both are refused 401 with the reason, and counted by reason
+      assert.equal(withoutToken.status, 401);
+      assert.match(await withoutToken.text(), /^MissingToken: /);
+      assert.equal(wrongToken.status, 401);
+      assert.match(await wrongToken.text(), /^WrongToken: /);
+      assert.equal(await answered('MissingToken'), counted.missing + 1);
+      assert.equal(await answered('WrongToken'), counted.wrong + 1);
+      // And the watcher holds no such alert, and after two evaluations of the policy there is no run
+      assert.ok(!watcher.firingAlerts.some((a) => a.labels.alertname === forgedName));
+      await evaluatedSince('scale-on-forged-alert', postedAt);
+      await s.then.noRun('a forged alert starts nothing');
+      await s.then.replicasAre(1);
+
+      // When the same alert comes with the token (as the stack's Alertmanager sends it)
+      const genuine = await post(webhookUrl, forged, `Bearer ${receiverToken()}`);
+      assert.equal(genuine.status, 200, await genuine.text());
+      // Then it starts the run the forged posts would have started: the refusal is what stopped them
+      await s.then.watcherStartsRun();
+      await s.then.runEndsAs('Succeeded');
+      await s.then.replicasAre(2);
     },
   );
 });
