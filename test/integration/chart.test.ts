@@ -7,6 +7,7 @@
  */
 import {
   AuthorizationV1Api,
+  CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
   type KubernetesObject,
@@ -21,7 +22,7 @@ import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common';
 import { randomBytes } from 'node:crypto';
@@ -67,8 +68,12 @@ const everythingOn = {
   networkPolicy: {
     enabled: true,
     metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
-    alertWebhookFrom: [{ podSelector: { matchLabels: { app: 'alertmanager' } } }],
     egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }],
+  },
+  alertReceiver: {
+    existingSecret: 'alertmanager-webhook',
+    existingSecretKey: 'bearer',
+    networkPolicy: { from: [{ podSelector: { matchLabels: { app: 'alertmanager' } } }] },
   },
 };
 
@@ -169,7 +174,7 @@ describe('the Helm chart', () => {
     assert.match(output, /1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 
-  it('renders with its defaults: two Deployments with their budgets, two Services, two identities, its helm test, no optional parts', () => {
+  it("renders with its defaults: two Deployments with their budgets, two Services, two identities, the alert receiver's token and NetworkPolicy, its helm test, no optional parts", () => {
     // Given the default values / When the chart renders
     const objects = renderChart({ release: 'km', namespace: 'ops' });
     // Then exactly the core objects
@@ -180,11 +185,13 @@ describe('the Helm chart', () => {
       'ClusterRoleBinding/km-kubemedic-worker',
       'Deployment/km-kubemedic-watcher',
       'Deployment/km-kubemedic-worker',
+      'NetworkPolicy/km-kubemedic-watcher',
       'Pod/km-kubemedic-test-health',
       'PodDisruptionBudget/km-kubemedic-watcher',
       'PodDisruptionBudget/km-kubemedic-worker',
       'Role/km-kubemedic-worker-signing-keys',
       'RoleBinding/km-kubemedic-worker-signing-keys',
+      'Secret/km-kubemedic-alert-receiver',
       'Service/km-kubemedic-watcher',
       'Service/km-kubemedic-worker',
       'ServiceAccount/km-kubemedic-watcher',
@@ -298,9 +305,57 @@ describe('the Helm chart', () => {
     );
   });
 
-  it('renders NetworkPolicies only when asked: ingress to the served ports from the named peers and helm test', () => {
-    // Given the defaults / Then no NetworkPolicy (values.yaml says why)
-    assert.equal(byKind(renderChart(), 'NetworkPolicy').length, 0);
+  it("renders the alert receiver's NetworkPolicy by default: its port from Alertmanager's namespace only, nothing else restricted", () => {
+    // Given the defaults / When the chart renders
+    const objects = renderChart({ release: 'km' });
+    // Then one NetworkPolicy, the watcher's, selecting its Pods
+    const policies = byKind(objects, 'NetworkPolicy') as unknown as NetworkPolicyShape[];
+    assert.deepEqual(
+      policies.map((p) => p.metadata.name),
+      ['km-kubemedic-watcher'],
+    );
+    const [policy] = policies;
+    assert.deepEqual(
+      policy!.spec.podSelector.matchLabels,
+      deployment(objects, 'watcher').spec.selector.matchLabels,
+    );
+    // And it admits the receiver's port from the monitoring namespace alone, /metrics from any
+    // peer (as without a policy), and leaves egress alone
+    assert.deepEqual(policy!.spec.policyTypes, ['Ingress']);
+    assert.deepEqual(policy!.spec.ingress, [
+      { ports: [{ port: 'metrics' }] },
+      {
+        ports: [{ port: 'alert-webhook' }],
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+      },
+    ]);
+    // Given other namespaces / Then one peer each
+    const two = byKind(
+      renderChart({ values: { alertReceiver: { networkPolicy: { allowedNamespaces: ['obs', 'mon'] } } } }),
+      'NetworkPolicy',
+    ) as unknown as NetworkPolicyShape[];
+    assert.deepEqual(
+      two[0]!.spec.ingress[1]!.from,
+      ['obs', 'mon'].map((name) => ({
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
+      })),
+    );
+    // Given no namespace and no peer / Then the chart refuses rather than admit every peer
+    assert.throws(
+      () => renderChart({ values: { alertReceiver: { networkPolicy: { allowedNamespaces: [] } } } }),
+      /alertReceiver.networkPolicy: name allowedNamespaces or from .*enabled=false/,
+    );
+    // Given it turned off / Then no NetworkPolicy at all
+    assert.equal(
+      byKind(
+        renderChart({ values: { alertReceiver: { networkPolicy: { enabled: false } } } }),
+        'NetworkPolicy',
+      ).length,
+      0,
+    );
+  });
+
+  it('renders NetworkPolicies for both components when asked: the served ports from the named peers and helm test', () => {
     // Given networkPolicy on, with peers and egress rules / When the chart renders
     const objects = renderChart({ release: 'km', values: everythingOn });
     const policies = byKind(objects, 'NetworkPolicy') as unknown as NetworkPolicyShape[];
@@ -321,12 +376,12 @@ describe('the Helm chart', () => {
         policy.spec.podSelector.matchLabels,
         deployment(objects, component).spec.selector.matchLabels,
       );
-      // And lets in Prometheus and the helm test Pod on the metrics port, Alertmanager on the watcher's receiver
+      // And lets in Prometheus and the helm test Pod on the metrics port, Alertmanager alone on the watcher's receiver
       const expected: IngressRule[] = [{ ports: [{ port: 'metrics' }], from: [prometheus, helmTest] }];
       if (component === 'watcher')
         expected.push({
           ports: [{ port: 'alert-webhook' }],
-          from: [everythingOn.networkPolicy.alertWebhookFrom[0]!, helmTest],
+          from: everythingOn.alertReceiver.networkPolicy.from,
         });
       assert.deepEqual(policy.spec.ingress, expected);
       // And restricts egress to the rules given, and DNS
@@ -341,16 +396,72 @@ describe('the Helm chart', () => {
         ...everythingOn.networkPolicy.egress,
       ]);
     }
-    // Given networkPolicy on with no peers and no egress rules / Then any peer reaches the ports, egress is open
+    // Given networkPolicy on with no peers and no egress rules, the receiver's policy off / Then
+    // any peer reaches the ports, egress is open
     const open = byKind(
-      renderChart({ values: { networkPolicy: { enabled: true } } }),
+      renderChart({
+        values: { networkPolicy: { enabled: true }, alertReceiver: { networkPolicy: { enabled: false } } },
+      }),
       'NetworkPolicy',
     ) as unknown as NetworkPolicyShape[];
+    assert.equal(open.length, 2);
     for (const policy of open) {
       assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
       assert.ok(policy.spec.ingress.every((rule) => rule.from === undefined));
       assert.equal(policy.spec.egress, undefined);
     }
+  });
+
+  it("mounts the alert receiver's token from a Secret the chart makes, or the operator's, and runs without one only when told", () => {
+    type SecretShape = { metadata: { name: string }; data: Record<string, string> };
+    const secrets = (objects: KubernetesObject[]) => byKind(objects, 'Secret') as unknown as SecretShape[];
+    const tokenVolume = (d: DeploymentShape) =>
+      (
+        d.spec.template.spec.volumes as { name: string; secret?: { secretName: string; items?: unknown[] } }[]
+      ).find((v) => v.name === 'alert-receiver-token');
+    // Given the defaults / When the chart renders
+    const objects = renderChart({ release: 'km' });
+    const watcher = deployment(objects, 'watcher');
+    // Then a Secret holds a random 48-character token
+    const [secret] = secrets(objects);
+    assert.equal(secret?.metadata.name, 'km-kubemedic-alert-receiver');
+    const token = Buffer.from(secret.data.token!, 'base64').toString();
+    assert.match(token, /^[A-Za-z0-9]{48}$/);
+    assert.notEqual(
+      Buffer.from(secrets(renderChart({ release: 'km' }))[0]!.data.token!, 'base64').toString(),
+      token,
+      'a new render without an installed Secret draws a new token',
+    );
+    // And the watcher requires it, reads it from the mounted Secret, and listens on every interface of its Pod
+    const env = envOf(watcher);
+    assert.equal(env.KUBEMEDIC_ALERT_RECEIVER_AUTH, 'token');
+    assert.equal(env.KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE, '/var/run/kubemedic/alert-receiver/token');
+    assert.equal(env.KUBEMEDIC_ALERT_WEBHOOK_HOST, '0.0.0.0');
+    assert.deepEqual(tokenVolume(watcher)?.secret, {
+      secretName: 'km-kubemedic-alert-receiver',
+      items: [{ key: 'token', path: 'token' }],
+    });
+    const mounts = (
+      watcher.spec.template.spec.containers[0] as { volumeMounts: { name: string; mountPath: string }[] }
+    ).volumeMounts;
+    assert.ok(
+      mounts.some(
+        (m) => m.name === 'alert-receiver-token' && m.mountPath === '/var/run/kubemedic/alert-receiver',
+      ),
+    );
+    // Given the operator's own Secret / Then the chart makes none and mounts that one's key as the token
+    const own = renderChart({ release: 'km', values: everythingOn });
+    assert.deepEqual(secrets(own), []);
+    assert.deepEqual(tokenVolume(deployment(own, 'watcher'))?.secret, {
+      secretName: 'alertmanager-webhook',
+      items: [{ key: 'bearer', path: 'token' }],
+    });
+    // Given auth none, chosen explicitly / Then no Secret, no mount, and the watcher told so
+    const none = renderChart({ release: 'km', values: { alertReceiver: { auth: 'none' } } });
+    assert.deepEqual(secrets(none), []);
+    assert.equal(tokenVolume(deployment(none, 'watcher')), undefined);
+    assert.equal(envOf(deployment(none, 'watcher')).KUBEMEDIC_ALERT_RECEIVER_AUTH, 'none');
+    assert.equal(envOf(deployment(none, 'watcher')).KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE, undefined);
   });
 
   it('takes nameOverride and fullnameOverride for every name, label and selector', () => {
@@ -646,6 +757,16 @@ describe('the Helm chart', () => {
       /at '\/temporal\/address'/,
     ],
     ['TLS without its Secret', { temporal: { tls: { enabled: true } } }, /at '\/temporal\/tls\/secretName'/],
+    [
+      'an alert receiver authentication that does not exist',
+      { alertReceiver: { auth: 'basic' } },
+      /at '\/alertReceiver\/auth'/,
+    ],
+    [
+      'an allowed namespace that cannot be one',
+      { alertReceiver: { networkPolicy: { allowedNamespaces: ['Monitoring'] } } },
+      /at '\/alertReceiver\/networkPolicy\/allowedNamespaces\/0'/,
+    ],
   ];
   for (const [what, values, message] of badValues) {
     it(`refuses ${what}, naming the value`, () => {
@@ -685,6 +806,34 @@ describe('the Helm chart', () => {
       }
       // Then all were accepted: every kind but the operator's two
       assert.equal(checked.length, objects.length - operatorKinds.length);
+    });
+
+    it("keeps the alert receiver's token across upgrades: the installed Secret's token is rendered again", async () => {
+      // Given the chart's Secret as an earlier install left it in the release namespace
+      await ensureStack();
+      const token = randomBytes(24).toString('hex');
+      await kubeconfig()
+        .makeApiClient(CoreV1Api)
+        .createNamespacedSecret({
+          namespace: namespace.name,
+          body: { metadata: { name: 'km-kubemedic-alert-receiver' }, stringData: { token } },
+        });
+      // When the chart renders for the upgrade, reading the cluster as `helm upgrade` does
+      const rendered = helm([
+        'template',
+        'km',
+        chartDir,
+        '--namespace',
+        namespace.name,
+        '--dry-run=server',
+        '--kubeconfig',
+        environment().KUBECONFIG,
+      ]);
+      // Then the Secret it renders holds the installed token, not a new one
+      const secret = parseAllDocuments(rendered)
+        .map((document) => document.toJS() as { kind?: string; data?: Record<string, string> } | null)
+        .find((object) => object?.kind === 'Secret');
+      assert.equal(Buffer.from(secret?.data?.token ?? '', 'base64').toString(), token);
     });
 
     it('keys status.conditions by type: two writers applying one condition each keep both', async () => {
