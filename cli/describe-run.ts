@@ -6,7 +6,7 @@ import { brief } from './output.ts';
 export function describeApproval(status: RemediationStatus): string | undefined {
   const approval = status.approval;
   if (!approval) return status.phase === 'AwaitingApproval' ? 'awaiting a decision' : undefined;
-  return `${approval.decision} by ${approval.by} (${approval.via})${approval.reason ? `: ${approval.reason}` : ''}`;
+  return `${approval.decision} by ${approval.by} (${approval.channel ?? approval.via})${approval.reason ? `: ${approval.reason}` : ''}`;
 }
 
 export const describeTarget = (status: Pick<RemediationStatus, 'target'>) => targetDisplay(status.target);

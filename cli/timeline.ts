@@ -202,5 +202,5 @@ export function explain(events: RunEvent[]): Explanation {
 }
 
 function decided(decision: ApprovalDecision): string {
-  return `${decision.decision} by ${decision.by} via ${decision.via}${decision.reason ? `: ${decision.reason}` : ''}`;
+  return `${decision.decision} by ${decision.by} via ${decision.channel ?? decision.via}${decision.reason ? `: ${decision.reason}` : ''}`;
 }

@@ -4,7 +4,7 @@
  * and their validators refuse a decision the run is not waiting for.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, MessageInput, RemediationStatus } from './run.ts';
+import type { ApprovalDecision, CancelAnswer, MessageInput, RemediationStatus } from './run.ts';
 
 export const approveSignal = defineSignal<[MessageInput?]>('approve');
 export const rejectSignal = defineSignal<[MessageInput?]>('reject');
@@ -12,5 +12,7 @@ export const cancelSignal = defineSignal<[MessageInput?]>('cancel');
 
 export const approveUpdate = defineUpdate<ApprovalDecision, [MessageInput]>('approve');
 export const rejectUpdate = defineUpdate<ApprovalDecision, [MessageInput]>('reject');
+/** A cancel with an answer (the watcher relays RemediationDecisions by update, once per decision uid). */
+export const cancelUpdate = defineUpdate<CancelAnswer, [MessageInput]>('cancel');
 
 export const statusQuery = defineQuery<RemediationStatus>('status');

@@ -101,6 +101,12 @@ export interface ApprovalDecision {
   reason: string;
   /** How the decision arrived: a message, or the deadline passing. */
   via: 'signal' | 'update' | 'timeout';
+  /**
+   * Who vouches for `by`: "RemediationDecision <ns>/<name>" when the policy watcher relayed a
+   * decision the API server admitted (its creator is `by`), else an unauthenticated Temporal
+   * message. Absent in runs recorded before it existed, and for the deadline.
+   */
+  channel?: string;
 }
 
 export interface RemediationStatus {
@@ -112,6 +118,17 @@ export interface RemediationStatus {
   steps: StepRecord[];
   outcome?: Outcome;
   /** Why the run ended as it did, in words a person can act on. */
+  reason?: string;
+  /** What became of each notification, once delivered or given up. */
+  notifications?: NotificationRecord[];
+}
+
+/** One notification of a run: delivered to its sink, or why not (after its retries). */
+export interface NotificationRecord {
+  /** The sink as people know it: its type and Secret, or the default sink's name; never a URL. */
+  sink: string;
+  event: NotificationEvent;
+  delivered: boolean;
   reason?: string;
 }
 
@@ -125,6 +142,22 @@ export type RemediationWorkflow = (input: RemediationInput) => Promise<Remediati
 export interface MessageInput {
   by?: string;
   reason?: string;
+  /** Set by the policy watcher only: the RemediationDecision it relays (see ApprovalDecision.channel). */
+  channel?: string;
+}
+
+/** The channel a signal is recorded with: anyone who can reach Temporal can send one, naming anyone. */
+export const unauthenticatedSignal = 'Temporal signal (unauthenticated)';
+/** An update that names no channel: a Temporal client (the CLI's --via-temporal), its --by unchecked. */
+export const unauthenticatedUpdate = 'Temporal update (unauthenticated)';
+
+/** The cancel update's answer (the RemediationDecision path; the CLI's --via-temporal sends the signal). */
+export interface CancelAnswer {
+  cancelled: true;
+  by: string;
+  channel: string;
+  /** The phase the run was in when the cancel arrived. */
+  phase: Phase;
 }
 
 /** `<cluster>/<namespace or _cluster>/<kind>/<name>/<policy>`: one active run per target and policy. */

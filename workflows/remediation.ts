@@ -33,6 +33,7 @@ import {
   approveSignal,
   approveUpdate,
   cancelSignal,
+  cancelUpdate,
   rejectSignal,
   rejectUpdate,
   statusQuery,
@@ -56,6 +57,8 @@ import {
   executedAsLeft,
   policyLabel,
   targetDisplay,
+  unauthenticatedSignal,
+  unauthenticatedUpdate,
 } from '../domain/run.ts';
 import { workflowTime } from './workflow-time.ts';
 
@@ -118,6 +121,11 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     setPhase(phase);
     reporting?.phase(phase, Math.max(status.steps.length - 1, 0), why);
   };
+  /**
+   * Whether the run's policy is the one on the API server (its first step, checkPolicy): false
+   * until that passes, and the exit then writes nothing for it. Undefined in runs recorded before.
+   */
+  let policyChecked: boolean | undefined;
   /** needs-attention: when the target's attempts window frees up (workflow time, ms). */
   let needsAttentionUntil: number | undefined;
   // The starter sets the static search attributes (cluster, policy, target); the run keeps phase and action current.
@@ -129,7 +137,10 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     via: 'signal' | 'update',
     message?: MessageInput,
   ) => {
-    status.approval = { decision, via, by: message?.by ?? 'unknown', reason: message?.reason ?? '' };
+    // A signal's channel is always "unauthenticated", whatever it claims: only an update carries
+    // the watcher's word that the API server admitted the decision.
+    const channel = via === 'signal' ? unauthenticatedSignal : (message?.channel ?? unauthenticatedUpdate);
+    status.approval = { decision, via, by: message?.by ?? 'unknown', reason: message?.reason ?? '', channel };
     return status.approval;
   };
   const awaitingApproval = (_message?: MessageInput) => {
@@ -153,9 +164,28 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   const work = new CancellationScope();
   let cancelledBy: MessageInput | undefined;
   setHandler(cancelSignal, (m) => {
-    cancelledBy = m ?? {};
+    // A signal's claimed channel is dropped: only the update path names one (see decide).
+    cancelledBy = { by: m?.by, reason: m?.reason };
     work.cancel();
   });
+  // The same cancel with an answer; refused once the run has an outcome or was cancelled already.
+  setHandler(
+    cancelUpdate,
+    (m) => {
+      const phase = status.phase;
+      const channel = m.channel ?? unauthenticatedUpdate;
+      cancelledBy = { ...m, channel };
+      work.cancel();
+      return { cancelled: true as const, by: m.by ?? 'unknown', channel, phase };
+    },
+    {
+      validator: (_message: MessageInput) => {
+        if (status.outcome !== undefined) throw new Error(`the run has already ended (${status.outcome})`);
+        if (cancelledBy !== undefined)
+          throw new Error(`the run is already cancelled by ${cancelledBy.by ?? 'unknown'}`);
+      },
+    },
+  );
 
   let outcome: Outcome;
   let reason: string;
@@ -181,10 +211,11 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         action: spec.actions[0]?.type,
         changes: spec.dryRun ? status.steps.at(-1)?.executed?.changes : undefined,
         startedAt: workflowInfo().startTime.toISOString(),
+        policyChecked,
       },
     ]),
   );
-  reporting?.notifyOutcome({ ...status, outcome, reason });
+  if (policyChecked !== false) reporting?.notifyOutcome({ ...status, outcome, reason });
   if (needsAttentionUntil !== undefined) {
     // No automatic action on this target until its attempts window frees up: the run keeps its
     // workflow ID (and phase NeedsAttention) that long, so new triggers are absorbed by
@@ -211,6 +242,19 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   return { ...status, outcome, reason };
 
   async function remediate(): Promise<{ outcome: Outcome; reason: string }> {
+    // Added after the first histories were recorded: older runs replay without it.
+    if (patched('policy-checked')) {
+      // Anyone who can start a workflow writes its input: until the API server vouches for the
+      // policy, the run writes nothing (a refusal ends it Skipped, with the reason).
+      policyChecked = false;
+      await skipWhenGone(() =>
+        activities.checkPolicy.executeWithOptions(
+          { ...quickTimeouts, retry, summary: `check ${policy.kind} ${policyLabel(policy)}` },
+          [{ policy, target }],
+        ),
+      );
+      policyChecked = true;
+    }
     await gate();
     // Added after the first histories were recorded: older runs replay without asking.
     if (patched('safety-governor')) {
@@ -373,7 +417,9 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   async function endingFor(error: unknown): Promise<{ outcome: Outcome; reason: string }> {
     if (error instanceof Ended) return error;
     if (isCancellation(error)) {
-      const by = `cancelled by ${cancelledBy?.by ?? 'a workflow cancellation'}`;
+      // Only the cancel update names a channel; a signal's reason reads as it always did (replay).
+      const via = cancelledBy?.channel ? ` via ${cancelledBy.channel}` : '';
+      const by = `cancelled by ${cancelledBy?.by ?? 'a workflow cancellation'}${via}`;
       const undone = await undoForExit(by);
       return {
         outcome: 'Cancelled',
@@ -529,7 +575,8 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   }
 
   function actionInput(action: Action) {
-    return { target, action, dryRun: spec.dryRun, serviceAccountName: spec.serviceAccountName, policy };
+    // No ServiceAccount: the activities take it from the policy on the API server.
+    return { target, action, dryRun: spec.dryRun, policy };
   }
 }
 
