@@ -14,6 +14,8 @@ import { countOutcome, countRollback, initializeSeries } from './metrics.ts';
 import { refuseUnsafeTarget } from './safety.ts';
 import { defaultProtectedNamespaces, refuseWithoutServiceAccount } from '../domain/protection.ts';
 import { type ActionContext } from './actions/action.ts';
+import type { WriteScope } from './actions/write-guard.ts';
+import { verifiedPolicy, type VerifiedPolicy } from './policy-check.ts';
 import {
   ActionError,
   type Backup,
@@ -63,7 +65,6 @@ export interface ActionInput {
   target: TargetRef;
   action: Action;
   dryRun: boolean;
-  serviceAccountName?: string;
 }
 
 export interface VerifyInput {
@@ -86,6 +87,11 @@ export interface OutcomeInput {
   changes?: FieldChange[];
   /** When the run started (ISO 8601), for the duration histogram; absent in runs recorded before it. */
   startedAt?: string;
+  /**
+   * false when the run's own first step found its policy not as claimed (checkPolicy): then
+   * nothing is written for it, only counted. Absent in runs recorded before that check.
+   */
+  policyChecked?: boolean;
 }
 
 export function createRemediationActivities(deps: ActivityDependencies) {
@@ -95,25 +101,25 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     ...(deps.protectedNamespaces ?? []),
     ...(deps.ownNamespace ? [deps.ownNamespace] : []),
   ];
-  const scopeOf = (input: ActionInput) => ({
-    policy: input.policy,
-    protectedNamespaces,
-    serviceAccountName: input.serviceAccountName,
-  });
-  const refuseUnsafe = (input: ActionInput) => {
-    if (deps.requireServiceAccount) refuseWithoutServiceAccount(input.policy, input.serviceAccountName);
-    return refuseUnsafeTarget(deps.kubeconfig, scopeOf(input), input.target);
+  /**
+   * Whom an action acts for, read once per activity attempt: the policy as the API server has it
+   * (by the run's uid), its namespace as the write guard's bound and its ServiceAccount as the
+   * identity, never the input's claims (policy-check.ts).
+   */
+  const actingFor = async (input: ActionInput): Promise<ActionContext & { scope: WriteScope }> => {
+    const policy = await verifiedPolicy(deps.kubeconfig, input.policy);
+    if (deps.requireServiceAccount) refuseWithoutServiceAccount(policy, policy.serviceAccountName);
+    return {
+      kubeconfig: impersonating(deps.kubeconfig, policy, input.target),
+      ownKubeconfig: deps.kubeconfig,
+      scope: { policy, protectedNamespaces, serviceAccountName: policy.serviceAccountName },
+      outbound: deps.outbound,
+      dryRun: input.dryRun,
+      heartbeat: (details?: unknown) => Context.current().heartbeat(details),
+      signal: Context.current().cancellationSignal,
+      firstAttemptAt: Context.current().info.scheduledTimestampMs,
+    };
   };
-  const contextFor = (input: ActionInput): ActionContext => ({
-    kubeconfig: impersonating(deps.kubeconfig, input),
-    ownKubeconfig: deps.kubeconfig,
-    scope: scopeOf(input),
-    outbound: deps.outbound,
-    dryRun: input.dryRun,
-    heartbeat: (details?: unknown) => Context.current().heartbeat(details),
-    signal: Context.current().cancellationSignal,
-    firstAttemptAt: Context.current().info.scheduledTimestampMs,
-  });
   /**
    * A rollback (or the last step of a revert, maybe hours later) writes only where an execute
    * may now: the write guard refuses a target labelled protected since, and one deleted since has
@@ -124,6 +130,16 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     const nothing = { restored: {}, conflicts: [] };
     if (refusal instanceof ActionError && refusal.type === 'TargetGone') {
       return { outcome: 'NothingToRestore', reason: `${refusal.message}: nothing to restore`, ...nothing };
+    }
+    if (
+      refusal instanceof ActionError &&
+      (refusal.type === 'PolicyGone' || refusal.type === 'PolicyMismatch')
+    ) {
+      return {
+        outcome: 'NotReversible',
+        reason: `not restored: ${refusal.message} (KubeMedic acts only for a policy it can read: restore by hand with kubemedic restore if wanted)`,
+        ...nothing,
+      };
     }
     if (refusal instanceof ActionError && refusal.type === 'Protected') {
       return {
@@ -146,29 +162,73 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     return module;
   };
 
+  /**
+   * Whether the outcome may be written on the policy and the target: the run's policy checked at
+   * its start and still the same one. One deleted since is still written about, on the target
+   * and in the Events, as before: the run did act for it.
+   */
+  const mayRecord = async (input: OutcomeInput): Promise<boolean> => {
+    if (input.policyChecked === false) return false;
+    const refusal = await verifiedPolicy(deps.kubeconfig, input.policy).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (refusal instanceof ActionError && refusal.type === 'PolicyGone') return true;
+    if (refusal instanceof ActionError) {
+      Context.current().log.warn("outcome not written: the policy is not the run's", {
+        reason: refusal.message,
+      });
+      return false;
+    }
+    if (refusal !== undefined) throw refusal;
+    return true;
+  };
+
   return {
+    /**
+     * The run's first step: its policy is on the API server with the run's uid, and a namespaced
+     * policy's target is in its namespace. Until this passes the run writes nothing, not even an
+     * Event, since every place it would write is named by the unchecked input.
+     */
+    async checkPolicy(input: { policy: PolicyRef; target: TargetRef }): Promise<void> {
+      return explained(input.target, async () => {
+        const policy = await verifiedPolicy(deps.kubeconfig, input.policy);
+        if (policy.namespace !== undefined && input.target.namespace !== policy.namespace) {
+          throw new ActionError(
+            'PolicyMismatch',
+            `RemediationPolicy ${policyLabel(policy)} may act only in namespace ${policy.namespace}, not on ${targetDisplay(input.target)}; nothing is done for it`,
+          );
+        }
+      });
+    },
+
     async backupTarget(input: ActionInput): Promise<Backup> {
       return explained(input.target, async () => {
-        await refuseUnsafe(input);
-        return moduleFor(input).backup(contextFor(input), input.target, input.action);
+        const module = moduleFor(input);
+        const ctx = await actingFor(input);
+        await refuseUnsafeTarget(deps.kubeconfig, ctx.scope, input.target);
+        return module.backup(ctx, input.target, input.action);
       });
     },
 
     async executeAction(input: ActionInput & { backup: Backup }): Promise<ExecuteResult> {
       return explained(input.target, async () => {
-        await refuseUnsafe(input);
-        return moduleFor(input).execute(contextFor(input), input.target, input.action, input.backup);
+        const module = moduleFor(input);
+        const ctx = await actingFor(input);
+        await refuseUnsafeTarget(deps.kubeconfig, ctx.scope, input.target);
+        return module.execute(ctx, input.target, input.action, input.backup);
       });
     },
 
     async rollbackAction(
       input: ActionInput & { backup: Backup; executed: ExecuteResult },
     ): Promise<RollbackResult> {
-      const result = await explained(input.target, () =>
-        moduleFor(input)
-          .rollback(contextFor(input), input.backup, input.executed, input.action)
-          .catch((error: unknown) => notUndone(input, error)),
-      );
+      const result = await explained(input.target, async () => {
+        const module = moduleFor(input);
+        return actingFor(input)
+          .then((ctx) => module.rollback(ctx, input.backup, input.executed, input.action))
+          .catch((error: unknown) => notUndone(input, error));
+      });
       countRollback(policyLabel(input.policy), input.action.type, result.outcome);
       return result;
     },
@@ -183,8 +243,14 @@ export function createRemediationActivities(deps: ActivityDependencies) {
       },
     ): Promise<RollbackResult & { written: FieldSnapshot }> {
       // The write guard checks protection again at the write: a revert may come hours later.
-      return explained(input.target, () =>
-        revertPartly(contextFor(input), input.backup, input.executed.written, input.current, input.fraction),
+      return explained(input.target, async () =>
+        revertPartly(
+          await actingFor(input),
+          input.backup,
+          input.executed.written,
+          input.current,
+          input.fraction,
+        ),
       );
     },
 
@@ -303,12 +369,14 @@ export function createRemediationActivities(deps: ActivityDependencies) {
     }),
 
     async recordOutcome(input: OutcomeInput): Promise<void> {
-      await recordPolicyOutcome(
-        deps.kubeconfig,
-        input,
-        `${targetDisplay(input.target)}: ${input.outcome}`,
-        runStepKey('outcome'),
-      );
+      if (await mayRecord(input)) {
+        await recordPolicyOutcome(
+          deps.kubeconfig,
+          input,
+          `${targetDisplay(input.target)}: ${input.outcome}`,
+          runStepKey('outcome'),
+        );
+      }
       // Counted last, so a retry after a failed write above does not count the run twice.
       const seconds = input.startedAt ? (Date.now() - Date.parse(input.startedAt)) / 1000 : undefined;
       countOutcome(
@@ -340,11 +408,14 @@ function runStepKey(step: string): string {
   return `${workflowId}/${runId}/${step}`;
 }
 
-/** A policy that names a ServiceAccount acts as it, so the tenant's own RBAC bounds what it can do. */
-function impersonating(base: KubeConfig, input: ActionInput): KubeConfig {
-  if (!input.serviceAccountName) return base;
-  const namespace = input.policy.namespace ?? input.target.namespace;
-  const config = namespace && asServiceAccount(base, namespace, input.serviceAccountName);
+/**
+ * A policy that names a ServiceAccount acts as it, so the tenant's own RBAC bounds what it can
+ * do: one of its namespace (a cluster policy's, of the target's namespace).
+ */
+function impersonating(base: KubeConfig, policy: VerifiedPolicy, target: TargetRef): KubeConfig {
+  if (!policy.serviceAccountName) return base;
+  const namespace = policy.namespace ?? target.namespace;
+  const config = namespace && asServiceAccount(base, namespace, policy.serviceAccountName);
   if (!config) {
     throw new ActionError(
       'Invalid',

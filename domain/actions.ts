@@ -73,6 +73,10 @@ export const refusalTypes = [
   'Protected',
   'Quota',
   'DisruptionBudget',
+  /** The run's policy is not on the API server (deleted, or never there: a forged run). */
+  'PolicyGone',
+  /** The run's policy is there but not as the run claims it (another uid, kind or namespace). */
+  'PolicyMismatch',
 ] as const;
 export type RefusalType = (typeof refusalTypes)[number];
 
@@ -82,6 +86,8 @@ export const skippingRefusalTypes: readonly RefusalType[] = [
   'Protected',
   'Quota',
   'DisruptionBudget',
+  'PolicyGone',
+  'PolicyMismatch',
 ];
 
 export const isRefusal = (type: string | null | undefined): type is RefusalType =>

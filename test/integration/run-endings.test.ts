@@ -80,6 +80,8 @@ function scriptedActivities(
       });
       return [governor];
     }),
+    // The policy is the one on the API server (a run's first step).
+    checkPolicy: record('checkPolicy', nothing),
     backupTarget: record('backupTarget', async () => backup),
     executeAction: record('executeAction', async () => executed),
     rollbackAction: record('rollbackAction', async () => ({

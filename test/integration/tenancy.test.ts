@@ -3,7 +3,8 @@
  * `../../<victim-ns>/horizontalpodautoscalers/web`, hoping the worker patches the victim's HPA.
  * The CRD refuses such a name (422); a policy admitted before that rule, or a run forged with a
  * backup that names the victim's HPA, meets the guard every write goes through, and the victim's
- * HPA keeps its bounds.
+ * HPA keeps its bounds. A run started straight into Temporal that claims a policy the API server
+ * does not hold as claimed (another kind, namespace or uid) is refused before it writes anything.
  */
 import { AutoscalingV2Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -14,6 +15,7 @@ import type { Action } from '../../api/policy.ts';
 import { group, version } from '../../api/index.ts';
 import { installCrds } from '../../devstack/crds.ts';
 import { ActionError, type ObjectRef, type TargetRef } from '../../domain/actions.ts';
+import { policyLabel } from '../../domain/run.ts';
 import { defaultProtectedNamespaces } from '../../domain/protection.ts';
 import { failedWith, kubeFailureOf } from '../../domain/kube/errors.ts';
 import { adjustHPA } from '../../activities/actions/adjust-hpa.ts';
@@ -22,7 +24,16 @@ import { makeBackup } from '../../activities/actions/fields.ts';
 import type { ActionContext } from '../../activities/actions/action.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { actionContext, createDeployment, createHpa } from '../support/workloads.ts';
+import { createPolicy, readPolicy, useKubeMedic } from '../support/kubemedic.ts';
+import { conditions, deploymentPolicy, scale } from '../support/policy-builder.ts';
+import { checkPolicy, startRemediation } from '../../policy-watcher/index.ts';
+import type { PolicyObject } from '../../policy-watcher/policies.ts';
+import type { PolicyRef, RemediationResult } from '../../domain/run.ts';
+import { metricsRegistry } from '../../activities/index.ts';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 
+// KubeMedic's hooks before the namespaces': its worker stops before they are deleted.
+const medic = useKubeMedic();
 const tenant = useTestNamespace('kmt-tenant');
 const victim = useTestNamespace('kmt-victim');
 
@@ -120,12 +131,31 @@ const hostileJob: Action = {
 describe('a tenant reaching into another namespace', () => {
   const target = (): TargetRef => ({ kind: 'Deployment', namespace: tenant.name, name: 'web' });
 
+  /** The tenant's real policy 'hostile', as the API server stored it (its uid is what a run must carry). */
+  let hostile: PolicyRef;
+
   before(async () => {
     await installCrds(kubeconfig());
     // Both namespaces have a Deployment web; only the victim's has an HPA (1..3)
     await createDeployment(tenant.name, 'web', 1);
     await createDeployment(victim.name, 'web', 1);
     await createHpa(victim.name, 'web', 'web', 1, 3);
+    await createPolicy(
+      'RemediationPolicy',
+      { name: 'hostile', namespace: tenant.name },
+      deploymentPolicy('web', {
+        conditions: [conditions.podPending('pending')],
+        actions: [scale({ replicas: 5 })],
+      }),
+    );
+    const stored = await readPolicy('RemediationPolicy', { name: 'hostile', namespace: tenant.name });
+    hostile = {
+      kind: 'RemediationPolicy',
+      namespace: tenant.name,
+      name: 'hostile',
+      uid: stored.metadata.uid,
+      generation: stored.metadata.generation,
+    };
   });
 
   it('is refused at admission: a name that is not DNS-1123 is Invalid (422)', async () => {
@@ -194,13 +224,7 @@ describe('a tenant reaching into another namespace', () => {
       fields: { '/spec/minReplicas': 1, '/spec/maxReplicas': 3 },
     });
     const input = {
-      policy: {
-        kind: 'RemediationPolicy' as const,
-        namespace: tenant.name,
-        name: 'hostile',
-        uid: 'u',
-        generation: 1,
-      },
+      policy: hostile,
       target: target(),
       action: adjust(),
       dryRun: false,
@@ -237,4 +261,93 @@ describe('a tenant reaching into another namespace', () => {
     });
     assert.deepEqual(await victimBounds(), { min: 1, max: 3 });
   });
+
+  /**
+   * A run started straight into Temporal (as anyone with access to the task queue could), for the
+   * tenant's policy's name but claiming `claim`, aimed at `aim`. Returns its result.
+   */
+  async function forgedRun(claim: Partial<PolicyRef>, aim: TargetRef): Promise<RemediationResult> {
+    const stored = await readPolicy('RemediationPolicy', { name: 'hostile', namespace: tenant.name });
+    const check = checkPolicy('RemediationPolicy', stored as PolicyObject);
+    assert.ok(check.valid, 'the tenant policy is valid');
+    const policy = { ...check.policy, ref: { ...hostile, ...claim } };
+    const workflowId = await startRemediation(medic.client, medic.cluster, policy, aim, [], new Date());
+    return medic.client.workflow.getHandle(workflowId).result() as Promise<RemediationResult>;
+  }
+
+  /** Events KubeMedic wrote in a namespace. */
+  async function kubemedicEvents(namespace: string) {
+    const events = await kubeconfig().makeApiClient(CoreV1Api).listNamespacedEvent({ namespace });
+    return events.items.filter(
+      (e) => e.source?.component === 'kubemedic' || e.reportingComponent === 'kubemedic',
+    );
+  }
+
+  /** The skips the worker counted for this policy label and reason. */
+  async function skipped(policy: string, reason: string): Promise<number> {
+    const metric = await metricsRegistry.getSingleMetric('kubemedic_remediation_skips_total')?.get();
+    return metric?.values.find((v) => v.labels.policy === policy && v.labels.reason === reason)?.value ?? 0;
+  }
+
+  const victimWeb = (): TargetRef => ({ kind: 'Deployment', namespace: victim.name, name: 'web' });
+
+  for (const [forgery, claim, aim, refusal] of [
+    [
+      'a cluster policy of the same name',
+      () => ({ kind: 'ClusterRemediationPolicy' as const, namespace: undefined }),
+      victimWeb,
+      /^PolicyGone: ClusterRemediationPolicy hostile is not on the API server/,
+    ],
+    [
+      "the victim's namespace",
+      () => ({ namespace: victim.name }),
+      victimWeb,
+      /^PolicyGone: RemediationPolicy kmt-victim-\w+\/hostile is not on the API server/,
+    ],
+    [
+      'a wrong uid',
+      () => ({ uid: 'u' }),
+      target,
+      /^PolicyMismatch: RemediationPolicy kmt-tenant-\w+\/hostile has uid [-0-9a-f]{36}, not the run's u/,
+    ],
+    [
+      "the tenant's real policy, aimed at the victim's Deployment",
+      () => ({}),
+      victimWeb,
+      /^PolicyMismatch: RemediationPolicy kmt-tenant-\w+\/hostile may act only in namespace kmt-tenant-\w+, not on Deployment kmt-victim-\w+\/web/,
+    ],
+  ] as const) {
+    it(
+      `a run forged into Temporal claiming ${forgery} is refused, and writes nothing anywhere`,
+      { timeout: 60_000 },
+      async () => {
+        // Given the tenant's real policy, and a run started straight into Temporal that claims it differently
+        const claimed = { ...hostile, ...claim() };
+        const already = await skipped(policyLabel(claimed), refusal.source.slice(1).split(':')[0]!);
+        // When the worker runs it
+        const result = await forgedRun(claim(), aim());
+        // Then it ends Skipped at its first step, the reason in its result (the history) and the metric
+        assert.equal(result.outcome, 'Skipped', result.reason);
+        assert.match(result.reason, refusal);
+        assert.deepEqual(result.steps, [], 'no step was taken');
+        assert.equal(
+          await skipped(policyLabel(claimed), refusal.source.slice(1).split(':')[0]!),
+          already + 1,
+        );
+        // And nothing was written: no Event in either namespace, no outcome in the policy's status,
+        // both Deployments as they were
+        assert.deepEqual(await kubemedicEvents(victim.name), []);
+        assert.deepEqual(await kubemedicEvents(tenant.name), []);
+        const status = (await readPolicy('RemediationPolicy', { name: 'hostile', namespace: tenant.name }))
+          .status;
+        assert.equal(status?.lastOutcome, undefined);
+        for (const namespace of [tenant.name, victim.name]) {
+          const web = await kubeconfig()
+            .makeApiClient(AppsV1Api)
+            .readNamespacedDeployment({ namespace, name: 'web' });
+          assert.equal(web.spec?.replicas, 1, `${namespace}/web keeps its replicas`);
+        }
+      },
+    );
+  }
 });
