@@ -1,17 +1,20 @@
 /**
  * Finding one remediation run and reading its state. A run is named by its workflow ID (one
- * per target and policy, reused by later runs); `--run-id` picks an earlier execution.
+ * per target and policy, reused by later runs), or by its target object as kubectl names it
+ * (`deploy/web -n shop [--policy p]`: the latest run for that target, found through the search
+ * attributes); `--run-id` picks an earlier execution. Every command that takes a run calls
+ * `findRun`, so they all accept both names.
  */
-import {
-  type WorkflowExecutionDescription,
-  type WorkflowHandle,
-  WorkflowNotFoundError,
-} from '@temporalio/client';
+import type { WorkflowExecutionDescription, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { statusQuery } from '../domain/messages.ts';
-import type { RemediationStatus, RemediationWorkflow } from '../domain/run.ts';
+import { remediationWorkflowType, type RemediationStatus, type RemediationWorkflow } from '../domain/run.ts';
+import { searchAttributes } from '../domain/search-attributes.ts';
+import { flag } from './command.ts';
 import { type Context } from './context.ts';
 import { notFound, unreachable, usageError } from './errors.ts';
 import { workerFix } from './next-steps.ts';
+import { clusterScoped, looksLikeObject, type ObjectName, parseObjectName } from './object-names.ts';
 import { within } from './within.ts';
 
 export interface Run {
@@ -20,20 +23,38 @@ export interface Run {
   running: boolean;
 }
 
-export const runIdOption = { 'run-id': { type: 'string' } } as const;
-/** The help line of --run-id, for every command that takes it. */
-export const runIdHelp =
-  '  --run-id ID  an earlier execution of the same workflow ID (`kubemedic list -o wide` shows RUN ID)';
+/** The flags of every command that takes a run. */
+export const runIdOption = {
+  'run-id': { type: 'string' },
+  policy: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+} as const;
+/** The help lines of those flags, for every command that takes a run. */
+export const runIdHelp = [
+  '<run> is a workflow ID as `kubemedic list` prints it, or the target as kubectl names it',
+  '(deploy/NAME, sts/NAME, po/NAME, no/NAME): its latest run.',
+  '  --namespace, -n NS  the target\'s namespace (default: the kubeconfig context\'s, else "default")',
+  '  --policy NAME       the policy, when several ran on the target (NAME, or NS/NAME)',
+  '  --run-id ID         an earlier execution of the same workflow ID (`kubemedic list -o wide` shows RUN ID)',
+].join('\n');
 
 /** How long a command waits for a worker to answer a query or an update. */
 export const workerTimeoutMs = 30_000;
 
+/** The run `name` (a workflow ID or kind/name) names, with the command's --run-id, --policy and -n. */
 export async function findRun(
   context: Context,
-  workflowId: string | undefined,
-  runId?: string,
+  name: string | undefined,
+  values: Record<string, unknown>,
 ): Promise<Run> {
-  if (!workflowId) throw usageError('name the run: its workflow ID, as `kubemedic list` shows it');
+  if (!name) throw usageError('name the run: its workflow ID, as `kubemedic list` shows it, or deploy/NAME');
+  let runId = flag(values, 'run-id');
+  let workflowId = name;
+  if (looksLikeObject(name)) {
+    const latest = await latestRunOf(context, parseObjectName(name), values);
+    workflowId = latest.workflowId;
+    runId ??= latest.runId;
+  }
   const client = await context.temporal();
   const handle = client.workflow.getHandle<RemediationWorkflow>(workflowId, runId);
   try {
@@ -42,6 +63,82 @@ export async function findRun(
   } catch (error) {
     throw notFoundOr(error, runNotFound(workflowId, runId, context.flags.temporal.namespace));
   }
+}
+
+/**
+ * The latest run for the object (of the --policy one, if given) in this cluster, from Temporal's
+ * visibility. Runs of several policies are ambiguous: the error lists them and the flag to pick.
+ */
+async function latestRunOf(
+  context: Context,
+  object: ObjectName,
+  values: Record<string, unknown>,
+): Promise<WorkflowExecutionInfo> {
+  const namespace = clusterScoped.has(object.kind) ? undefined : await targetNamespace(context, values);
+  const policy = flag(values, 'policy');
+  const query = objectRunsQuery(context.flags.cluster, object, namespace, policy);
+  const client = await context.temporal();
+  // Newest first: the first execution seen of each workflow ID is its latest.
+  const latest = new Map<string, WorkflowExecutionInfo>();
+  for await (const info of client.workflow.list({ query })) {
+    if (!latest.has(info.workflowId)) latest.set(info.workflowId, info);
+    if (latest.size > 20) break;
+  }
+  const target = `${object.kind} ${namespace ? `${namespace}/` : ''}${object.name}`;
+  const [only, ...others] = latest.values();
+  if (!only) {
+    throw notFound(
+      `no run for ${target}${policy ? ` and policy ${policy}` : ''} in cluster ${context.flags.cluster}: ` +
+        `\`kubemedic list${namespace ? ` -n ${namespace}` : ''}\` lists its runs` +
+        (namespace && flag(values, 'namespace') === undefined ? ' (another namespace: -n NS)' : ''),
+    );
+  }
+  if (others.length > 0) {
+    const candidates = [only, ...others]
+      .map((info) => `${info.typedSearchAttributes.get(searchAttributes.policy) ?? '?'} (${info.workflowId})`)
+      .join(', ');
+    throw usageError(`runs of several policies target ${target}: ${candidates}; pick one with --policy NAME`);
+  }
+  return only;
+}
+
+/** -n, else the kubeconfig context's namespace, else "default": as kubectl decides. */
+async function targetNamespace(context: Context, values: Record<string, unknown>): Promise<string> {
+  const given = flag(values, 'namespace');
+  if (given !== undefined) return given;
+  const kubeconfig = await context.kubeconfig().catch(() => undefined);
+  const current = kubeconfig?.getContextObject(kubeconfig.getCurrentContext());
+  return current?.namespace || 'default';
+}
+
+/** A value quoted for a visibility query, so that it cannot change the query's shape. */
+export const quoted = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * The visibility query for an object's runs; values are quoted, so a name cannot change the
+ * query's shape. A bare --policy NAME on a namespaced target is that namespace's policy or a
+ * ClusterRemediationPolicy of that name (whose label is the bare name).
+ */
+export function objectRunsQuery(
+  cluster: string,
+  object: ObjectName,
+  namespace: string | undefined,
+  policy: string | undefined,
+): string {
+  const is = (attribute: { name: string }, value: string) => `${attribute.name} = ${quoted(value)}`;
+  const clauses = [
+    `WorkflowType = '${remediationWorkflowType}'`,
+    is(searchAttributes.cluster, cluster),
+    is(searchAttributes.targetKind, object.kind),
+    is(searchAttributes.targetName, object.name),
+  ];
+  if (namespace !== undefined) clauses.push(is(searchAttributes.namespace, namespace));
+  if (policy !== undefined) {
+    const labels =
+      policy.includes('/') || namespace === undefined ? [policy] : [`${namespace}/${policy}`, policy];
+    clauses.push(`(${labels.map((label) => is(searchAttributes.policy, label)).join(' OR ')})`);
+  }
+  return clauses.join(' AND ');
 }
 
 /**

@@ -18,8 +18,9 @@ export const cancel: Command = {
     runIdHelp,
   ],
   options: { ...byAndReason, ...runIdOption, wait: { type: 'boolean' } },
-  async run(context, [workflowId], values) {
-    const run = await findRun(context, workflowId, flag(values, 'run-id'));
+  async run(context, [name], values) {
+    const run = await findRun(context, name, values);
+    const workflowId = run.description.workflowId;
     if (!run.running) {
       throw refused(`the run has already ended (${run.description.status.name}); nothing to cancel`);
     }

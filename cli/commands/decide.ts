@@ -22,8 +22,9 @@ function decide(decision: 'approve' | 'reject'): Command {
       runIdHelp,
     ],
     options: { ...byAndReason, ...runIdOption },
-    async run(context, [workflowId], values) {
-      const run = await findRun(context, workflowId, flag(values, 'run-id'));
+    async run(context, [name], values) {
+      const run = await findRun(context, name, values);
+      const workflowId = run.description.workflowId;
       if (!run.running) {
         throw refused(
           `the run is not awaiting approval: it has ended (${run.description.status.name}); see \`kubemedic show ${workflowId}\``,

@@ -1,5 +1,5 @@
 /** `kubemedic explain <run>`: why the run did or skipped what it did, as a plain-language timeline. */
-import { type Command, flag } from '../command.ts';
+import type { Command } from '../command.ts';
 import { readHistory } from '../history.ts';
 import { fields, table } from '../output.ts';
 import { findRun, runIdHelp, runIdOption } from '../runs.ts';
@@ -17,7 +17,7 @@ export const explain: Command = {
   ],
   options: { ...runIdOption },
   async run(context, [workflowId], values) {
-    const run = await findRun(context, workflowId, flag(values, 'run-id'));
+    const run = await findRun(context, workflowId, values);
     const explanation = explainHistory(await readHistory(run.handle));
     const data = {
       workflowId: run.description.workflowId,

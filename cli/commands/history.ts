@@ -1,5 +1,5 @@
 /** `kubemedic history <run>`: the run's event history, the audit trail, as a table or JSON. */
-import { type Command, flag } from '../command.ts';
+import type { Command } from '../command.ts';
 import { readHistory } from '../history.ts';
 import { table } from '../output.ts';
 import { findRun, runIdHelp, runIdOption } from '../runs.ts';
@@ -15,7 +15,7 @@ export const history: Command = {
   ],
   options: { ...runIdOption, all: { type: 'boolean' } },
   async run(context, [workflowId], values) {
-    const run = await findRun(context, workflowId, flag(values, 'run-id'));
+    const run = await findRun(context, workflowId, values);
     const events = (await readHistory(run.handle)).filter(
       (e) => values.all === true || !e.type.startsWith('WorkflowTask'),
     );

@@ -9,12 +9,15 @@ import { outcomes, phases, remediationWorkflowType } from '../../domain/run.ts';
 import { type Command, flag } from '../command.ts';
 import { type Context, kubeUnreachable } from '../context.ts';
 import { usageError } from '../errors.ts';
-import { columns, isoTime } from '../output.ts';
+import { columns, isoTime, type Output } from '../output.ts';
+import { quoted } from '../runs.ts';
+import { watch, watchOption } from '../watch.ts';
 
 export const list: Command = {
   name: 'list',
   summary: 'list remediation runs (or `list policies`)',
-  usage: 'list [policies] [--policy NS/NAME] [--namespace NS] [--phase PHASE] [--running] [--limit N]',
+  usage:
+    'list [policies] [--policy NS/NAME] [--namespace NS] [--phase PHASE] [--running] [--limit N] [--watch]',
   help: [
     'Runs of this cluster (--cluster), newest first, from Temporal visibility.',
     '  --policy NS/NAME  only runs of this policy (a ClusterRemediationPolicy: NAME)',
@@ -22,6 +25,7 @@ export const list: Command = {
     '  --phase PHASE     only runs in this phase or with this outcome (AwaitingApproval, Succeeded, Skipped...)',
     '  --running         only runs that have not ended (cooling down counts as running)',
     '  --limit N         at most N runs (default 50)',
+    '  --watch, -w       after the table, print each run that starts or changes, until Ctrl-C',
     '`list policies` lists RemediationPolicies and ClusterRemediationPolicies with their last outcome.',
   ],
   options: {
@@ -30,9 +34,13 @@ export const list: Command = {
     phase: { type: 'string' },
     running: { type: 'boolean' },
     limit: { type: 'string' },
+    ...watchOption,
   },
   async run(context, args, values) {
-    if (args[0] === 'policies') return listPolicies(context, flag(values, 'namespace'));
+    if (args[0] === 'policies') {
+      if (values.watch === true) throw usageError('--watch follows runs; `list policies` has no --watch');
+      return listPolicies(context, flag(values, 'namespace'));
+    }
     if (args.length > 0) throw usageError(`list takes no argument but \`policies\`, not ${args.join(' ')}`);
     const phase = flag(values, 'phase');
     if (phase !== undefined && !(knownPhases as readonly string[]).includes(phase)) {
@@ -40,41 +48,77 @@ export const list: Command = {
     }
     const limit = Number(flag(values, 'limit') ?? 50);
     if (!Number.isInteger(limit) || limit < 1) throw usageError('--limit takes a positive whole number');
-    const client = await context.temporal();
-    const runs: RunRow[] = [];
-    for await (const info of client.workflow.list({ query: runsQuery(context.flags.cluster, values) })) {
-      runs.push(rowOf(info));
-      if (runs.length >= limit) break;
+    const read = () => readRuns(context, values, limit);
+    if (values.watch !== true) {
+      const runs = await read();
+      context.out.result(runs, () =>
+        context.out.line(runs.length === 0 ? noRuns(context) : runTable(context.out, runs)),
+      );
+      return;
     }
-    context.out.result(runs, () =>
-      context.out.line(
-        runs.length === 0
-          ? `no runs in cluster ${context.flags.cluster} match (another cluster's runs: --cluster NAME)`
-          : columns(
-              context.out,
-              runs,
-              [
-                ['ID', (r) => r.workflowId],
-                ['PHASE', (r) => r.phase ?? ''],
-                [
-                  'TARGET',
-                  (r) =>
-                    [r.target.kind, [r.target.namespace, r.target.name].filter(Boolean).join('/')].join(' '),
-                ],
-                ['POLICY', (r) => r.policy ?? ''],
-                ['ACTION', (r) => r.action ?? ''],
-                ['STARTED', (r) => r.startTime],
-                ['STATUS', (r) => r.status],
-              ],
-              [
-                ['ENDED', (r) => r.closeTime ?? ''],
-                ['RUN ID', (r) => r.runId],
-              ],
-            ),
-      ),
-    );
+    await watchRuns(context, read);
   },
 };
+
+const noRuns = (context: Context) =>
+  `no runs in cluster ${context.flags.cluster} match (another cluster's runs: --cluster NAME)`;
+
+async function readRuns(context: Context, values: Record<string, unknown>, limit: number): Promise<RunRow[]> {
+  const client = await context.temporal();
+  const runs: RunRow[] = [];
+  for await (const info of client.workflow.list({ query: runsQuery(context.flags.cluster, values) })) {
+    runs.push(rowOf(info));
+    if (runs.length >= limit) break;
+  }
+  return runs;
+}
+
+const runTable = (out: Output, runs: RunRow[]) =>
+  columns(
+    out,
+    runs,
+    [
+      ['ID', (r) => r.workflowId],
+      ['PHASE', (r) => r.phase ?? ''],
+      [
+        'TARGET',
+        (r) => [r.target.kind, [r.target.namespace, r.target.name].filter(Boolean).join('/')].join(' '),
+      ],
+      ['POLICY', (r) => r.policy ?? ''],
+      ['ACTION', (r) => r.action ?? ''],
+      ['STARTED', (r) => r.startTime],
+      ['STATUS', (r) => r.status],
+    ],
+    [
+      ['ENDED', (r) => r.closeTime ?? ''],
+      ['RUN ID', (r) => r.runId],
+    ],
+  );
+
+/**
+ * `list --watch`: the table, then one line for each run that appears or changes, as `kubectl get
+ * -w` prints (aligned with the first table); with -o json|yaml, one document per run and change.
+ */
+async function watchRuns(context: Context, read: () => Promise<RunRow[]>): Promise<void> {
+  const printed = new Map<string, string>();
+  let first: RunRow[] | undefined;
+  await watch(async () => {
+    const runs = await read();
+    const changed = runs.filter((r) => printed.get(`${r.workflowId}/${r.runId}`) !== JSON.stringify(r));
+    for (const r of changed) printed.set(`${r.workflowId}/${r.runId}`, JSON.stringify(r));
+    if (context.out.structured) {
+      // Oldest change first, as the lines of a log.
+      for (const r of changed.reverse()) context.out.result(r, () => undefined);
+    } else if (first === undefined) {
+      first = runs;
+      context.out.line(runs.length === 0 ? `${noRuns(context)}; watching` : runTable(context.out, runs));
+    } else {
+      const lines = runTable(context.out, [...first, ...changed.reverse()]).split('\n');
+      for (const line of lines.slice(1 + first.length)) context.out.line(line);
+    }
+    return false;
+  });
+}
 
 const knownPhases = [...phases, ...outcomes];
 
@@ -93,17 +137,16 @@ export interface RunRow {
 
 /** A visibility query; values are quoted, so a filter cannot change the query's shape. */
 export function runsQuery(cluster: string, values: Record<string, unknown>): string {
-  const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const clauses = [
     `WorkflowType = '${remediationWorkflowType}'`,
-    `${searchAttributes.cluster.name} = ${quote(cluster)}`,
+    `${searchAttributes.cluster.name} = ${quoted(cluster)}`,
   ];
   const filters = [
     [searchAttributes.policy.name, flag(values, 'policy')],
     [searchAttributes.namespace.name, flag(values, 'namespace')],
     [searchAttributes.phase.name, flag(values, 'phase')],
   ] as const;
-  for (const [attribute, value] of filters) if (value) clauses.push(`${attribute} = ${quote(value)}`);
+  for (const [attribute, value] of filters) if (value) clauses.push(`${attribute} = ${quoted(value)}`);
   if (values.running === true) clauses.push(`ExecutionStatus = 'Running'`);
   return clauses.join(' AND ');
 }

@@ -4,7 +4,7 @@
  * restored; a field someone changed since is reported as a conflict and nothing is written.
  */
 import { executedAsLeft, type RemediationInput, type RemediationStatus } from '../../domain/run.ts';
-import { type Command, flag } from '../command.ts';
+import type { Command } from '../command.ts';
 import { kubeUnreachable } from '../context.ts';
 import { fieldList } from '../describe-run.ts';
 import { refused } from '../errors.ts';
@@ -24,8 +24,9 @@ export const restore: Command = {
     runIdHelp,
   ],
   options: { ...runIdOption, 'dry-run': { type: 'boolean' } },
-  async run(context, [workflowId], values) {
-    const run = await findRun(context, workflowId, flag(values, 'run-id'));
+  async run(context, [name], values) {
+    const run = await findRun(context, name, values);
+    const workflowId = run.description.workflowId;
     if (run.running) {
       throw refused(
         `the run is still running: cancel it with \`kubemedic cancel ${workflowId}\` (that rolls back), or wait until it ends`,

@@ -381,7 +381,10 @@ describe('kubemedic CLI: kubectl conventions', () => {
     const yamlFailure = await cli('show', '-o', 'yaml');
     expectExit(yamlFailure, 2);
     assert.deepEqual(parseYaml(yamlFailure.stdout), {
-      error: { code: 2, message: 'name the run: its workflow ID, as `kubemedic list` shows it' },
+      error: {
+        code: 2,
+        message: 'name the run: its workflow ID, as `kubemedic list` shows it, or deploy/NAME',
+      },
     });
   });
 
