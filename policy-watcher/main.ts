@@ -2,44 +2,58 @@
  * The policy watcher process. Its configuration is read once from the environment the chart
  * sets (domain/config/watcher.ts; every variable is in docs/configuration.md) and passed down;
  * a bad value stops it at start, naming the variable. Any number of replicas may run at once.
+ * It logs JSON lines on stdout (domain/logging); a failure at start is logged, then exit code 1.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { configurationOf } from '../domain/config/environment.ts';
 import { connectionOptions } from '../domain/config/temporal-connection.ts';
 import { watcherConfig } from '../domain/config/watcher.ts';
+import { createLogger, logFn } from '../domain/logging/logger.ts';
 import { serveMetrics } from '../domain/metrics-server.ts';
 import { trackActiveRemediations, watcherRegistry } from './metrics.ts';
 import { PolicyWatcher } from './watcher.ts';
 
 const config = configurationOf('kubemedic policy watcher', watcherConfig);
-const kubeconfig = new KubeConfig();
-kubeconfig.loadFromDefault();
-const connection = await Connection.connect(connectionOptions(config.temporal));
-const client = new Client({ connection, namespace: config.temporal.namespace });
-const watcher = new PolicyWatcher({
-  kubeconfig,
-  client,
-  cluster: config.cluster,
-  prometheusUrl: config.prometheusUrl,
-  policySelector: config.policySelector,
-  requireServiceAccount: config.requireServiceAccount,
-  alertReceiver: config.alertReceiver,
-});
-await watcher.start();
-trackActiveRemediations(client, config.cluster);
-const metrics = serveMetrics(config.metricsPort, {
-  registry: watcherRegistry,
-  healthy: () => watcher.healthy,
-  why: 'an informer has stopped and not listed again yet',
-});
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    void watcher
-      .stop()
-      .then(() => connection.close())
-      .then(() => metrics.close())
-      .then(() => process.exit(0));
+const logger = createLogger({ process: 'watcher', level: config.logLevel });
+try {
+  const kubeconfig = new KubeConfig();
+  kubeconfig.loadFromDefault();
+  const connection = await Connection.connect(connectionOptions(config.temporal));
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const watcher = new PolicyWatcher({
+    kubeconfig,
+    client,
+    cluster: config.cluster,
+    prometheusUrl: config.prometheusUrl,
+    policySelector: config.policySelector,
+    requireServiceAccount: config.requireServiceAccount,
+    alertReceiver: config.alertReceiver,
+    log: logFn(logger),
   });
+  await watcher.start();
+  trackActiveRemediations(client, config.cluster);
+  const metrics = serveMetrics(config.metricsPort, {
+    registry: watcherRegistry,
+    healthy: () => watcher.healthy,
+    why: 'an informer has stopped and not listed again yet',
+  });
+  logger.info(
+    { cluster: config.cluster, policySelector: config.policySelector, namespace: config.temporal.namespace },
+    'watcher started',
+  );
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'watcher stopping');
+      void watcher
+        .stop()
+        .then(() => connection.close())
+        .then(() => metrics.close())
+        .then(() => process.exit(0));
+    });
+  }
+} catch (error) {
+  logger.fatal({ error }, 'watcher failed');
+  process.exit(1);
 }

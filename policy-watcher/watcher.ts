@@ -22,6 +22,8 @@
  * once, and one firing of an alert starts at most one run per target and policy
  * (alert-triggers.ts).
  */
+import { createLogger, type LogFn, logFn } from '../domain/logging/logger.ts';
+import { policyFields } from '../domain/logging/run-fields.ts';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -68,7 +70,8 @@ export interface WatcherOptions {
   client: Client;
   cluster: string;
   prometheusUrl: string | undefined;
-  log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Where the watcher's lines go (domain/logging); unset: JSON lines on stdout at INFO. */
+  log?: LogFn;
   /** How often due policies are looked for; each policy still waits its evaluationInterval. */
   tickMs?: number;
   /**
@@ -135,7 +138,7 @@ export class PolicyWatcher implements Caches {
   private readonly log: NonNullable<WatcherOptions['log']>;
 
   constructor(private readonly options: WatcherOptions) {
-    this.log = options.log ?? ((message, fields) => console.log(JSON.stringify({ message, ...fields })));
+    this.log = options.log ?? logFn(createLogger({ process: 'watcher', level: 'INFO' }));
   }
 
   async start(): Promise<void> {
@@ -169,7 +172,7 @@ export class PolicyWatcher implements Caches {
         const informer = makeInformer(kubeconfig, path, list);
         // An informer stops on any error but 410 Gone; start it again after a pause.
         informer.on('error', (error: unknown) => {
-          this.log('informer error; restarting', { kind, error: String(error) });
+          this.log('informer error; restarting', { kind, error: String(error) }, 'warn');
           this.informerHealth(kind, false);
           const restart = () => informer.start().then(() => this.informerHealth(kind, true));
           setTimeout(() => void (this.stopped || restart().catch(() => undefined)), 2_000);
@@ -308,7 +311,17 @@ export class PolicyWatcher implements Caches {
         this.evaluating.add(key);
         this.lastEvaluated.set(key, now);
         this.evaluate(kind, object)
-          .catch((error: unknown) => this.log('evaluation failed', { policy: key, error: String(error) }))
+          .catch((error: unknown) =>
+            this.log(
+              'evaluation failed',
+              {
+                ...policyFields({ namespace: object.metadata?.namespace, name: object.metadata?.name ?? '' }),
+                kind,
+                error: String(error),
+              },
+              'error',
+            ),
+          )
           .finally(() => {
             this.evaluating.delete(key);
             // A change heard while it was evaluated: evaluate it again, with the change.
@@ -441,7 +454,10 @@ export class PolicyWatcher implements Caches {
         );
         started += 1;
         remediationsStarted.inc({ policy: policyLabel(policy.ref) });
-        this.log('conditions fired; remediation started or already running', { workflowId });
+        this.log('conditions fired; remediation started or already running', {
+          ...policyFields(policy.ref),
+          workflowId,
+        });
       }
     } else if (decision.verdict === 'BlastRadius') {
       await this.stormSeen(policy, decision, now);
@@ -493,13 +509,18 @@ export class PolicyWatcher implements Caches {
     // The policy governor keeps the cooldown, so a restarted watcher (or another replica) keeps it too.
     await reportStorm(this.options.client, this.options.cluster, policy, decision.message).catch(
       (error: unknown) =>
-        this.log('could not report the storm to the policy governor', { error: String(error) }),
+        this.log(
+          'could not report the storm to the policy governor',
+          { ...policyFields(policy.ref), error: String(error) },
+          'warn',
+        ),
     );
     if (announced) return;
-    this.log('blast radius exceeded; remediating none', {
-      policy: policyLabel(policy.ref),
-      reason: decision.message,
-    });
+    this.log(
+      'blast radius exceeded; remediating none',
+      { ...policyFields(policy.ref), reason: decision.message },
+      'warn',
+    );
     try {
       await recordEvent(
         this.options.kubeconfig,
@@ -511,7 +532,11 @@ export class PolicyWatcher implements Caches {
       storm.announced = true;
     } catch (error) {
       // The status says it all the same; the Event is tried again on the next evaluation.
-      this.log('could not record the BlastRadiusExceeded event', { error: String(error) });
+      this.log(
+        'could not record the BlastRadiusExceeded event',
+        { ...policyFields(policy.ref), error: String(error) },
+        'warn',
+      );
     }
   }
 

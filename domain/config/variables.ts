@@ -1,5 +1,6 @@
 /** Variables more than one process reads, each defined once with its documentation. */
 import { z } from 'zod';
+import { logLevels } from '../logging/logger.ts';
 import { optional, withDefault } from './environment.ts';
 import {
   checkTemporalVariables,
@@ -56,6 +57,21 @@ export const requireServiceAccount = withDefault(boolean, {
   default: 'false',
   chart: 'requireServiceAccount',
 });
+
+/** How much a process logs (domain/logging): its own lines and, in the worker, the Temporal runtime's, activities' and workflows'. */
+export const logLevel = (process: 'worker' | 'watcher') =>
+  withDefault(
+    z
+      .string()
+      .transform((text) => text.toUpperCase())
+      .pipe(z.enum(logLevels)),
+    {
+      description: `The least severe level the ${process} logs (JSON lines on stdout).`,
+      allowed: `${logLevels.join(', ')} (any case)`,
+      default: 'INFO',
+      chart: 'logLevel',
+    },
+  );
 
 /** /metrics and /healthz: each process has its own default, so both can run on one host. */
 export const metricsPort = (process: string, defaultPort: number, chart: string) =>

@@ -1,8 +1,10 @@
 /** The policy watcher process's configuration (policy-watcher/main.ts), from the environment the chart sets. */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import type { LogLevel } from '../logging/logger.ts';
 import { type Environment, parseEnvironment, optional, withDefault } from './environment.ts';
 import {
+  logLevel,
   metricsPort,
   port,
   prometheusUrl,
@@ -56,6 +58,7 @@ export const watcherEnvironment = processEnvironment({
     chart: 'alertReceiver.existingSecret',
   }),
   KUBEMEDIC_METRICS_PORT: metricsPort('watcher', 9465, 'watcher.metricsPort'),
+  KUBEMEDIC_LOG_LEVEL: logLevel('watcher'),
 }).superRefine((values, context) => {
   if (
     values.KUBEMEDIC_ALERT_RECEIVER_AUTH === 'token' &&
@@ -83,6 +86,7 @@ export interface AlertReceiverOptions {
 }
 
 export interface WatcherConfig extends ProcessConfig {
+  logLevel: LogLevel;
   prometheusUrl: string | undefined;
   policySelector: string | undefined;
   requireServiceAccount: boolean;
@@ -106,5 +110,6 @@ export function watcherConfig(env: Environment): WatcherConfig {
           : { mode: 'token', tokenFile: v.KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE! },
     },
     metricsPort: v.KUBEMEDIC_METRICS_PORT,
+    logLevel: v.KUBEMEDIC_LOG_LEVEL,
   };
 }

@@ -2,12 +2,14 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import type { LogLevel } from '../logging/logger.ts';
 import { type Environment, optional, parseEnvironment, withDefault } from './environment.ts';
 import { taskQueueFor } from './names.ts';
 import {
   alertmanagerUrl,
   boolean,
   httpUrl,
+  logLevel,
   metricsPort,
   port,
   prometheusUrl,
@@ -16,9 +18,6 @@ import {
   type ProcessConfig,
   processEnvironment,
 } from './variables.ts';
-
-export const logLevels = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
-export type LogLevel = (typeof logLevels)[number];
 
 const namespaceName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A comma-separated list whose entries each meet `entry`; blanks are dropped. */
@@ -120,18 +119,7 @@ export const workerEnvironment = processEnvironment({
     allowed: 'a port, 1 to 65535',
     default: '9466',
   }),
-  KUBEMEDIC_LOG_LEVEL: withDefault(
-    z
-      .string()
-      .transform((text) => text.toUpperCase())
-      .pipe(z.enum(logLevels)),
-    {
-      description: "The least severe level the worker's Temporal runtime logs.",
-      allowed: `${logLevels.join(', ')} (any case)`,
-      default: 'INFO',
-      chart: 'logLevel',
-    },
-  ),
+  KUBEMEDIC_LOG_LEVEL: logLevel('worker'),
 });
 
 export interface WorkerConfig extends ProcessConfig {

@@ -49,6 +49,9 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ .Values.clusterName | quote }}
 - name: KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT
   value: {{ .Values.requireServiceAccount | quote }}
+# JSON lines on stdout, this level and above (domain/logging).
+- name: KUBEMEDIC_LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
 {{- with .Values.prometheusUrl }}
 - name: PROMETHEUS_URL
   value: {{ . | quote }}
