@@ -42,9 +42,12 @@ export interface KubeMedic {
   /**
    * Starts a policy watcher (several may run, as replicas); all stop with the test file. Only
    * the Alertmanager test gives it a webhook port (it then requires the stack's alert receiver
-   * token, as the chart's watcher does: devstack/server-configs.ts).
+   * token, as the chart's watcher does: devstack/server-configs.ts). Its log is
+   * silent unless a test listens (the fuzz suite counts failed evaluations).
    */
-  startWatcher(options?: { alertWebhookPort?: number }): Promise<PolicyWatcher>;
+  startWatcher(
+    options?: { alertWebhookPort?: number } & Partial<Pick<WatcherOptions, 'log'>>,
+  ): Promise<PolicyWatcher>;
   /** Stops the worker; `restartWorker` brings a new one up on the same task queue. */
   stopWorker(): Promise<void>;
   restartWorker(): Promise<void>;
@@ -99,7 +102,7 @@ export function useKubeMedic({
     medic.client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
     if (inProcessWorker) await startWorker();
   });
-  medic.startWatcher = async ({ alertWebhookPort } = {}) => {
+  medic.startWatcher = async ({ alertWebhookPort, log = () => undefined } = {}) => {
     const watcher = new PolicyWatcher({
       kubeconfig: (await chartIdentities()).watcher,
       client: medic.client,
@@ -110,7 +113,7 @@ export function useKubeMedic({
       // on another file's targets with this file's worker.
       policySelector: `${testRunLabel}=${medic.cluster}`,
       requireServiceAccount: workerOptions.requireServiceAccount,
-      log: () => undefined,
+      log,
       alertReceiver:
         alertWebhookPort === undefined
           ? undefined
