@@ -14,16 +14,19 @@ import { stringify } from 'yaml';
 import { decisionKinds } from './decision.ts';
 import { group } from './policy.ts';
 
+/** The local stack's name; the chart's is `<release fullname>-decided-by`. */
 export const decisionAdmissionPolicyName = 'kubemedic-decided-by';
+/** Rendered by Helm before the YAML is parsed, so the chart's template names it per release. */
+const chartName = '{{ include "kubemedic.fullname" . }}-decided-by';
 
 const labels = { 'app.kubernetes.io/part-of': 'kubemedic' };
 
-export function decisionAdmissionObjects() {
+export function decisionAdmissionObjects(name = decisionAdmissionPolicyName) {
   return [
     {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: decisionAdmissionPolicyName, labels },
+      metadata: { name, labels },
       spec: {
         // Without the check a decision would carry a self-asserted name: refuse when unsure.
         failurePolicy: 'Fail',
@@ -55,17 +58,17 @@ export function decisionAdmissionObjects() {
     {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name: decisionAdmissionPolicyName, labels },
-      spec: { policyName: decisionAdmissionPolicyName, validationActions: ['Deny'] },
+      metadata: { name, labels },
+      spec: { policyName: name, validationActions: ['Deny'] },
     },
   ];
 }
 
-/** The chart's template: plain YAML (nothing in it varies with values). */
+/** The chart's template: YAML whose only template expression is the name. */
 export function renderDecisionAdmissionPolicy(): string {
   return (
     '# Generated from api/admission-policy.ts by npm run generate; do not edit.\n' +
-    decisionAdmissionObjects()
+    decisionAdmissionObjects(chartName)
       .map((object) => stringify(object, { lineWidth: 0, singleQuote: true }))
       .join('---\n')
   );

@@ -179,6 +179,9 @@ describe('the Helm chart', () => {
     const objects = renderChart({ release: 'km', namespace: 'ops' });
     // Then exactly the core objects
     assert.deepEqual(kindsOf(objects), [
+      'ClusterRole/km-kubemedic-decider',
+      'ClusterRole/km-kubemedic-decisions-view',
+      'ClusterRole/km-kubemedic-pauser',
       'ClusterRole/km-kubemedic-watcher',
       'ClusterRole/km-kubemedic-worker',
       'ClusterRoleBinding/km-kubemedic-watcher',
@@ -196,6 +199,8 @@ describe('the Helm chart', () => {
       'Service/km-kubemedic-worker',
       'ServiceAccount/km-kubemedic-watcher',
       'ServiceAccount/km-kubemedic-worker',
+      'ValidatingAdmissionPolicy/km-kubemedic-decided-by',
+      'ValidatingAdmissionPolicyBinding/km-kubemedic-decided-by',
     ]);
     // And the worker outlives its own shutdown grace, runs restricted, and protects the release namespace
     const worker = deployment(objects, 'worker');

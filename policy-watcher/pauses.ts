@@ -1,0 +1,181 @@
+/**
+ * The pause relay: while a RemediationPause exists, the governor it names (the cluster's, or one
+ * policy's) is paused; deleting it resumes. The pause is a resource so GitOps and `kubectl get
+ * remediationpauses` see it, and its creator is the API server's word (api/admission-policy.ts).
+ *
+ * A finalizer holds the resource until the watcher has sent the resume, so a pause deleted while
+ * no watcher runs still resumes once one does. The governor's pause and resume signals are
+ * idempotent, so several replicas may each send them. With several pauses on one governor, the
+ * last one deleted resumes it.
+ */
+import {
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesObject,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import type { Client } from '@temporalio/client';
+import { decisionKinds, type PauseStatus, remediationPauseSpec } from '../api/decision.ts';
+import { apiVersion, group, version } from '../api/policy.ts';
+import { taskQueueFor } from '../domain/config/names.ts';
+import { globalGovernorId, pauseSignal, policyGovernorId, resumeSignal } from '../domain/governor.ts';
+import { recordEvent } from '../domain/kube/events.ts';
+import { failedWith } from '../domain/kube/errors.ts';
+import {
+  defaultRelayLog,
+  type RelayLog,
+  type ResourceInformer,
+  watchResources,
+} from './resource-informer.ts';
+
+export const resumeFinalizer = `${group}/resume`;
+
+export interface PauseRelayOptions {
+  kubeconfig: KubeConfig;
+  client: Client;
+  cluster: string;
+  log?: RelayLog;
+  retryMs?: number;
+}
+
+interface PauseObject extends KubernetesObject {
+  spec: unknown;
+  status?: Partial<PauseStatus>;
+}
+
+const { plural, kind } = decisionKinds.RemediationPause;
+
+export class PauseRelay {
+  private informer: ResourceInformer | undefined;
+  /** The governor each live pause holds, by uid: a governor resumes when none is left. */
+  private readonly live = new Map<string, string>();
+  private readonly inFlight = new Set<string>();
+  private readonly log: RelayLog;
+  private stopped = false;
+
+  constructor(private readonly options: PauseRelayOptions) {
+    this.log = options.log ?? defaultRelayLog;
+  }
+
+  async start(): Promise<void> {
+    this.informer = await watchResources<PauseObject>(
+      this.options.kubeconfig,
+      plural,
+      { changed: (pause) => void this.relay(pause) },
+      this.log,
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.informer?.stop();
+  }
+
+  get healthy(): boolean {
+    return this.informer?.healthy ?? false;
+  }
+
+  private async relay(pause: PauseObject): Promise<void> {
+    const { uid = '', name = '' } = pause.metadata ?? {};
+    if (this.inFlight.has(uid) || this.stopped) return;
+    const parsed = remediationPauseSpec.safeParse(pause.spec);
+    if (!parsed.success || (parsed.data.cluster ?? this.options.cluster) !== this.options.cluster) return;
+    const spec = parsed.data;
+    const governor = spec.policy
+      ? policyGovernorId(this.options.cluster, spec.policy)
+      : globalGovernorId(this.options.cluster);
+    this.inFlight.add(uid);
+    try {
+      if (pause.metadata?.deletionTimestamp !== undefined) {
+        this.live.delete(uid);
+        if (!pause.metadata.finalizers?.includes(resumeFinalizer)) return;
+        const stillPaused = [...this.live.values()].includes(governor);
+        if (!stillPaused) {
+          await this.signal(governor, resumeSignal, { by: `deletion of ${kind} ${name}` });
+        }
+        await this.setFinalizer(pause, false);
+        this.log(stillPaused ? 'pause deleted; another pause holds the governor' : 'pause deleted; resumed', {
+          pause: name,
+          governor,
+        });
+        return;
+      }
+      this.live.set(uid, governor);
+      if (pause.status?.phase === 'Paused') return;
+      if (!pause.metadata?.finalizers?.includes(resumeFinalizer)) await this.setFinalizer(pause, true);
+      const reason = `${kind} ${name}${spec.reason ? `: ${spec.reason}` : ''}`;
+      await this.signal(governor, pauseSignal, { by: spec.decidedBy, reason });
+      const status: PauseStatus = {
+        phase: 'Paused',
+        reason: `new runs are refused a permit until ${kind} ${name} is deleted`,
+        governor,
+        time: new Date().toISOString(),
+      };
+      await this.options.kubeconfig
+        .makeApiClient(CustomObjectsApi)
+        .patchClusterCustomObjectStatus(
+          { group, version, plural, name, body: { status } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      await recordEvent(
+        this.options.kubeconfig,
+        { apiVersion, kind, name, uid },
+        'Normal',
+        'Paused',
+        `${governor} paused by ${spec.decidedBy}: ${reason}`,
+        `pause/${uid}`,
+      );
+      this.log('paused', { pause: name, governor, by: spec.decidedBy });
+    } catch (error) {
+      // A conflict (another replica wrote first) or an unreachable server: look again shortly.
+      this.log('a pause could not be relayed yet; trying again', { pause: name, error: String(error) });
+      setTimeout(() => void (this.stopped || this.relayLatest(name)), this.options.retryMs ?? 2_000);
+    } finally {
+      this.inFlight.delete(uid);
+    }
+  }
+
+  /** Retries act on the object as it is now, not on the copy the failed attempt saw. */
+  private async relayLatest(name: string): Promise<void> {
+    const api = this.options.kubeconfig.makeApiClient(CustomObjectsApi);
+    try {
+      await this.relay((await api.getClusterCustomObject({ group, version, plural, name })) as PauseObject);
+    } catch (error) {
+      if (!failedWith(error, 404))
+        this.log('a pause could not be read', { pause: name, error: String(error) });
+    }
+  }
+
+  /** signalWithStart: a governor starts with the first run of its scope, or here when none ran yet. */
+  private async signal(
+    governor: string,
+    signal: typeof pauseSignal | typeof resumeSignal,
+    args: { by: string; reason?: string },
+  ): Promise<void> {
+    await this.options.client.workflow.signalWithStart('governor', {
+      workflowId: governor,
+      taskQueue: taskQueueFor(this.options.cluster),
+      args: [],
+      signal,
+      signalArgs: [args],
+      staticSummary: `KubeMedic safety governor ${governor}`,
+    });
+  }
+
+  /** Adds or removes the finalizer; resourceVersion makes a concurrent change a 409, retried. */
+  private async setFinalizer(pause: PauseObject, present: boolean): Promise<void> {
+    const others = (pause.metadata?.finalizers ?? []).filter((f) => f !== resumeFinalizer);
+    const finalizers = present ? [...others, resumeFinalizer] : others;
+    await this.options.kubeconfig.makeApiClient(CustomObjectsApi).patchClusterCustomObject(
+      {
+        group,
+        version,
+        plural,
+        name: pause.metadata?.name ?? '',
+        body: { metadata: { finalizers, resourceVersion: pause.metadata?.resourceVersion } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+}
