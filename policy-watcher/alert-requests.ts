@@ -5,13 +5,12 @@
  * the count of those not logged.
  */
 import { Counter } from 'prom-client';
+import type { AuthRefusal } from './alert-auth.ts';
 import { watcherRegistry } from './metrics.ts';
 
 export type RequestReason =
   | 'Accepted'
-  | 'MissingToken'
-  | 'NotBearer'
-  | 'WrongToken'
+  | AuthRefusal
   | 'NotFound'
   | 'MethodNotAllowed'
   | 'TooLarge'
@@ -23,7 +22,8 @@ export const alertReceiverRequests = new Counter({
   name: 'kubemedic_alert_receiver_requests_total',
   help:
     "Requests to the watcher's Alertmanager receiver, by reason: Accepted, or why it was refused " +
-    '(MissingToken, NotBearer, WrongToken: 401; NotFound, MethodNotAllowed, TooLarge, NotJson, NotAPayload, Error).',
+    '(MissingToken, NotBearer, WrongToken, NoClientCertificate, UntrustedClientCertificate: 401; ' +
+    'NotFound, MethodNotAllowed, TooLarge, NotJson, NotAPayload, Error).',
   labelNames: ['reason'] as const,
   registers: [watcherRegistry],
 });

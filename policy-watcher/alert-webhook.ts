@@ -1,15 +1,16 @@
 /**
  * The HTTP receiver Alertmanager's webhook_config posts to: POST /alertmanager with a version 4
- * payload. A request must first carry the receiver's bearer token (alert-auth.ts), unless the
- * operator chose to run without one; one that does not is answered 401 with the reason, and its
- * body is never read. A bad request is answered 400 (or 404, 405, 413) with the reason, and never
+ * payload. A request must first carry the receiver's bearer token or, with mutual TLS, come with
+ * a trusted client certificate (alert-auth.ts), unless the operator chose to run without either;
+ * one that does not is answered 401 with the reason, and its body is never read. A bad request is answered 400 (or 404, 405, 413) with the reason, and never
  * reaches the store. Every answer is counted by reason and refusals are logged
  * (alert-requests.ts); the watcher goes on either way.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AlertReceiverOptions } from '../domain/config/watcher.ts';
-import { BearerTokenCheck } from './alert-auth.ts';
+import { type Authenticate, authenticator, serverTls } from './alert-auth.ts';
 import { type AlertmanagerPayload, parseAlertmanagerPayload } from './alert-payload.ts';
 import { type Log, RefusalLog, type RequestReason } from './alert-requests.ts';
 
@@ -39,20 +40,20 @@ export async function startAlertWebhook(
   onPayload: (payload: AlertmanagerPayload) => void,
   log: Log,
 ): Promise<AlertWebhook> {
-  const tokenCheck =
-    auth.mode === 'token'
-      ? await BearerTokenCheck.load(auth.tokenFile, (error) =>
-          log('the alert receiver token file cannot be read; the last token read stays', {
-            level: 'warn',
-            file: auth.tokenFile,
-            error: String(error),
-          }),
-        )
-      : undefined;
+  const authenticate = await authenticator(auth, (error) =>
+    log('the alert receiver token file cannot be read; the last token read stays', {
+      level: 'warn',
+      error: String(error),
+    }),
+  );
   const refusals = new RefusalLog(log);
-  const server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs });
+  const timeouts = { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs };
+  const server: Server =
+    auth.mode === 'mtls'
+      ? createHttpsServer({ ...timeouts, ...(await serverTls(auth)) })
+      : createServer(timeouts);
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    handle(request, tokenCheck, onPayload)
+    handle(request, authenticate, onPayload)
       .catch((error: unknown): Answer => ({ status: 500, reason: 'Error', message: String(error) }))
       .then((result) => {
         refusals.record(result.reason, {
@@ -74,21 +75,19 @@ export async function startAlertWebhook(
       why: `anyone who reaches ${host}:${listening} can post an alert that starts a remediation`,
     });
   } else {
-    log('the alert receiver requires a bearer token', { host, port: listening, tokenFile: auth.tokenFile });
+    log('the alert receiver authenticates every request', { host, port: listening, auth: auth.mode });
   }
   return { port: listening, close: () => closeServer(server) };
 }
 
 async function handle(
   request: IncomingMessage,
-  tokenCheck: BearerTokenCheck | undefined,
+  authenticate: Authenticate,
   onPayload: (payload: AlertmanagerPayload) => void,
 ): Promise<Answer> {
   // Authentication first: an unauthenticated client learns nothing else and sends no body we read.
-  if (tokenCheck !== undefined) {
-    const verdict = await tokenCheck.check(request.headers.authorization);
-    if (!verdict.ok) return { status: 401, reason: verdict.reason, message: verdict.message };
-  }
+  const verdict = await authenticate(request);
+  if (!verdict.ok) return { status: 401, reason: verdict.reason, message: verdict.message };
   const path = new URL(request.url ?? '/', 'http://receiver').pathname;
   if (path !== alertWebhookPath) {
     return { status: 404, reason: 'NotFound', message: `POST alerts to ${alertWebhookPath}` };
@@ -129,7 +128,9 @@ function answer(response: ServerResponse, { status, reason, message }: Answer): 
   response.writeHead(status, {
     'Content-Type': 'text/plain; charset=utf-8',
     Connection: 'close',
-    ...(status === 401 ? { 'WWW-Authenticate': 'Bearer realm="kubemedic-alert-receiver"' } : {}),
+    ...(status === 401 && !reason.includes('ClientCertificate')
+      ? { 'WWW-Authenticate': 'Bearer realm="kubemedic-alert-receiver"' }
+      : {}),
   });
   response.end(status === 200 ? `${message}\n` : `${reason}: ${message}\n`);
 }

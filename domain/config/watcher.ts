@@ -16,6 +16,13 @@ import {
 
 const labelTerm = /^[A-Za-z0-9._/-]+=[A-Za-z0-9._-]*$/;
 
+const receiverTlsFile = (description: string) =>
+  optional(z.string().min(1), {
+    description,
+    allowed: 'a path to a file',
+    chart: 'alertReceiver.tls.secretName',
+  });
+
 export const watcherEnvironment = processEnvironment({
   PROMETHEUS_URL: prometheusUrl,
   KUBEMEDIC_POLICY_SELECTOR: optional(
@@ -44,10 +51,10 @@ export const watcherEnvironment = processEnvironment({
       chart: 'watcher.alertWebhookHost',
     },
   ),
-  KUBEMEDIC_ALERT_RECEIVER_AUTH: withDefault(z.enum(['token', 'none']), {
+  KUBEMEDIC_ALERT_RECEIVER_AUTH: withDefault(z.enum(['token', 'mtls', 'none']), {
     description:
-      'How the Alertmanager receiver authenticates a request. token: an `Authorization: Bearer` header holding the token in KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE, compared in constant time; anything else is refused 401 and starts nothing. none: anyone who reaches the port can post alerts that start remediations (the watcher logs a warning at start); only for a receiver nothing untrusted can reach.',
-    allowed: 'token or none',
+      'How the Alertmanager receiver authenticates a request. token: an `Authorization: Bearer` header holding the token in KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE, compared in constant time; anything else is refused 401 and starts nothing. mtls: the receiver serves HTTPS and wants a client certificate signed by KUBEMEDIC_ALERT_RECEIVER_CLIENT_CA (refused 401 otherwise). none: anyone who reaches the port can post alerts that start remediations (the watcher logs a warning at start); only for a receiver nothing untrusted can reach.',
+    allowed: 'token, mtls or none',
     default: 'token',
     chart: 'alertReceiver.auth',
   }),
@@ -57,6 +64,15 @@ export const watcherEnvironment = processEnvironment({
     allowed: 'a path to a file',
     chart: 'alertReceiver.existingSecret',
   }),
+  KUBEMEDIC_ALERT_RECEIVER_TLS_CERT: receiverTlsFile(
+    "The receiver's serving certificate (PEM), for KUBEMEDIC_ALERT_RECEIVER_AUTH=mtls.",
+  ),
+  KUBEMEDIC_ALERT_RECEIVER_TLS_KEY: receiverTlsFile(
+    "The serving certificate's private key (PEM), for KUBEMEDIC_ALERT_RECEIVER_AUTH=mtls.",
+  ),
+  KUBEMEDIC_ALERT_RECEIVER_CLIENT_CA: receiverTlsFile(
+    "The CA (PEM) that must have signed Alertmanager's client certificate, for KUBEMEDIC_ALERT_RECEIVER_AUTH=mtls.",
+  ),
   KUBEMEDIC_METRICS_PORT: metricsPort('watcher', 9465, 'watcher.metricsPort'),
   KUBEMEDIC_LOG_LEVEL: logLevel('watcher'),
 }).superRefine((values, context) => {
@@ -71,10 +87,29 @@ export const watcherEnvironment = processEnvironment({
         'name the file holding the token Alertmanager sends, or set KUBEMEDIC_ALERT_RECEIVER_AUTH=none to accept alerts from anyone',
     });
   }
+  const tls = [
+    values.KUBEMEDIC_ALERT_RECEIVER_TLS_CERT,
+    values.KUBEMEDIC_ALERT_RECEIVER_TLS_KEY,
+    values.KUBEMEDIC_ALERT_RECEIVER_CLIENT_CA,
+  ];
+  if (values.KUBEMEDIC_ALERT_RECEIVER_AUTH === 'mtls' && tls.includes(undefined)) {
+    context.addIssue({
+      code: 'custom',
+      message:
+        'KUBEMEDIC_ALERT_RECEIVER_AUTH=mtls needs KUBEMEDIC_ALERT_RECEIVER_TLS_CERT, ' +
+        'KUBEMEDIC_ALERT_RECEIVER_TLS_KEY and KUBEMEDIC_ALERT_RECEIVER_CLIENT_CA',
+    });
+  }
 });
 
-/** Who may post alerts: the bearer token in a file (the default), or anyone, chosen explicitly. */
-export type AlertReceiverAuth = { mode: 'token'; tokenFile: string } | { mode: 'none' };
+/**
+ * Who may post alerts: the bearer token in a file (the default), a client certificate, or
+ * anyone, chosen explicitly.
+ */
+export type AlertReceiverAuth =
+  | { mode: 'token'; tokenFile: string }
+  | { mode: 'mtls'; certFile: string; keyFile: string; clientCaFile: string }
+  | { mode: 'none' };
 
 /** Where the watcher's Alertmanager receiver listens, and whom it lets in. */
 export interface AlertReceiverOptions {
@@ -104,12 +139,26 @@ export function watcherConfig(env: Environment): WatcherConfig {
     alertReceiver: {
       port: v.KUBEMEDIC_ALERT_WEBHOOK_PORT,
       host: v.KUBEMEDIC_ALERT_WEBHOOK_HOST,
-      auth:
-        v.KUBEMEDIC_ALERT_RECEIVER_AUTH === 'none'
-          ? { mode: 'none' }
-          : { mode: 'token', tokenFile: v.KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE! },
+      auth: receiverAuth(v),
     },
     metricsPort: v.KUBEMEDIC_METRICS_PORT,
     logLevel: v.KUBEMEDIC_LOG_LEVEL,
   };
+}
+
+/** The receiver's authentication; the schema's refinement has made sure its files are named. */
+function receiverAuth(v: z.output<typeof watcherEnvironment>): AlertReceiverAuth {
+  switch (v.KUBEMEDIC_ALERT_RECEIVER_AUTH) {
+    case 'none':
+      return { mode: 'none' };
+    case 'mtls':
+      return {
+        mode: 'mtls',
+        certFile: v.KUBEMEDIC_ALERT_RECEIVER_TLS_CERT!,
+        keyFile: v.KUBEMEDIC_ALERT_RECEIVER_TLS_KEY!,
+        clientCaFile: v.KUBEMEDIC_ALERT_RECEIVER_CLIENT_CA!,
+      };
+    case 'token':
+      return { mode: 'token', tokenFile: v.KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE! };
+  }
 }

@@ -108,8 +108,29 @@ describe('the watcher and CLI configurations', () => {
     // And a mode or an address that is not one is refused by name
     assert.throws(
       () => watcherConfig({ ...receiverToken, KUBEMEDIC_ALERT_RECEIVER_AUTH: 'basic' }),
-      /KUBEMEDIC_ALERT_RECEIVER_AUTH="basic" is not allowed: token or none/,
+      /KUBEMEDIC_ALERT_RECEIVER_AUTH="basic" is not allowed: token, mtls or none/,
     );
+    // Given mutual TLS / Then it needs all three files, and takes them
+    assert.throws(
+      () =>
+        watcherConfig({
+          KUBEMEDIC_ALERT_RECEIVER_AUTH: 'mtls',
+          KUBEMEDIC_ALERT_RECEIVER_TLS_CERT: '/tls/tls.crt',
+        }),
+      /KUBEMEDIC_ALERT_RECEIVER_AUTH=mtls needs KUBEMEDIC_ALERT_RECEIVER_TLS_CERT, KUBEMEDIC_ALERT_RECEIVER_TLS_KEY and KUBEMEDIC_ALERT_RECEIVER_CLIENT_CA/,
+    );
+    const mtls = watcherConfig({
+      KUBEMEDIC_ALERT_RECEIVER_AUTH: 'mtls',
+      KUBEMEDIC_ALERT_RECEIVER_TLS_CERT: '/tls/tls.crt',
+      KUBEMEDIC_ALERT_RECEIVER_TLS_KEY: '/tls/tls.key',
+      KUBEMEDIC_ALERT_RECEIVER_CLIENT_CA: '/tls/ca.crt',
+    });
+    assert.deepEqual(mtls.alertReceiver.auth, {
+      mode: 'mtls',
+      certFile: '/tls/tls.crt',
+      keyFile: '/tls/tls.key',
+      clientCaFile: '/tls/ca.crt',
+    });
     assert.throws(
       () => watcherConfig({ ...receiverToken, KUBEMEDIC_ALERT_WEBHOOK_HOST: 'all' }),
       /KUBEMEDIC_ALERT_WEBHOOK_HOST="all" is not allowed: an IP address/,
