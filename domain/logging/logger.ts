@@ -41,15 +41,16 @@ export function createLogger({ process, level, mixin, destination }: LoggerOptio
 
 /**
  * A logging function in the shape the watcher's modules take (message first, then fields, then
- * the level when it is not info), so they need no logger object and tests can pass `() => undefined`.
+ * the level when it is not info; a `level` field is taken as the level too), so they need no
+ * logger object and tests can pass `() => undefined`.
  */
-export type LogFn = (
-  message: string,
-  fields?: Record<string, unknown>,
-  level?: 'info' | 'warn' | 'error',
-) => void;
+export type LogFn = (message: string, fields?: Record<string, unknown>, level?: LineLevel) => void;
+type LineLevel = 'info' | 'warn' | 'error';
+const lineLevels: readonly unknown[] = ['info', 'warn', 'error'] satisfies LineLevel[];
 
 export const logFn =
   (logger: Logger): LogFn =>
-  (message, fields = {}, level = 'info') =>
-    logger[level](fields, message);
+  (message, fields = {}, level) => {
+    const { level: named, ...rest } = fields;
+    logger[level ?? (lineLevels.includes(named) ? (named as LineLevel) : 'info')](rest, message);
+  };

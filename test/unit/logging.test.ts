@@ -55,6 +55,14 @@ describe('the structured logger', () => {
     assert.equal(error.message, 'boom');
     assert.match(String(error.stack), /boom/);
   });
+  it('takes a level given as a field as the level, not as a second level field', () => {
+    const { lines, logger } = capture();
+    logFn(logger)('receiver open', { level: 'warn', port: 8091 });
+    assert.deepEqual(
+      lines.map(({ level, port, msg }) => ({ level, port, msg })),
+      [{ level: 'warn', port: 8091, msg: 'receiver open' }],
+    );
+  });
 });
 
 describe("the Temporal runtime's logger", () => {
