@@ -7,7 +7,13 @@
  * says why. Every step is printed with the Web UI link, and every notification the policies send
  * to the demo's own webhook receiver is printed as it arrives.
  */
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
 import { Client, Connection, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -210,6 +216,36 @@ async function resetNamespace(kubeconfig: KubeConfig): Promise<void> {
     );
   }
   await core.createNamespace({ body: { metadata: { name: demoNamespace } } });
+  await createDemoServiceAccount(kubeconfig);
+}
+
+/**
+ * The ServiceAccount the demo's policies act as: KubeMedic requires a namespaced policy to name
+ * one (requireServiceAccount), and the demo's Scale action needs exactly get and patch on the
+ * namespace's Deployments (its guards read HPAs and quotas as KubeMedic itself).
+ */
+const demoServiceAccount = 'kubemedic-demo';
+async function createDemoServiceAccount(kubeconfig: KubeConfig): Promise<void> {
+  const namespace = demoNamespace;
+  const name = demoServiceAccount;
+  await kubeconfig
+    .makeApiClient(CoreV1Api)
+    .createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  const rbac = kubeconfig.makeApiClient(RbacAuthorizationV1Api);
+  const rules = [
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+    // The notification sink's URL is a Secret, read as the policy's ServiceAccount (docs/notifications.md).
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+  ];
+  await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    },
+  });
 }
 
 async function createDeployment(
@@ -251,6 +287,12 @@ async function createScalePolicy(
   deployment: string,
   notificationUrl: string,
 ): Promise<void> {
+  // A sink's URL is never written in a policy (it would sit in every run's history): a Secret holds it.
+  const sinkSecret = `${name}-sink`;
+  await kubeconfig.makeApiClient(CoreV1Api).createNamespacedSecret({
+    namespace: demoNamespace,
+    body: { metadata: { name: sinkSecret }, stringData: { url: notificationUrl } },
+  });
   await kubeconfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
     group,
     version,
@@ -262,6 +304,7 @@ async function createScalePolicy(
       metadata: { name, labels: { [demoPolicyLabel]: 'true' } },
       spec: {
         target: { kind: 'Deployment', name: deployment },
+        serviceAccountName: demoServiceAccount,
         evaluationInterval: '2s',
         conditions: [
           {
@@ -276,7 +319,7 @@ async function createScalePolicy(
         actions: [{ type: 'Scale', scale: { factor: 2, maxReplicas: 6 } }],
         verification: { settle: '6s' },
         cooldown: '5s',
-        notifications: [{ type: 'Webhook', url: notificationUrl }],
+        notifications: [{ type: 'Webhook', urlSecretRef: { name: sinkSecret, key: 'url' } }],
       },
     },
   });

@@ -52,9 +52,9 @@ export const alertmanagerUrl = optional(httpUrl, {
 
 export const requireServiceAccount = withDefault(boolean, {
   description:
-    'Every namespaced RemediationPolicy must name a ServiceAccount (spec.serviceAccountName) for its actions to impersonate; one that does not is Invalid.',
+    'Every namespaced RemediationPolicy must name a ServiceAccount (spec.serviceAccountName) for its actions to impersonate; one that does not is Invalid. false is the opt-out: such a policy then acts with the worker\'s own rights inside its namespace.',
   allowed: 'true or false',
-  default: 'false',
+  default: 'true',
   chart: 'requireServiceAccount',
 });
 

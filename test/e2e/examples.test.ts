@@ -17,6 +17,8 @@ import {
   AutoscalingV2Api,
   CoreV1Api,
   CustomObjectsApi,
+  type KubernetesObject,
+  KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
   type V1Pod,
@@ -25,8 +27,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, describe, it } from 'node:test';
-import { parse } from 'yaml';
+import { after, before, describe, it } from 'node:test';
+import { parse, parseAllDocuments } from 'yaml';
 import { group, policyKinds, type PolicyKind, version } from '../../api/policy.ts';
 import { repoRoot } from '../../devstack/config.ts';
 import { remoteWrite, type Sample } from '../../devstack/remote-write.ts';
@@ -46,7 +48,8 @@ import {
   waitForRunningPods,
 } from '../support/workloads.ts';
 
-const { namespace, medic, scenario } = useScenario('kme');
+// As KubeMedic runs by default: every RemediationPolicy acts as a ServiceAccount of its namespace.
+const { namespace, medic, scenario } = useScenario('kme', { workerOptions: { requireServiceAccount: true } });
 const apps = () => kubeconfig().makeApiClient(AppsV1Api);
 const core = () => kubeconfig().makeApiClient(CoreV1Api);
 const hpas = () => kubeconfig().makeApiClient(AutoscalingV2Api);
@@ -698,7 +701,22 @@ const exampleFiles = readdirSync(examplesDir)
 // One watcher for the whole file, started by the first example (after KubeMedic is up).
 let watcher: Promise<unknown> | undefined;
 
+/** examples/rbac/: the ServiceAccount the namespaced examples act as, applied to this test's namespace as written. */
+async function applyExampleRbac(): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kubeconfig());
+  for (const file of readdirSync(join(examplesDir, 'rbac')).filter((f) => f.endsWith('.yaml'))) {
+    for (const document of parseAllDocuments(readFileSync(join(examplesDir, 'rbac', file), 'utf8'))) {
+      const object = document.toJS() as KubernetesObject & { subjects?: { namespace?: string }[] };
+      object.metadata = { ...object.metadata, namespace: namespace.name };
+      for (const subject of object.subjects ?? []) subject.namespace = namespace.name;
+      await api.create(object);
+    }
+  }
+}
+
 describe('examples/', () => {
+  before(applyExampleRbac);
+
   it('every example has a case here', () => {
     assert.deepEqual(exampleFiles, Object.keys(cases).sort());
   });

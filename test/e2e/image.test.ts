@@ -25,6 +25,7 @@ import { testRunLabel } from '../support/kubemedic.ts';
 import { conditions, deploymentPolicy, scale } from '../support/policy-builder.ts';
 import { freePort } from '../support/ports.ts';
 import { useScenario } from '../support/scenario.ts';
+import { givenServiceAccount } from '../support/service-accounts.ts';
 import { eventually } from '../support/stack.ts';
 import { readDeployment } from '../support/workloads.ts';
 
@@ -64,8 +65,21 @@ it(
   async (t) => {
     // Given the image's files: what the Dockerfile copies, with production dependencies only,
     // read-only, run as its USER (when the test runs as root; otherwise as the test's user)
-    assert.ok(existsSync(join(image.app, 'worker', 'main.ts')));
-    for (const absent of ['test', 'devstack', 'cli', 'node_modules/typescript', 'node_modules/eslint']) {
+    // built JavaScript and the prebuilt workflow bundle, run by plain node: no sources, no tsx
+    assert.ok(existsSync(join(image.app, 'dist', 'worker', 'main.js')));
+    assert.ok(existsSync(join(image.app, 'dist', 'worker', 'workflow-bundle.js')));
+    assert.ok(existsSync(join(image.app, 'dist', 'policy-watcher', 'main.js')));
+    assert.deepEqual(image.entrypoint, ['node']);
+    for (const absent of [
+      'worker',
+      'workflows',
+      'test',
+      'devstack',
+      'cli',
+      'node_modules/typescript',
+      'node_modules/eslint',
+      'node_modules/esbuild',
+    ]) {
       assert.ok(!existsSync(join(image.app, absent)), `${absent} is not in the image`);
     }
     // When the worker and the watcher run from them, as the chart runs them
@@ -127,9 +141,14 @@ it(
     // When a policy's condition holds for a Deployment of 1 replica
     const s = scenario(t);
     await s.given.deployment('web', 1);
+    // (the image runs with the chart's defaults: a namespaced policy acts as a ServiceAccount of its own)
+    await givenServiceAccount(namespace.name, 'scaler', [
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+    ]);
     await s.given.policy(
       'scale-web',
       deploymentPolicy('web', {
+        serviceAccountName: 'scaler',
         conditions: [conditions.deploymentUnavailable('always', 0)],
         actions: [scale({ replicas: 2 })],
         verification: { settle: '1s', conditions: [], onNoData: 'Pass' },
