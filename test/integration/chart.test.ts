@@ -423,7 +423,7 @@ describe('the Helm chart', () => {
     const tokenVolume = (d: DeploymentShape) =>
       (
         d.spec.template.spec.volumes as { name: string; secret?: { secretName: string; items?: unknown[] } }[]
-      ).find((v) => v.name === 'alert-receiver-token');
+      ).find((v) => v.name === 'alert-receiver-credentials');
     // Given the defaults / When the chart renders
     const objects = renderChart({ release: 'km' });
     const watcher = deployment(objects, 'watcher');
@@ -451,7 +451,7 @@ describe('the Helm chart', () => {
     ).volumeMounts;
     assert.ok(
       mounts.some(
-        (m) => m.name === 'alert-receiver-token' && m.mountPath === '/var/run/kubemedic/alert-receiver',
+        (m) => m.name === 'alert-receiver-credentials' && m.mountPath === '/var/run/kubemedic/alert-receiver',
       ),
     );
     // Given the operator's own Secret / Then the chart makes none and mounts that one's key as the token
@@ -467,6 +467,42 @@ describe('the Helm chart', () => {
     assert.equal(tokenVolume(deployment(none, 'watcher')), undefined);
     assert.equal(envOf(deployment(none, 'watcher')).KUBEMEDIC_ALERT_RECEIVER_AUTH, 'none');
     assert.equal(envOf(deployment(none, 'watcher')).KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE, undefined);
+    // Given mutual TLS with a certificate Secret / Then no token, and the three files mounted from it
+    const mtls = renderChart({
+      release: 'km',
+      values: { alertReceiver: { auth: 'mtls', tls: { secretName: 'receiver-tls' } } },
+    });
+    assert.deepEqual(secrets(mtls), []);
+    const mtlsEnv = envOf(deployment(mtls, 'watcher'));
+    assert.deepEqual(
+      [
+        mtlsEnv.KUBEMEDIC_ALERT_RECEIVER_AUTH,
+        mtlsEnv.KUBEMEDIC_ALERT_RECEIVER_TLS_CERT,
+        mtlsEnv.KUBEMEDIC_ALERT_RECEIVER_TLS_KEY,
+        mtlsEnv.KUBEMEDIC_ALERT_RECEIVER_CLIENT_CA,
+        mtlsEnv.KUBEMEDIC_ALERT_RECEIVER_TOKEN_FILE,
+      ],
+      [
+        'mtls',
+        '/var/run/kubemedic/alert-receiver/tls.crt',
+        '/var/run/kubemedic/alert-receiver/tls.key',
+        '/var/run/kubemedic/alert-receiver/client-ca.crt',
+        undefined,
+      ],
+    );
+    assert.deepEqual(tokenVolume(deployment(mtls, 'watcher'))?.secret, {
+      secretName: 'receiver-tls',
+      items: [
+        { key: 'tls.crt', path: 'tls.crt' },
+        { key: 'tls.key', path: 'tls.key' },
+        { key: 'ca.crt', path: 'client-ca.crt' },
+      ],
+    });
+    // And without the Secret the schema refuses it
+    assert.throws(
+      () => renderChart({ values: { alertReceiver: { auth: 'mtls' } } }),
+      /at '\/alertReceiver\/tls\/secretName'/,
+    );
   });
 
   it('takes nameOverride and fullnameOverride for every name, label and selector', () => {
