@@ -1,6 +1,7 @@
 // Every `kubemedic` command, in the order `kubemedic help` lists them.
 import type { Command } from '../command.ts';
 import { cancel } from './cancel.ts';
+import { completion } from './completion.ts';
 import { approve, reject } from './decide.ts';
 import { demo } from './demo.ts';
 import { explain } from './explain.ts';
@@ -24,4 +25,5 @@ export const commands: Command[] = [
   status,
   freeGrant,
   demo,
+  completion,
 ];

@@ -10,7 +10,8 @@ import { globalOptions, networkErrorOf } from '../../cli/context.ts';
 import { commandHelp, generalHelp } from '../../cli/help.ts';
 import { isLoopback, kubeconfigFix, kubernetesFix, temporalFix, workerFix } from '../../cli/next-steps.ts';
 import { columns, createOutput, type OutputFormat, serialize } from '../../cli/output.ts';
-import { runNotFound } from '../../cli/runs.ts';
+import { looksLikeObject, parseObjectName } from '../../cli/object-names.ts';
+import { objectRunsQuery, runNotFound } from '../../cli/runs.ts';
 import { closest, didYouMean } from '../../cli/suggest.ts';
 
 describe('did you mean', () => {
@@ -167,5 +168,38 @@ describe('errors name the next step for the situation', () => {
     // An answer, even a refusal, is not "unreachable"
     assert.equal(networkErrorOf(Object.assign(new Error('403 Forbidden'), { status: 403 })), undefined);
     assert.equal(networkErrorOf(new TypeError('x is not a function')), undefined);
+  });
+});
+
+describe('naming a run by its object', () => {
+  it("takes kubectl's kind names, short and plural, and refuses what no policy targets", () => {
+    for (const [text, kind] of [
+      ['deploy/web', 'Deployment'],
+      ['deployments.apps/web', 'Deployment'],
+      ['Deployment/web', 'Deployment'],
+      ['sts/db', 'StatefulSet'],
+      ['po/web-0', 'Pod'],
+      ['no/node-1', 'Node'],
+    ] as const) {
+      assert.deepEqual(parseObjectName(text), { kind, name: text.split('/')[1] });
+    }
+    assert.throws(() => parseObjectName('ds/agent'), /KubeMedic policies do not target ds/);
+    assert.throws(() => parseObjectName('gadget/web'), /"gadget" is not a kind/);
+    assert.throws(() => parseObjectName('deploy/Web_1'), /"Web_1" is not a Kubernetes object name/);
+    assert.equal(looksLikeObject('deploy/web'), true);
+    assert.equal(looksLikeObject('remediation/local/shop/Deployment/web/p'), false);
+  });
+
+  it("queries the target's search attributes; a bare policy name is the namespace's or a cluster policy", () => {
+    const query = objectRunsQuery('prod', { kind: 'Deployment', name: 'web' }, 'shop', 'p');
+    assert.match(query, /KubeMedicCluster = 'prod' AND KubeMedicTargetKind = 'Deployment'/);
+    assert.match(
+      query,
+      /KubeMedicNamespace = 'shop' AND \(KubeMedicPolicy = 'shop\/p' OR KubeMedicPolicy = 'p'\)$/,
+    );
+    // A node has no namespace; a quote in a value cannot end the string
+    const node = objectRunsQuery('prod', { kind: 'Node', name: 'n1' }, undefined, "x' OR '1'='1");
+    assert.doesNotMatch(node, /KubeMedicNamespace/);
+    assert.match(node, /KubeMedicPolicy = 'x\\' OR \\'1\\'=\\'1'\)$/);
   });
 });
