@@ -2,3 +2,4 @@
 export { PolicyWatcher, type WatcherOptions } from './watcher.ts';
 export { checkPolicy, type CheckedPolicy } from './policies.ts';
 export { startRemediation } from './starter.ts';
+export { watcherRegistry } from './metrics.ts';

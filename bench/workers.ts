@@ -1,0 +1,28 @@
+/**
+ * Temporal workers of a bench run: on their own task queue, shut down at cleanup. The SDK's
+ * runtime logs warnings only, so the table stays readable.
+ */
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { environment } from '../devstack/stack.ts';
+import type { BenchContext } from './context.ts';
+
+let runtimeInstalled = false;
+
+export async function benchWorker(
+  ctx: BenchContext,
+  options: Omit<WorkerOptions, 'connection' | 'namespace'>,
+): Promise<Worker> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const connection = await NativeConnection.connect({ address: environment().TEMPORAL_ADDRESS });
+  const worker = await Worker.create({ connection, namespace: environment().TEMPORAL_NAMESPACE, ...options });
+  const running = worker.run();
+  ctx.onCleanup(async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await connection.close();
+  });
+  return worker;
+}
