@@ -6,5 +6,6 @@ export {
   type PhaseInput,
   type RemediationActivities,
 } from './remediation.ts';
+export type { DefaultSinkSummary, SinkChoice } from './notify.ts';
 export { metricsRegistry } from './metrics.ts';
 export { restoreByHand } from './actions/index.ts';

@@ -3,7 +3,6 @@
  * and an incoming-webhook message (`text` + Block Kit `blocks`) for a Slack sink. Pure, so the
  * unit tests pin their exact shape; docs/notifications.md documents the same shape.
  */
-import type { NotificationSink } from '../api/policy.ts';
 import { approveCommand, type NotificationFacts, policyLabel, targetDisplay } from '../domain/run.ts';
 
 /** What the worker adds to the run's facts. */
@@ -68,15 +67,24 @@ const headlines: Record<NotificationFacts['event'], string> = {
   NeedsAttention: ':rotating_light: needs attention',
 };
 
+/**
+ * Slack's mrkdwn escaping: `&`, `<` and `>` become entities, so a name or a reason cannot make
+ * a link, a mention (`<!channel>`) or a broken message. Applied to every value KubeMedic did not
+ * write itself; its own `<url|text>` link is added after.
+ */
+export const slackEscape = (text: string) =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
 /** A Slack incoming-webhook message: `text` for notifications and clients without blocks. */
 export function slackPayload(context: NotificationContext): { text: string; blocks: unknown[] } {
   const payload = webhookPayload(context);
-  const subject = `${targetDisplay(context.target)} (policy ${policyLabel(context.policy)}, cluster ${context.cluster})`;
-  const text = `KubeMedic ${headlines[context.event]}: ${subject}: ${context.reason}`;
+  const subject = slackEscape(notificationSubject(context));
+  const reason = slackEscape(context.reason);
+  const text = `KubeMedic ${headlines[context.event]}: ${subject}: ${reason}`;
   const fields = [
-    `*Action* ${context.action ?? 'none'}`,
-    `*Phase* ${context.phase}`,
-    ...(payload.approveCommand ? [`*Approve* \`${payload.approveCommand}\``] : []),
+    `*Action* ${slackEscape(context.action ?? 'none')}`,
+    `*Phase* ${slackEscape(context.phase)}`,
+    ...(payload.approveCommand ? [`*Approve* \`${slackEscape(payload.approveCommand)}\``] : []),
     ...(context.webUiUrl ? [`<${context.webUiUrl}|Open the run in the Temporal Web UI>`] : []),
   ];
   return {
@@ -86,16 +94,18 @@ export function slackPayload(context: NotificationContext): { text: string; bloc
         type: 'section',
         text: { type: 'mrkdwn', text: `*KubeMedic ${headlines[context.event]}*\n${subject}` },
       },
-      { type: 'section', text: { type: 'mrkdwn', text: context.reason } },
+      { type: 'section', text: { type: 'mrkdwn', text: reason } },
       { type: 'context', elements: fields.map((field) => ({ type: 'mrkdwn', text: field })) },
     ],
   };
 }
 
-/** The body for a sink, as the exact string that is signed and sent. */
-export function renderFor(sink: Pick<NotificationSink, 'type'>, context: NotificationContext): string {
-  return JSON.stringify(sink.type === 'Slack' ? slackPayload(context) : webhookPayload(context));
-}
+/** What a notification is about, in one line: the target, its policy and cluster. */
+export const notificationSubject = (context: NotificationFacts) =>
+  `${targetDisplay(context.target)} (policy ${policyLabel(context.policy)}, cluster ${context.cluster})`;
+
+/** A notification's headline without Slack's emoji codes: `awaits approval`, `rolled back`. */
+export const headline = (event: NotificationFacts['event']) => headlines[event].replace(/^:[a-z_]+: /, '');
 
 /** The Temporal Web UI's page of one run. */
 export function webUiRunUrl(base: string, namespace: string, workflowId: string, runId: string): string {

@@ -1,45 +1,99 @@
 /**
- * The notify activity: renders one notification for one sink, signs it when the sink names a
- * Secret, and POSTs it. A failed delivery throws so Temporal retries it with backoff; the
- * workflow gives up after its retries and goes on (a notification never decides a remediation).
+ * The notification activities. `notify` renders one notification for one sink (a policy's, or
+ * one of the cluster's default sinks named by the worker's configuration), reads what gives
+ * access to it from its Secrets, signs it when a Webhook sink names a signing key, and POSTs it
+ * under the outbound rules. A failed delivery throws so Temporal retries it with backoff; the
+ * workflow gives up after its retries, says so (`recordNotificationFailed`) and goes on: a
+ * notification never decides a remediation.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { NotificationSink } from '../api/policy.ts';
-import type { NotificationFacts, PolicyRef } from '../domain/run.ts';
-import { policyLabel } from '../domain/run.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { type NotificationEvent, type NotificationSink, pagerDutyEventsUrl } from '../api/policy.ts';
+import type { NotificationFacts, PolicyRef, TargetRef } from '../domain/run.ts';
+import { policyLabel, targetDisplay } from '../domain/run.ts';
+import { policyObjectRef } from '../domain/kube/policy-status.ts';
+import { recordEvent } from '../domain/kube/events.ts';
 import { callingRun } from './calling-run.ts';
-import { failedWith } from '../domain/kube/errors.ts';
-import { asServiceAccount } from '../domain/kube/impersonation.ts';
 import { notificationsTotal } from './metrics.ts';
-import { type NotificationContext, renderFor, webUiRunUrl } from './notify-payload.ts';
+import { type NotificationContext, slackPayload, webhookPayload, webUiRunUrl } from './notify-payload.ts';
+import { pagerDutyPayload } from './notify-pagerduty.ts';
+import { sinkSecrets, type SinkSecrets } from './notify-secrets.ts';
 import { sign, signatureHeader, timestampHeader } from './notify-signature.ts';
+import { teamsPayload } from './notify-teams.ts';
 import { type Answer, OutboundRefused, type OutboundRules, postChecked } from './outbound.ts';
+
+/** A sink the operator configured for every policy (worker config KUBEMEDIC_DEFAULT_NOTIFICATIONS). */
+export type DefaultSink = NotificationSink & { name: string };
 
 export interface NotifyDependencies {
   kubeconfig: KubeConfig;
-  /** Where a cluster policy's signing Secrets live: KubeMedic's own namespace. */
+  /** Where a cluster policy's and the default sinks' Secrets live: KubeMedic's own namespace. */
   ownNamespace: string;
   /** The Temporal Web UI's address, for a link to the run. */
   webUiUrl?: string;
   /** What sinks may reach (outbound.ts); without it the strict defaults (no loopback). */
   outbound?: OutboundRules;
+  /** The cluster's default sinks. */
+  defaultSinks?: readonly DefaultSink[];
 }
 
-export interface NotifyInput {
-  sink: NotificationSink;
+/** One sink: a policy's own (its Secrets' names only), or a default sink by its name. */
+export type SinkChoice = { sink: NotificationSink } | { defaultSink: string };
+
+export type NotifyInput = SinkChoice & {
   facts: NotificationFacts;
-  /** The policy's ServiceAccount: a namespaced policy's signing Secret is read as it. */
+  /** The policy's ServiceAccount: a namespaced policy's sink Secrets are read as it. */
   serviceAccountName?: string;
+};
+
+/** What the workflow learns of the default sinks: enough to choose, nothing secret. */
+export interface DefaultSinkSummary {
+  name: string;
+  type: NotificationSink['type'];
+  events?: NotificationEvent[];
+}
+
+export interface NotificationFailedInput {
+  policy: PolicyRef;
+  target: TargetRef;
+  /** How the sink is named for people (sinkLabel). */
+  sink: string;
+  event: NotificationEvent;
+  reason: string;
 }
 
 /** Answers that a retry cannot change; 408 and 429 are worth retrying. */
 const refusedStatus = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
 const requestTimeoutMs = 10_000;
 
+export function createNotificationActivities(deps: NotifyDependencies) {
+  return {
+    notify: createNotify(deps),
+
+    /** The default sinks, for a run to notify one by one (each delivery retried on its own). */
+    async notificationDefaults(): Promise<DefaultSinkSummary[]> {
+      return (deps.defaultSinks ?? []).map(({ name, type, events }) => ({ name, type, events }));
+    },
+
+    /** A Warning Event on the policy: a sink did not hear of an event, and why. */
+    async recordNotificationFailed(input: NotificationFailedInput): Promise<void> {
+      const run = callingRun();
+      await recordEvent(
+        deps.kubeconfig,
+        { ...policyObjectRef(input.policy), uid: input.policy.uid },
+        'Warning',
+        'NotificationFailed',
+        `${input.sink} did not hear of ${input.event} for ${targetDisplay(input.target)}: ${input.reason}`,
+        `${run.workflowId}/${run.runId}/notify/${input.sink}/${input.event}`,
+      );
+    },
+  };
+}
+
 export function createNotify(deps: NotifyDependencies) {
   return async function notify(input: NotifyInput): Promise<{ status: number }> {
-    const { sink, facts } = input;
+    const { facts } = input;
+    const sink = chosenSink(deps, input);
     const run = callingRun();
     const context: NotificationContext = {
       ...facts,
@@ -49,21 +103,16 @@ export function createNotify(deps: NotifyDependencies) {
         ? webUiRunUrl(deps.webUiUrl, run.namespace, run.workflowId, run.runId)
         : undefined,
     };
-    const body = renderFor(sink, context);
-    const headers: Record<string, string> = {
-      'Content-Type': 'application/json',
-      'User-Agent': 'kubemedic',
-      'X-KubeMedic-Event': facts.event,
-      'X-KubeMedic-Delivery': `${run.workflowId}/${run.runId}/${facts.event}`,
-    };
-    if (sink.secretRef) {
-      const key = await signingKey(deps, facts.policy, sink.secretRef, input.serviceAccountName);
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      headers[timestampHeader] = timestamp;
-      headers[signatureHeader] = sign(key, timestamp, body);
-    }
-    // The URL may carry a token (Slack's do): messages name only its host.
-    const host = new URL(sink.url).host;
+    const secrets = sinkSecrets({
+      kubeconfig: deps.kubeconfig,
+      ownNamespace: deps.ownNamespace,
+      policy: facts.policy,
+      serviceAccountName: input.serviceAccountName,
+      operators: 'defaultSink' in input,
+    });
+    const { url, body, headers } = await requestFor(sink, context, secrets);
+    // The URL may carry a token (Slack's and Teams' do): messages name only its host.
+    const host = new URL(url).host;
     const counted = (result: 'delivered' | 'failed') =>
       notificationsTotal.inc({
         policy: policyLabel(facts.policy),
@@ -74,13 +123,20 @@ export function createNotify(deps: NotifyDependencies) {
     let response: Answer;
     try {
       // Under the outbound rules; the answer's body is dropped unread (outbound.ts).
-      response = await postChecked(sink.url, {
+      response = await postChecked(url, {
         what: `notification to ${host}`,
-        headers,
+        headers: {
+          'Content-Type': 'application/json',
+          'User-Agent': 'kubemedic',
+          'X-KubeMedic-Event': facts.event,
+          'X-KubeMedic-Delivery': `${run.workflowId}/${run.runId}/${facts.event}`,
+          ...headers,
+        },
         body,
         timeoutMs: requestTimeoutMs,
         rules: deps.outbound ?? {},
-        namespaced: facts.policy.namespace !== undefined,
+        // A default sink is the operator's, as a cluster policy's is: the tenants' allowlist is not for it.
+        namespaced: facts.policy.namespace !== undefined && !('defaultSink' in input),
       });
     } catch (error) {
       counted('failed');
@@ -100,51 +156,51 @@ export function createNotify(deps: NotifyDependencies) {
   };
 }
 
-/**
- * The HMAC key: a Secret in the policy's namespace, read as the policy's ServiceAccount (so
- * KubeMedic needs no right to tenants' Secrets), or for a cluster policy in KubeMedic's own
- * namespace, read as KubeMedic (a cluster policy has no namespace, and tenants must not be able
- * to plant one).
- */
-async function signingKey(
-  deps: NotifyDependencies,
-  policy: PolicyRef,
-  ref: NonNullable<NotificationSink['secretRef']>,
-  serviceAccountName: string | undefined,
-): Promise<Buffer> {
-  const namespace = policy.namespace ?? deps.ownNamespace;
-  const where = `Secret ${namespace}/${ref.name}`;
-  const unusable = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
-  let reader = deps.kubeconfig;
-  if (policy.namespace !== undefined) {
-    const impersonating =
-      serviceAccountName && asServiceAccount(deps.kubeconfig, namespace, serviceAccountName);
-    if (!impersonating) {
-      throw unusable(
-        `${where} is read as the policy's ServiceAccount, and the policy names none (spec.serviceAccountName)`,
-        'SecretUnreadable',
-      );
-    }
-    reader = impersonating;
+/** The sink to notify: the policy's, or the default sink the worker's configuration names so. */
+function chosenSink(deps: NotifyDependencies, input: NotifyInput): NotificationSink {
+  if ('sink' in input) return input.sink;
+  const sink = deps.defaultSinks?.find((s) => s.name === input.defaultSink);
+  if (!sink) {
+    throw ApplicationFailure.nonRetryable(
+      `the worker has no default sink ${input.defaultSink} (KUBEMEDIC_DEFAULT_NOTIFICATIONS changed since the run asked)`,
+      'NotificationRefused',
+    );
   }
-  const secret = await reader
-    .makeApiClient(CoreV1Api)
-    .readNamespacedSecret({ name: ref.name, namespace })
-    .catch((error: unknown) => {
-      if (failedWith(error, 404))
-        throw unusable(`${where} for the notification signature does not exist`, 'SecretMissing');
-      if (failedWith(error, 403)) {
-        const reading = policy.namespace ? `ServiceAccount ${namespace}/${serviceAccountName}` : 'KubeMedic';
-        throw unusable(
-          `${reading} may not get ${where} for the notification signature (grant it get on that Secret)`,
-          'SecretUnreadable',
-        );
-      }
-      throw error;
-    });
-  const value = secret.data?.[ref.key];
-  if (value === undefined) {
-    throw unusable(`${where} has no key ${ref.key} for the notification signature`, 'SecretMissing');
+  return sink;
+}
+
+/** Where to POST what, with which extra headers: each sink type's documented shape. */
+async function requestFor(
+  sink: NotificationSink,
+  context: NotificationContext,
+  secrets: SinkSecrets,
+): Promise<{ url: string; body: string; headers: Record<string, string> }> {
+  if (sink.type === 'PagerDuty') {
+    const routingKey = await secrets.text(sink.routingKeySecretRef!, 'the PagerDuty routing key');
+    const url = sink.eventsUrl ?? pagerDutyEventsUrl;
+    return { url, body: JSON.stringify(pagerDutyPayload(context, routingKey)), headers: {} };
   }
-  return Buffer.from(value, 'base64');
+  const url = await secrets.text(sink.urlSecretRef!, `the ${sink.type} URL`);
+  if (!/^https?:\/\/[^\s/?#]+/.test(url)) {
+    // Never the value: it is the credential.
+    throw ApplicationFailure.nonRetryable(
+      `the ${sink.type} URL in Secret key ${sink.urlSecretRef!.name}/${sink.urlSecretRef!.key} is not an http(s) URL`,
+      'SecretMissing',
+    );
+  }
+  const payload =
+    sink.type === 'Slack'
+      ? slackPayload(context)
+      : sink.type === 'MSTeams'
+        ? teamsPayload(context)
+        : webhookPayload(context);
+  const body = JSON.stringify(payload);
+  if (sink.type !== 'Webhook' || !sink.secretRef) return { url, body, headers: {} };
+  const key = await secrets.bytes(sink.secretRef, 'the notification signature');
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return {
+    url,
+    body,
+    headers: { [timestampHeader]: timestamp, [signatureHeader]: sign(key, timestamp, body) },
+  };
 }

@@ -35,7 +35,7 @@ import { readTargetState } from '../domain/conditions/targets.ts';
 import { asServiceAccount } from '../domain/kube/impersonation.ts';
 import { asRefusal, failedWith } from '../domain/kube/errors.ts';
 import { callingRun } from './calling-run.ts';
-import { createNotify } from './notify.ts';
+import { createNotificationActivities, type DefaultSink } from './notify.ts';
 import type { OutboundRules } from './outbound.ts';
 import { recordPolicyOutcome, recordRunEvents } from '../domain/kube/policy-status.ts';
 
@@ -58,6 +58,8 @@ export interface ActivityDependencies {
   webUiUrl?: string;
   /** What webhook actions and notification sinks may reach (activities/outbound.ts). */
   outbound?: OutboundRules;
+  /** The cluster's default notification sinks, their Secrets in ownNamespace (activities/notify.ts). */
+  defaultSinks?: DefaultSink[];
 }
 
 export interface ActionInput {
@@ -361,11 +363,12 @@ export function createRemediationActivities(deps: ActivityDependencies) {
       );
     },
 
-    notify: createNotify({
+    ...createNotificationActivities({
       kubeconfig: deps.kubeconfig,
       ownNamespace: deps.ownNamespace ?? 'kubemedic',
       webUiUrl: deps.webUiUrl,
       outbound: deps.outbound,
+      defaultSinks: deps.defaultSinks,
     }),
 
     async recordOutcome(input: OutcomeInput): Promise<void> {

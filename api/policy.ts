@@ -398,22 +398,88 @@ export const notificationEvents = [
 ] as const;
 export type NotificationEvent = (typeof notificationEvents)[number];
 
-const notificationSink = z
+/** A key of a Secret: in the policy's namespace (a cluster policy's and a default sink's: KubeMedic's own). */
+const secretKeyRef = (description: string) =>
+  z
+    .object({
+      name: objectName(),
+      key: z
+        .string()
+        .min(1)
+        .max(253)
+        .regex(/^[-._a-zA-Z0-9]+$/, 'a Secret key'),
+    })
+    .meta({ description });
+
+/** Where PagerDuty's Events API v2 takes events unless a sink names another endpoint. */
+export const pagerDutyEventsUrl = 'https://events.pagerduty.com/v2/enqueue';
+
+interface SinkFields {
+  type: string;
+  urlSecretRef?: unknown;
+  routingKeySecretRef?: unknown;
+  eventsUrl?: string;
+  secretRef?: unknown;
+}
+/** Which fields each sink type takes: CEL for the API server, `holds` for zod (the watcher, the worker's default sinks). */
+const sinkRules: { rule: string; message: string; holds: (sink: SinkFields) => boolean }[] = [
+  {
+    rule: "self.type == 'PagerDuty' || has(self.urlSecretRef)",
+    message: 'a Webhook, Slack or MSTeams sink needs urlSecretRef',
+    holds: (s) => s.type === 'PagerDuty' || s.urlSecretRef !== undefined,
+  },
+  {
+    rule: "self.type != 'PagerDuty' || (has(self.routingKeySecretRef) && !has(self.urlSecretRef))",
+    message: 'a PagerDuty sink needs routingKeySecretRef (and takes eventsUrl, not urlSecretRef)',
+    holds: (s) =>
+      s.type !== 'PagerDuty' || (s.routingKeySecretRef !== undefined && s.urlSecretRef === undefined),
+  },
+  {
+    rule: "self.type == 'PagerDuty' || (!has(self.routingKeySecretRef) && !has(self.eventsUrl))",
+    message: 'routingKeySecretRef and eventsUrl are for PagerDuty sinks only',
+    holds: (s) =>
+      s.type === 'PagerDuty' || (s.routingKeySecretRef === undefined && s.eventsUrl === undefined),
+  },
+  {
+    rule: "self.type == 'Webhook' || !has(self.secretRef)",
+    message: 'only a Webhook sink is signed (secretRef)',
+    holds: (s) => s.type === 'Webhook' || s.secretRef === undefined,
+  },
+  {
+    rule: "!has(self.eventsUrl) || (isURL(self.eventsUrl) && url(self.eventsUrl).getScheme() in ['http', 'https'])",
+    message: 'eventsUrl must be an http(s) URL',
+    holds: (s) => s.eventsUrl === undefined || /^https?:\/\//.test(s.eventsUrl),
+  },
+];
+
+/**
+ * One place notifications go. What gives access (a Slack or Teams webhook URL, a webhook URL that
+ * may carry a token, a PagerDuty routing key, a signing key) is never written in the policy: it is
+ * a Secret's key, read by the notify activity, so it never reaches a workflow's input or history.
+ */
+export const notificationSink = z
   .object({
-    type: z
-      .enum(['Webhook', 'Slack'])
-      .meta({ description: "Webhook: KubeMedic's JSON payload; Slack: an incoming-webhook payload." }),
-    url: z
+    type: z.enum(['Webhook', 'Slack', 'MSTeams', 'PagerDuty']).meta({
+      description:
+        "Webhook: KubeMedic's JSON payload; Slack: an incoming-webhook message; MSTeams: an Adaptive Card for a Teams incoming webhook or Workflows webhook; PagerDuty: an Events API v2 event.",
+    }),
+    urlSecretRef: secretKeyRef(
+      'Webhook, Slack, MSTeams: the key of a Secret holding the URL to POST to (a Slack or Teams webhook URL is itself the credential).',
+    ).optional(),
+    routingKeySecretRef: secretKeyRef(
+      "PagerDuty: the key of a Secret holding the integration's routing key.",
+    ).optional(),
+    eventsUrl: z
       .string()
       .max(2048)
-      .regex(/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/, 'an http(s) URL'),
-    secretRef: z
-      .object({ name: objectName(), key: z.string().min(1).max(253) })
+      .regex(/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/, 'an http(s) URL')
       .optional()
       .meta({
-        description:
-          "HMAC-SHA256 key that signs every request: a Secret in the policy namespace, read as spec.serviceAccountName (for a cluster policy, in KubeMedic's own namespace).",
+        description: `PagerDuty: the Events API v2 endpoint (not a credential); ${pagerDutyEventsUrl} unless set.`,
       }),
+    secretRef: secretKeyRef(
+      'Webhook: the key of a Secret holding an HMAC-SHA256 key that signs every request.',
+    ).optional(),
     events: z
       .array(z.enum(notificationEvents))
       .min(1)
@@ -421,11 +487,14 @@ const notificationSink = z
       .optional()
       .meta({ description: 'Send only these; all when absent.' }),
   })
+  .superRefine((sink, context) => {
+    for (const { holds, message } of sinkRules)
+      if (!holds(sink)) context.addIssue({ code: 'custom', message });
+  })
   .meta({
-    description: 'One place notifications go.',
-    ...validations(
-      cel("isURL(self.url) && url(self.url).getScheme() in ['http', 'https']", 'url must be an http(s) URL'),
-    ),
+    description:
+      "One place notifications go. Secrets are read from the policy's namespace as spec.serviceAccountName; a cluster policy's from KubeMedic's own namespace.",
+    ...validations(...sinkRules.map(({ rule, message }) => cel(rule, message))),
   });
 export type NotificationSink = z.infer<typeof notificationSink>;
 
@@ -523,6 +592,10 @@ const specFields = {
     .max(10)
     .optional()
     .meta({ description: 'Where to tell people what runs of this policy do (docs/notifications.md).' }),
+  defaultNotifications: z.boolean().optional().meta({
+    description:
+      "false: the cluster's default sinks (the worker's KUBEMEDIC_DEFAULT_NOTIFICATIONS, the chart's notifications.defaults) do not hear of this policy's runs. They do unless it says false.",
+  }),
   blastRadius: z
     .object({
       maxUnhealthy: z
@@ -554,11 +627,11 @@ const noDuplicateConditionNames = cel(
   'condition names must be unique',
 );
 
-/** KubeMedic has no right to tenants' Secrets: a namespaced policy's signing key is read as its ServiceAccount. */
+/** KubeMedic has no right to tenants' Secrets: a namespaced policy's sink Secrets are read as its ServiceAccount. */
 export const signingNeedsServiceAccountMessage =
-  'a notification with a secretRef needs spec.serviceAccountName: the signing Secret is read as that ServiceAccount';
+  "notifications need spec.serviceAccountName: a sink's Secrets are read as that ServiceAccount";
 const signingNeedsServiceAccount = cel(
-  '!has(self.notifications) || self.notifications.all(n, !has(n.secretRef)) || has(self.serviceAccountName)',
+  '!has(self.notifications) || size(self.notifications) == 0 || has(self.serviceAccountName)',
   signingNeedsServiceAccountMessage,
 );
 

@@ -58,11 +58,7 @@ export function checkPolicy(kind: PolicyKind, object: PolicyObject, options: Che
     return { valid: false, ref, reason: serviceAccountRequired };
   }
   // The CRD's rule says the same; this catches a policy admitted before the rule existed.
-  if (
-    kind === 'RemediationPolicy' &&
-    !spec.serviceAccountName &&
-    spec.notifications?.some((n) => n.secretRef)
-  ) {
+  if (kind === 'RemediationPolicy' && !spec.serviceAccountName && (spec.notifications ?? []).length > 0) {
     return { valid: false, ref, reason: signingNeedsServiceAccountMessage };
   }
   const matcherProblem = badAlertMatcher(spec);

@@ -215,7 +215,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       },
     ]),
   );
-  if (policyChecked !== false) reporting?.notifyOutcome({ ...status, outcome, reason });
+  if (policyChecked !== false) reporting?.notifyOutcome(status);
   if (needsAttentionUntil !== undefined) {
     // No automatic action on this target until its attempts window frees up: the run keeps its
     // workflow ID (and phase NeedsAttention) that long, so new triggers are absorbed by

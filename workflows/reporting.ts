@@ -5,9 +5,14 @@
  * reach, and a failure after the retries is logged, never thrown. The run waits for them only
  * at its very end (`settled`), so a slow or dead sink never holds up an action or a rollback.
  */
-import { CancellationScope, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { NotificationEvent } from '../api/policy.ts';
-import type { PhaseInput, RemediationActivities } from '../activities/index.ts';
+import type {
+  DefaultSinkSummary,
+  PhaseInput,
+  RemediationActivities,
+  SinkChoice,
+} from '../activities/index.ts';
 import type { NotificationFacts, Outcome, RemediationInput, RemediationStatus } from '../domain/run.ts';
 import { workflowTime } from './workflow-time.ts';
 
@@ -27,8 +32,16 @@ const events = proxyActivities<RemediationActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
 });
 
-/** The host of a sink's URL: its path may hold a token (Slack's do), which must not reach the Web UI. */
-const hostOf = (url: string) => /^https?:\/\/([^/?#@]*@)?([^/?#]+)/.exec(url)?.[2] ?? 'sink';
+/** How a sink is named in summaries, status and Events: its type and Secret's name, never a value. */
+export function sinkLabel(choice: SinkChoice): string {
+  if ('defaultSink' in choice) return `default sink ${choice.defaultSink}`;
+  const { sink } = choice;
+  const ref = sink.urlSecretRef ?? sink.routingKeySecretRef;
+  return ref ? `${sink.type} (Secret ${ref.name})` : sink.type;
+}
+
+const wants = (sink: { events?: NotificationEvent[] }, event: NotificationEvent) =>
+  !sink.events || sink.events.includes(event);
 
 /** The outcomes a sink hears of; Rejected and Cancelled were a person's own doing. */
 const notifiedOutcomes: readonly Outcome[] = [
@@ -41,6 +54,9 @@ const notifiedOutcomes: readonly Outcome[] = [
 
 export class Reporting {
   private readonly pending: Promise<void>[] = [];
+  /** Runs since sinks read their Secrets also hear default sinks and record failed deliveries. */
+  private readonly sinksFromSecrets = patched('sinks-from-secrets');
+  private defaultSinks?: Promise<DefaultSinkSummary[]>;
 
   constructor(private readonly input: RemediationInput) {}
 
@@ -54,7 +70,7 @@ export class Reporting {
     );
   }
 
-  /** Tells every sink that wants `event`. */
+  /** Tells every sink that wants `event`: the policy's own, then the cluster's default sinks. */
   notify(event: NotificationEvent, status: RemediationStatus, reason: string): void {
     const { spec, cluster, policy, target } = this.input;
     const facts: NotificationFacts = {
@@ -69,20 +85,51 @@ export class Reporting {
       time: new Date(workflowTime()).toISOString(),
     };
     for (const sink of spec.notifications ?? []) {
-      if (sink.events && !sink.events.includes(event)) continue;
-      this.beside(`notify ${sink.type} of ${event}`, () =>
-        notifications.notify.executeWithOptions(
-          { summary: `notify ${sink.type} ${hostOf(sink.url)}: ${event}` },
-          [{ sink, facts, serviceAccountName: spec.serviceAccountName }],
-        ),
-      );
+      if (wants(sink, event))
+        this.beside(`notify ${sinkLabel({ sink })} of ${event}`, () => this.send({ sink }, facts, status));
     }
+    if (!this.sinksFromSecrets || spec.defaultNotifications === false) return;
+    this.beside(`notify the default sinks of ${event}`, async () => {
+      // Asked once per run: the list is in the history, so a replay sees the same sinks.
+      this.defaultSinks ??= notifications.notificationDefaults();
+      const sinks = (await this.defaultSinks).filter((sink) => wants(sink, event));
+      await Promise.all(sinks.map((sink) => this.send({ defaultSink: sink.name }, facts, status)));
+    });
   }
 
-  /** The outcome's notification, when it is one sinks hear of. */
-  notifyOutcome(status: RemediationStatus & { outcome: Outcome; reason: string }): void {
-    if (notifiedOutcomes.includes(status.outcome)) {
-      this.notify(status.outcome as NotificationEvent, status, status.reason);
+  /**
+   * One delivery. Since sinks read their Secrets in the activity, a delivery given up is also
+   * said where people look: the run's status and a Warning Event on the policy.
+   */
+  private async send(choice: SinkChoice, facts: NotificationFacts, status: RemediationStatus): Promise<void> {
+    const sink = sinkLabel(choice);
+    const { event } = facts;
+    try {
+      await notifications.notify.executeWithOptions({ summary: `notify ${sink}: ${event}` }, [
+        { ...choice, facts, serviceAccountName: this.input.spec.serviceAccountName },
+      ]);
+    } catch (error) {
+      if (!this.sinksFromSecrets) throw error;
+      const reason = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
+      (status.notifications ??= []).push({ sink, event, delivered: false, reason });
+      log.warn(`notify ${sink} of ${event} failed after its retries; the run goes on`, { reason });
+      const { policy, target } = this.input;
+      await events.recordNotificationFailed.executeWithOptions({ summary: `Event NotificationFailed` }, [
+        { policy, target, sink, event, reason },
+      ]);
+      return;
+    }
+    if (this.sinksFromSecrets) (status.notifications ??= []).push({ sink, event, delivered: true });
+  }
+
+  /**
+   * The outcome's notification, when it is one sinks hear of. Given the run's own status (with
+   * its outcome set), so the deliveries are recorded where the run's result is read.
+   */
+  notifyOutcome(status: RemediationStatus): void {
+    const { outcome, reason } = status;
+    if (outcome && notifiedOutcomes.includes(outcome)) {
+      this.notify(outcome as NotificationEvent, status, reason ?? '');
     }
   }
 

@@ -2,6 +2,7 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { notificationSink } from '../../api/policy.ts';
 import type { LogLevel } from '../logging/logger.ts';
 import { type Environment, optional, parseEnvironment, withDefault } from './environment.ts';
 import { taskQueueFor } from './names.ts';
@@ -43,6 +44,27 @@ const limit = (description: string, chart: string) =>
     allowed: 'a positive integer',
     chart,
   });
+
+/**
+ * The cluster's default sinks: a JSON list of policy sinks, each with a unique name (how runs name
+ * it), its Secrets in KubeMedic's own namespace.
+ */
+const defaultSinks = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(notificationSink.safeExtend({ name: z.string().regex(namespaceName) }))
+      .max(10)
+      .refine((sinks) => new Set(sinks.map((s) => s.name)).size === sinks.length, 'names must be unique'),
+  );
 
 export const workerEnvironment = processEnvironment({
   PROMETHEUS_URL: prometheusUrl,
@@ -87,6 +109,13 @@ export const workerEnvironment = processEnvironment({
       "The worker's own namespace, where cluster policies' notification Secrets live; the chart sets the release namespace.",
     allowed: 'a namespace name',
     default: 'kubemedic',
+  }),
+  KUBEMEDIC_DEFAULT_NOTIFICATIONS: optional(defaultSinks, {
+    description:
+      "Sinks that hear of every policy's runs besides the policy's own (a policy opts out with spec.defaultNotifications: false). Their Secrets are read from KUBEMEDIC_NAMESPACE as the worker; docs/notifications.md.",
+    allowed:
+      'a JSON list of at most 10 sinks as in a policy\'s spec.notifications, each with a unique name (DNS-1123 label), such as [{"name":"oncall","type":"PagerDuty","routingKeySecretRef":{"name":"pagerduty","key":"routingKey"}}]',
+    chart: 'notifications.defaults',
   }),
   KUBEMEDIC_WEB_UI_URL: optional(httpUrl, {
     description: 'The Temporal Web UI, for links to runs in notifications.',
@@ -138,6 +167,8 @@ export interface WorkerConfig extends ProcessConfig {
     requireServiceAccount: boolean;
     ownNamespace: string;
     webUiUrl: string | undefined;
+    /** The cluster's default notification sinks (activities/notify.ts DefaultSink). */
+    defaultSinks: z.output<typeof defaultSinks>;
     /** What webhooks and notifications may reach (activities/outbound.ts OutboundRules). */
     outbound: { allowHosts?: string[]; deniedCidrs?: string[]; allowLoopback: boolean };
   };
@@ -161,6 +192,7 @@ export function workerConfig(env: Environment): WorkerConfig {
       requireServiceAccount: v.KUBEMEDIC_REQUIRE_SERVICE_ACCOUNT,
       ownNamespace: v.KUBEMEDIC_NAMESPACE,
       webUiUrl: v.KUBEMEDIC_WEB_UI_URL,
+      defaultSinks: v.KUBEMEDIC_DEFAULT_NOTIFICATIONS ?? [],
       outbound: {
         allowHosts: v.KUBEMEDIC_OUTBOUND_ALLOW,
         deniedCidrs: v.KUBEMEDIC_OUTBOUND_DENY_CIDRS,

@@ -5,27 +5,57 @@
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import type { RemediationNotification } from '../../activities/notify-payload.ts';
 import { signatureHeader } from '../../activities/notify-signature.ts';
 import { statusQuery } from '../../domain/messages.ts';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { chartIdentities } from '../support/chart.ts';
 import { kubemedic } from '../support/cli.ts';
 import { conditions, type PolicySpecInput } from '../support/policy-builder.ts';
 import { useScenario } from '../support/scenario.ts';
+import { assertPagerDutyEvent, assertTeamsMessage } from '../support/sink-shapes.ts';
 import { eventually, kubeconfig } from '../support/stack.ts';
 import { readDeployment } from '../support/workloads.ts';
-import {
-  createSigningSecret,
-  signedAt,
-  signedWith,
-  useWebhookReceiver,
-} from '../support/webhook-receiver.ts';
+import { createSinkSecret, signedAt, signedWith, useWebhookReceiver } from '../support/webhook-receiver.ts';
 import { givenServiceAccount } from '../support/service-accounts.ts';
 
-const { namespace, medic, scenario } = useScenario('kmn');
+/** The cluster's default sink of this file's worker: its Secret in KubeMedic's own namespace. */
+const defaultsSecret = `kmn-defaults-${randomBytes(3).toString('hex')}`;
+const { namespace, medic, scenario } = useScenario('kmn', {
+  workerOptions: {
+    defaultSinks: [{ name: 'oncall', type: 'Webhook', urlSecretRef: { name: defaultsSecret, key: 'url' } }],
+  },
+});
 const receiver = useWebhookReceiver();
 const signingKey = 'team-shared-secret';
+/** Every policy here acts as this ServiceAccount: it may scale, and read the sinks' Secrets. */
+const serviceAccountName = 'notifier';
+
+/**
+ * The team's ServiceAccount and the default sink's Secret, made once, by the first test that
+ * needs them (node:test runs this file's top-level hooks beside useScenario's, not after them).
+ */
+let setUp: Promise<void> | undefined;
+const given = () =>
+  (setUp ??= (async () => {
+    await givenServiceAccount(namespace.name, serviceAccountName, [
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+    ]);
+    await createSinkSecret((await chartIdentities()).namespace, defaultsSecret, {
+      url: receiver.url('/defaults'),
+    });
+  })());
+after(async () => {
+  const own = (await chartIdentities()).namespace;
+  await kubeconfig()
+    .makeApiClient(CoreV1Api)
+    .deleteNamespacedSecret({ name: defaultsSecret, namespace: own })
+    .catch(() => undefined);
+});
 
 /**
  * The trigger holds only while the Deployment is unavailable (never, here: runs are started by
@@ -34,11 +64,16 @@ const signingKey = 'team-shared-secret';
 const alwaysHolds = conditions.deploymentUnavailable('always', 0);
 
 type Sink = NonNullable<PolicySpecInput['notifications']>[number];
-const webhook = (path: string, extra: Partial<Sink> = {}): Sink => ({
-  type: 'Webhook',
-  url: receiver.url(path),
-  ...extra,
-});
+/** A sink of `type` whose URL (the receiver's `path`) is in a Secret of the test's namespace. */
+async function sinkAt(
+  path: string,
+  extra: Partial<Sink> = {},
+  type: Sink['type'] = 'Webhook',
+): Promise<Sink> {
+  const secret = `sink${path.replace(/[^a-z0-9]+/g, '-')}`.replace(/-+$/, '');
+  await createSinkSecret(namespace.name, secret, { url: receiver.url(path) });
+  return { type, urlSecretRef: { name: secret, key: 'url' }, ...extra };
+}
 
 /** The delivered (200) notifications a path received, parsed. */
 const delivered = (path: string) =>
@@ -50,6 +85,29 @@ const deliveredEvent = (path: string, event: string) =>
   eventually(`a ${event} notification at ${path}`, async () =>
     delivered(path).find((r) => r.body.event === event),
   );
+
+/**
+ * A run's whole history as text, every payload (inputs, results, failures' details) decoded
+ * from its base64 bytes: what anyone who can read the history can read.
+ */
+function historyText(history: Parameters<typeof historyToJSON>[0]): string {
+  const json = historyToJSON(history);
+  const payloads: string[] = [];
+  JSON.parse(json, (key, value: unknown) => {
+    const payload = value as { data?: unknown; metadata?: unknown } | null;
+    if (typeof payload?.data === 'string' && payload.metadata !== undefined)
+      payloads.push(Buffer.from(payload.data, 'base64').toString('utf8'));
+    return value;
+  });
+  assert.ok(payloads.length > 0, 'the history has payloads');
+  return [json, ...payloads].join('\n');
+}
+
+/** The events the cluster's default sink heard about the target `name`. */
+const defaultSinkHeard = (name: string) =>
+  delivered('/defaults')
+    .filter((r) => r.body.target.name === name)
+    .map((r) => r.body.event);
 
 /** Reasons of the Events about one object, with how many Events carry each. */
 async function eventReasons(kind: string, name: string): Promise<Record<string, number>> {
@@ -81,24 +139,40 @@ async function assertPhaseEvents(policy: string, target: string, expected: Recor
 
 describe('notifications', () => {
   it(
-    'sends a signed AwaitingApproval with the exact approve command, then Succeeded, to Webhook and Slack sinks',
-    { timeout: 120_000 },
+    'sends a signed AwaitingApproval with the exact approve command, then Succeeded, to Webhook, Slack, Teams and PagerDuty, and no secret reaches the history',
+    { timeout: 150_000 },
     async (t) => {
       const s = scenario(t);
-      // Given a Secret with the signing key, a ServiceAccount of the team that may read it (and
-      // scale), and a policy acting as it that needs approval, with a Webhook sink that signs and
-      // a Slack sink that hears only AwaitingApproval
-      await createSigningSecret(namespace.name, signingKey);
-      await givenServiceAccount(namespace.name, 'notifier', [
-        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
-        { apiGroups: [''], resources: ['secrets'], resourceNames: ['hooks'], verbs: ['get'] },
-      ]);
+      await given();
+      // Given the team's Secrets: a signing key, a Slack URL that carries its token, a Teams URL
+      // and a PagerDuty routing key (PagerDuty's endpoint played by the receiver)
+      const slackToken = `T0/B0/${randomBytes(12).toString('hex')}`;
+      const routingKey = randomBytes(16).toString('hex');
+      await createSinkSecret(namespace.name, 'team', {
+        url: receiver.url('/team'),
+        hmac: signingKey,
+        slack: receiver.url(`/slack/${slackToken}`),
+        routingKey,
+      });
+      const teams = await sinkAt('/teams', { events: ['AwaitingApproval', 'Succeeded'] }, 'MSTeams');
+      // And a policy acting as the team's ServiceAccount that needs approval, with a Webhook sink
+      // that signs, a Slack sink that hears only AwaitingApproval, a Teams and a PagerDuty sink
       await s.given.scalePolicy('approve-me', {
-        serviceAccountName: 'notifier',
+        serviceAccountName,
         approval: { required: true, timeout: '10m' },
         notifications: [
-          webhook('/team', { secretRef: { name: 'hooks', key: 'hmac' } }),
-          { type: 'Slack', url: receiver.url('/slack'), events: ['AwaitingApproval'] },
+          {
+            type: 'Webhook',
+            urlSecretRef: { name: 'team', key: 'url' },
+            secretRef: { name: 'team', key: 'hmac' },
+          },
+          { type: 'Slack', urlSecretRef: { name: 'team', key: 'slack' }, events: ['AwaitingApproval'] },
+          teams,
+          {
+            type: 'PagerDuty',
+            routingKeySecretRef: { name: 'team', key: 'routingKey' },
+            eventsUrl: receiver.url('/pagerduty/v2/enqueue'),
+          },
         ],
       });
       // When a run awaits approval
@@ -122,14 +196,26 @@ describe('notifications', () => {
       assert.ok(Math.abs(Number(timestamp) - Date.now() / 1000) < 600, `timestamp ${timestamp} is recent`);
       assert.equal(signedWith(signingKey, awaiting), true);
       assert.equal(signedWith('another key', awaiting), false);
-      // And the Slack sink got a Slack message with the same command, unsigned
+      // And the Slack sink got a Slack message at its secret URL with the same command, unsigned
       const slack = await eventually('the Slack message', async () =>
-        receiver.requests.find((r) => r.path === '/slack'),
+        receiver.requests.find((r) => r.path === `/slack/${slackToken}`),
       );
       const message = JSON.parse(slack.raw) as { text: string; blocks: unknown[] };
       assert.match(message.text, /awaits approval: Deployment .*approve-me/);
       assert.ok(JSON.stringify(message.blocks).includes(command));
       assert.equal(slack.headers[signatureHeader.toLowerCase()], undefined);
+      // And Teams an Adaptive Card with the command, and PagerDuty a trigger with the routing key
+      const card = await eventually('the Teams card', async () =>
+        receiver.requests.find((r) => r.path === '/teams'),
+      );
+      assert.ok(JSON.stringify(assertTeamsMessage(JSON.parse(card.raw)).body).includes(command));
+      const pagerDuty = () =>
+        receiver.requests
+          .filter((r) => r.path === '/pagerduty/v2/enqueue')
+          .map((r) => JSON.parse(r.raw) as { event_action: string; dedup_key: string });
+      await eventually('the PagerDuty trigger', async () => pagerDuty()[0]);
+      assertPagerDutyEvent(pagerDuty()[0], routingKey);
+      assert.equal(pagerDuty()[0]!.event_action, 'trigger');
 
       // When a person runs the approve command from the notification, as it is
       const [program, ...args] = command.split(' ');
@@ -144,7 +230,33 @@ describe('notifications', () => {
       assert.equal(succeeded.body.reason, result.reason);
       assert.equal(succeeded.body.approveCommand, undefined);
       assert.equal(signedWith(signingKey, succeeded), true);
-      assert.equal(receiver.requests.filter((r) => r.path === '/slack').length, 1);
+      assert.equal(receiver.requests.filter((r) => r.path === `/slack/${slackToken}`).length, 1);
+      // And PagerDuty's alert for the run is resolved by the same dedup_key
+      assert.deepEqual(
+        pagerDuty().map((e) => e.event_action),
+        ['trigger', 'resolve'],
+      );
+      assert.equal(pagerDuty()[1]!.dedup_key, pagerDuty()[0]!.dedup_key);
+      // And every delivery is in the run's status, each sink named by its Secret
+      assert.deepEqual(result.notifications?.map((n) => `${n.sink} ${n.event} ${n.delivered}`).sort(), [
+        'MSTeams (Secret sink-teams) AwaitingApproval true',
+        'MSTeams (Secret sink-teams) Succeeded true',
+        'PagerDuty (Secret team) AwaitingApproval true',
+        'PagerDuty (Secret team) Succeeded true',
+        'Slack (Secret team) AwaitingApproval true',
+        'Webhook (Secret team) AwaitingApproval true',
+        'Webhook (Secret team) Succeeded true',
+        'default sink oncall AwaitingApproval true',
+        'default sink oncall Succeeded true',
+      ]);
+      // And none of the Secrets' values is anywhere in the run's history: not in the workflow's
+      // input, not in an activity's input, result or failure
+      const history = historyText(await handle.fetchHistory());
+      assert.ok(history.includes('"urlSecretRef"'), 'the history holds the sinks, by their Secrets');
+      for (const [what, value] of Object.entries({ slackToken, routingKey, signingKey })) {
+        assert.ok(!history.includes(value), `${what} is in the run's history`);
+      }
+      assert.ok(!history.includes(receiver.url('/team')), "the Webhook sink's URL is in the run's history");
       // And each phase left one Event on the policy and one on the target
       await assertPhaseEvents('approve-me', 'approve-me', {
         AwaitingApproval: 1,
@@ -162,11 +274,13 @@ describe('notifications', () => {
     { timeout: 120_000 },
     async (t) => {
       const s = scenario(t);
+      await given();
       // Given a policy whose verification always fails, and a sink that fails its first 2 requests
       receiver.failNext('/flaky', 2);
       await s.given.scalePolicy('roll-me-back', {
+        serviceAccountName,
         verification: { settle: '1s', conditions: [alwaysHolds] },
-        notifications: [webhook('/flaky')],
+        notifications: [await sinkAt('/flaky')],
       });
       // When it runs
       await s.when.runStarts();
@@ -185,6 +299,8 @@ describe('notifications', () => {
         ],
       );
       await s.then.replicasAre(2);
+      // And the cluster's default sink heard of it too, once
+      assert.deepEqual(defaultSinkHeard('roll-me-back'), ['RolledBack']);
       // And each phase left one Event, the rollback included
       await assertPhaseEvents('roll-me-back', 'roll-me-back', {
         BackingUp: 1,
@@ -202,10 +318,14 @@ describe('notifications', () => {
     { timeout: 120_000 },
     async (t) => {
       const s = scenario(t);
+      await given();
       // Given a run whose verification will fail, with a sink for conflicts and failures only
+      // (and opts out of the cluster's default sinks)
       await s.given.scalePolicy('contested', {
+        serviceAccountName,
+        defaultNotifications: false,
         verification: { settle: '4s', conditions: [alwaysHolds] },
-        notifications: [webhook('/conflicts', { events: ['RollbackConflict', 'Failed'] })],
+        notifications: [await sinkAt('/conflicts', { events: ['RollbackConflict', 'Failed'] })],
       });
       await s.when.runStarts();
       await s.then.runReaches('Verifying');
@@ -225,17 +345,26 @@ describe('notifications', () => {
         ['Failed', 'RollbackConflict'],
       );
       await s.then.replicasAre(7);
+      // And the default sink, which hears every other policy's runs, heard nothing of this one
+      assert.deepEqual(defaultSinkHeard('contested'), []);
     },
   );
 
   it(
-    'sends Skipped, and a sink that is down for good does not fail the run',
-    { timeout: 120_000 },
+    'sends Skipped; a sink that is down for good or whose Secret is missing does not fail the run, and is said in status, Event and history',
+    { timeout: 150_000 },
     async (t) => {
       const s = scenario(t);
+      await given();
       // Given a policy with a sink nobody listens on (a closed port) and one that works
+      await createSinkSecret(namespace.name, 'nobody', { url: 'http://127.0.0.1:1/nobody' });
       await s.given.scalePolicy('gone-soon', {
-        notifications: [{ type: 'Webhook', url: 'http://127.0.0.1:1/nobody' }, webhook('/skips')],
+        serviceAccountName,
+        notifications: [
+          { type: 'Webhook', urlSecretRef: { name: 'nobody', key: 'url' } },
+          { type: 'Slack', urlSecretRef: { name: 'absent', key: 'url' } },
+          await sinkAt('/skips'),
+        ],
       });
       // When its target is deleted and a run starts
       await s.when.deploymentDeleted();
@@ -250,6 +379,35 @@ describe('notifications', () => {
       const result = await s.then.runEndsAs('Skipped', /^TargetGone: /);
       const skipped = await deliveredEvent('/skips', 'Skipped');
       assert.equal(skipped.body.reason, result.reason);
+      // And the run's status says which sinks did not hear of it, and why (the Secret by name)
+      const failed = result.notifications?.filter((n) => !n.delivered);
+      assert.deepEqual(failed?.map((n) => [n.sink, n.event]).sort(), [
+        ['Slack (Secret absent)', 'Skipped'],
+        ['Webhook (Secret nobody)', 'Skipped'],
+      ]);
+      const missing = `Secret ${namespace.name}/absent for the Slack URL does not exist`;
+      assert.equal(failed?.find((n) => n.sink === 'Slack (Secret absent)')?.reason, missing);
+      assert.match(
+        failed?.find((n) => n.sink === 'Webhook (Secret nobody)')?.reason ?? '',
+        /^notification to 127\.0\.0\.1:1 was not delivered/,
+      );
+      // And so do a Warning Event on the policy and the run's history
+      const events = await kubeconfig().makeApiClient(CoreV1Api).listNamespacedEvent({
+        namespace: namespace.name,
+        fieldSelector:
+          'involvedObject.kind=RemediationPolicy,involvedObject.name=gone-soon,reason=NotificationFailed',
+      });
+      assert.deepEqual(
+        events.items.map((e) => [e.type, e.message]).filter(([, m]) => m?.startsWith('Slack')),
+        [
+          [
+            'Warning',
+            `Slack (Secret absent) did not hear of Skipped for Deployment ${namespace.name}/gone-soon: ${missing}`,
+          ],
+        ],
+      );
+      assert.equal(events.items.length, 2);
+      assert.ok(historyText(await s.run.fetchHistory()).includes(missing));
     },
   );
 });
@@ -260,10 +418,12 @@ describe('NeedsAttention', () => {
     { timeout: 150_000 },
     async (t) => {
       const s = scenario(t);
+      await given();
       // Given a policy allowing one attempt per target per 40 seconds, and a first run that acted
       await s.given.scalePolicy('attention', {
+        serviceAccountName,
         limits: { maxAttemptsPerTarget: 1, attemptsWindow: '40s' },
-        notifications: [webhook('/attention')],
+        notifications: [await sinkAt('/attention')],
       });
       await s.when.runStarts();
       await s.then.runEndsAs('Succeeded');

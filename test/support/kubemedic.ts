@@ -26,6 +26,7 @@ import {
   type WatcherOptions,
 } from '../../policy-watcher/index.ts';
 import { taskQueueFor } from '../../domain/config/names.ts';
+import type { AlertReceiverAuth } from '../../domain/config/watcher.ts';
 import type { PolicyObject } from '../../policy-watcher/policies.ts';
 import type { remediation } from '../../workflows/remediation.ts';
 import type { TargetRef } from '../../domain/run.ts';
@@ -42,11 +43,14 @@ export interface KubeMedic {
   /**
    * Starts a policy watcher (several may run, as replicas); all stop with the test file. Only
    * the Alertmanager test gives it a webhook port (it then requires the stack's alert receiver
-   * token, as the chart's watcher does: devstack/server-configs.ts). Its log is
+   * token, as the chart's watcher does: devstack/server-configs.ts; or the `alertReceiverAuth`
+   * given). Its log is
    * silent unless a test listens (the fuzz suite counts failed evaluations).
    */
   startWatcher(
-    options?: { alertWebhookPort?: number } & Partial<Pick<WatcherOptions, 'log'>>,
+    options?: { alertWebhookPort?: number; alertReceiverAuth?: AlertReceiverAuth } & Partial<
+      Pick<WatcherOptions, 'log'>
+    >,
   ): Promise<PolicyWatcher>;
   /** Stops the worker; `restartWorker` brings a new one up on the same task queue. */
   stopWorker(): Promise<void>;
@@ -63,7 +67,11 @@ export function useKubeMedic({
   workerOptions = {} as Partial<
     Pick<
       WorkerOptions,
-      'globalLimits' | 'maxConcurrentPerNamespace' | 'protectedNamespaces' | 'requireServiceAccount'
+      | 'globalLimits'
+      | 'maxConcurrentPerNamespace'
+      | 'protectedNamespaces'
+      | 'requireServiceAccount'
+      | 'defaultSinks'
     >
   >,
 } = {}): KubeMedic {
@@ -105,7 +113,7 @@ export function useKubeMedic({
     medic.client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
     if (inProcessWorker) await startWorker();
   });
-  medic.startWatcher = async ({ alertWebhookPort, log = () => undefined } = {}) => {
+  medic.startWatcher = async ({ alertWebhookPort, alertReceiverAuth, log = () => undefined } = {}) => {
     const watcher = new PolicyWatcher({
       kubeconfig: (await chartIdentities()).watcher,
       client: medic.client,
@@ -120,7 +128,10 @@ export function useKubeMedic({
       alertReceiver:
         alertWebhookPort === undefined
           ? undefined
-          : { port: alertWebhookPort, auth: { mode: 'token', tokenFile: ensureAlertReceiverToken() } },
+          : {
+              port: alertWebhookPort,
+              auth: alertReceiverAuth ?? { mode: 'token', tokenFile: ensureAlertReceiverToken() },
+            },
     });
     // Kept before it starts: a start that fails half-way (its webhook port taken, say) leaves
     // informers running, which must still be stopped or the test file never exits.

@@ -68,9 +68,13 @@ export const signedWith = (key: string, request: ReceivedRequest) =>
     String(request.headers[signatureHeader.toLowerCase()]),
   );
 
-/** The team's signing key as the Secret `hooks` (key `hmac`) in `namespace`, which sinks name in secretRef. */
-export async function createSigningSecret(namespace: string, key: string): Promise<void> {
+/** A sink's Secret (its URL, routing key or signing key under the keys given) in `namespace`. */
+export async function createSinkSecret(
+  namespace: string,
+  name: string,
+  stringData: Record<string, string>,
+): Promise<void> {
   await kubeconfig()
     .makeApiClient(CoreV1Api)
-    .createNamespacedSecret({ namespace, body: { metadata: { name: 'hooks' }, stringData: { hmac: key } } });
+    .createNamespacedSecret({ namespace, body: { metadata: { name }, stringData } });
 }

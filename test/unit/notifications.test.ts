@@ -6,13 +6,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   type NotificationContext,
-  renderFor,
+  slackEscape,
   slackPayload,
   webhookPayload,
   webUiRunUrl,
 } from '../../activities/notify-payload.ts';
+import { pagerDutyDedupKey, pagerDutyPayload } from '../../activities/notify-pagerduty.ts';
+import { teamsPayload } from '../../activities/notify-teams.ts';
+import { assertPagerDutyEvent, assertTeamsMessage } from '../support/sink-shapes.ts';
 import { sign, verifySignature } from '../../activities/notify-signature.ts';
-import { type PolicyKind, signingNeedsServiceAccountMessage } from '../../api/policy.ts';
+import { notificationSink, type PolicyKind, signingNeedsServiceAccountMessage } from '../../api/policy.ts';
 import { checkPolicy } from '../../policy-watcher/policies.ts';
 
 const awaiting: NotificationContext = {
@@ -63,7 +66,7 @@ describe('the webhook payload', () => {
     assert.equal(payload.id, 'remediation/prod-eu/shop/Deployment/web/cpu/r-1/RolledBack');
     // And what is sent leaves the absent fields out
     assert.doesNotMatch(
-      renderFor({ type: 'Webhook' }, { ...awaiting, event: 'Succeeded' }),
+      JSON.stringify(webhookPayload({ ...awaiting, event: 'Succeeded' })),
       /approveCommand/,
     );
   });
@@ -88,11 +91,118 @@ describe('the Slack payload', () => {
       /kubemedic approve remediation\/prod-eu\/shop\/Deployment\/web\/cpu --cluster prod-eu/,
     );
     assert.ok(blocks.includes(`<${webUiUrl}|Open the run in the Temporal Web UI>`));
-    // And a Slack sink is sent this shape, not the webhook one
-    assert.deepEqual(Object.keys(JSON.parse(renderFor({ type: 'Slack' }, awaiting)) as object), [
-      'text',
-      'blocks',
+    assert.deepEqual(Object.keys(slack), ['text', 'blocks']);
+  });
+
+  it("escapes &, < and > in everything it did not write itself, as Slack's mrkdwn requires", () => {
+    // Given a hostile name and reason (a cluster policy may target any name; reasons quote answers)
+    const hostile = '<!channel> & <https://evil.example|click me>';
+    const slack = slackPayload({
+      ...awaiting,
+      cluster: 'c<1>',
+      target: { kind: 'Deployment', namespace: 'shop', name: hostile },
+      reason: `${hostile} failed`,
+      webUiUrl: 'http://ui.example:8233/run',
+    });
+    // Then no raw <, > or & of theirs reaches the message: no mention, no link, no entity of theirs
+    const escaped = '&lt;!channel&gt; &amp; &lt;https://evil.example|click me&gt;';
+    assert.equal(slackEscape(hostile), escaped);
+    const texts = [slack.text, ...JSON.stringify(slack.blocks).match(/"text":"(?:[^"\\]|\\.)*"/g)!];
+    for (const text of texts) {
+      assert.ok(!text.includes('<!channel>') && !text.includes('<https://evil'), text);
+    }
+    assert.ok(slack.text.includes(`Deployment shop/${escaped} (policy shop/cpu, cluster c&lt;1&gt;)`));
+    assert.ok(slack.text.endsWith(`${escaped} failed`));
+    // And its own link stays a link
+    assert.ok(
+      JSON.stringify(slack.blocks).includes(
+        '<http://ui.example:8233/run|Open the run in the Temporal Web UI>',
+      ),
+    );
+    // And an entity already written is escaped again, so it shows as written
+    assert.equal(slackEscape('&amp;'), '&amp;amp;');
+  });
+});
+
+describe('the PagerDuty event', () => {
+  it('triggers one alert per run while it needs a person, and resolves it when the run succeeds', () => {
+    const trigger = pagerDutyPayload({ ...awaiting, webUiUrl: 'http://ui.example/run' }, 'R0UTING');
+    assertPagerDutyEvent(trigger, 'R0UTING');
+    assert.equal(trigger.event_action, 'trigger');
+    assert.equal(trigger.dedup_key, 'remediation/prod-eu/shop/Deployment/web/cpu/r-1');
+    assert.ok(trigger.event_action === 'trigger' && trigger.payload.severity === 'warning');
+    assert.deepEqual(trigger.event_action === 'trigger' && trigger.links, [
+      { href: 'http://ui.example/run', text: 'The run in the Temporal Web UI' },
     ]);
+    const resolve = pagerDutyPayload({ ...awaiting, event: 'Succeeded', outcome: 'Succeeded' }, 'R0UTING');
+    assertPagerDutyEvent(resolve, 'R0UTING');
+    assert.deepEqual(resolve, {
+      routing_key: 'R0UTING',
+      event_action: 'resolve',
+      dedup_key: trigger.dedup_key,
+    });
+    // A failure keeps it open, louder
+    const failed = pagerDutyPayload({ ...awaiting, event: 'Failed', outcome: 'Failed' }, 'R0UTING');
+    assert.ok(failed.event_action === 'trigger' && failed.payload.severity === 'error');
+  });
+
+  it('keeps within the documented limits: a 1024-character summary, a 255-character dedup_key', () => {
+    const long = pagerDutyPayload(
+      { ...awaiting, reason: 'x'.repeat(5000), workflowId: 'w'.repeat(600) },
+      'k',
+    );
+    assertPagerDutyEvent(long, 'k');
+    assert.ok(long.event_action === 'trigger' && long.payload.summary.length === 1024);
+    assert.equal(long.dedup_key, pagerDutyDedupKey('w'.repeat(600), 'r-1'));
+    assert.match(long.dedup_key, /^kubemedic\/[0-9a-f]{64}$/);
+    assert.notEqual(pagerDutyDedupKey('w'.repeat(600), 'r-2'), long.dedup_key);
+  });
+});
+
+describe('the Teams message', () => {
+  it('is an Adaptive Card naming the target, the reason, the approve command and the run', () => {
+    const card = assertTeamsMessage(teamsPayload({ ...awaiting, webUiUrl: 'http://ui.example/run' }));
+    const text = JSON.stringify(card.body);
+    assert.ok(text.includes('KubeMedic awaits approval'));
+    assert.ok(text.includes('Deployment shop/web (policy shop/cpu, cluster prod-eu)'));
+    assert.ok(
+      text.includes('kubemedic approve remediation/prod-eu/shop/Deployment/web/cpu --cluster prod-eu'),
+    );
+    assert.deepEqual(card.actions, [
+      { type: 'Action.OpenUrl', title: 'Open the run in the Temporal Web UI', url: 'http://ui.example/run' },
+    ]);
+    assertTeamsMessage(teamsPayload({ ...awaiting, reason: 'y'.repeat(50_000) }));
+  });
+});
+
+describe('a sink in the schema', () => {
+  const ref = { name: 'pd', key: 'routingKey' };
+  const problems = (sink: unknown) => {
+    const parsed = notificationSink.safeParse(sink);
+    return parsed.success ? [] : parsed.error.issues.map((i) => i.message);
+  };
+  it('takes what gives access from Secrets only, each type its own fields', () => {
+    assert.deepEqual(problems({ type: 'PagerDuty', routingKeySecretRef: ref }), []);
+    assert.deepEqual(problems({ type: 'Slack', urlSecretRef: ref }), []);
+    assert.deepEqual(problems({ type: 'MSTeams', urlSecretRef: ref }), []);
+    assert.deepEqual(problems({ type: 'Webhook', urlSecretRef: ref, secretRef: ref }), []);
+    assert.deepEqual(problems({ type: 'Slack' }), ['a Webhook, Slack or MSTeams sink needs urlSecretRef']);
+    assert.deepEqual(problems({ type: 'PagerDuty', urlSecretRef: ref }), [
+      'a PagerDuty sink needs routingKeySecretRef (and takes eventsUrl, not urlSecretRef)',
+    ]);
+    assert.deepEqual(problems({ type: 'Slack', urlSecretRef: ref, secretRef: ref }), [
+      'only a Webhook sink is signed (secretRef)',
+    ]);
+    assert.deepEqual(problems({ type: 'MSTeams', urlSecretRef: ref, eventsUrl: 'https://x.example' }), [
+      'routingKeySecretRef and eventsUrl are for PagerDuty sinks only',
+    ]);
+    // An inline URL is no field of a sink: it would sit in every run's input and history
+    assert.ok(
+      !(
+        'url' in
+        notificationSink.parse({ type: 'Slack', urlSecretRef: ref, url: 'https://hooks.slack.com/x' })
+      ),
+    );
   });
 });
 
@@ -115,7 +225,7 @@ describe('the signature', () => {
   });
 });
 
-describe('a signed sink in the watcher', () => {
+describe('a sink in the watcher', () => {
   const withSignedSink = (kind: PolicyKind, serviceAccountName?: string) =>
     checkPolicy(kind, {
       metadata: {
@@ -138,7 +248,11 @@ describe('a signed sink in the watcher', () => {
         ],
         actions: [{ type: kind === 'RemediationPolicy' ? 'RolloutRestart' : 'CordonNode' }],
         notifications: [
-          { type: 'Webhook', url: 'https://hooks.example', secretRef: { name: 'hooks', key: 'hmac' } },
+          {
+            type: 'Webhook',
+            urlSecretRef: { name: 'hooks', key: 'url' },
+            secretRef: { name: 'hooks', key: 'hmac' },
+          },
         ],
       },
     });
@@ -150,7 +264,7 @@ describe('a signed sink in the watcher', () => {
     assert.equal(withSignedSink('RemediationPolicy', 'notifier').valid, true);
   });
 
-  it("accepts it in a cluster policy, whose key lives in KubeMedic's own namespace", () => {
+  it("accepts it in a cluster policy, whose Secrets live in KubeMedic's own namespace", () => {
     assert.equal(withSignedSink('ClusterRemediationPolicy').valid, true);
   });
 });
