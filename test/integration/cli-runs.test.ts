@@ -1,61 +1,22 @@
 /**
  * Naming a run by its object (`kubemedic show deploy/web -n shop --policy p`) and `list --watch`,
- * on the real Temporal server. The runs here are started as the watcher starts them (workflow
- * type, ID and search attributes) on a task queue no worker polls, so they stay Pending and
- * nothing else of KubeMedic is needed; each test has its own cluster name, and its runs are
- * terminated afterwards.
+ * on the real Temporal server, with parked runs (test/support/parked-runs.ts: no worker needed);
+ * each test has its own cluster name.
  */
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { environment } from '../../devstack/stack.ts';
-import { taskQueueFor } from '../../domain/config/names.ts';
-import { remediationWorkflowId, remediationWorkflowType, type TargetRef } from '../../domain/run.ts';
-import { searchAttributes } from '../../domain/search-attributes.ts';
+import { describe, it } from 'node:test';
+import type { TargetRef } from '../../domain/run.ts';
 import { type CliResult, jsonOf, kubemedic, kubemedicRunning } from '../support/cli.ts';
-import { ensureStack, kubeconfig } from '../support/stack.ts';
+import { type ParkedRuns, useParkedRuns } from '../support/parked-runs.ts';
+import { kubeconfig } from '../support/stack.ts';
 
-let client: Client;
-let connection: Connection;
-const started: WorkflowHandle[] = [];
-
-before(async () => {
-  await ensureStack();
-  connection = await Connection.connect({ address: environment().TEMPORAL_ADDRESS });
-  client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
-});
-after(async () => {
-  await Promise.allSettled(started.map((h) => h.terminate('cli-runs test done')));
-  await connection?.close();
-});
-
-/** A parked run of `policy` (NAME, or namespace/NAME... as its label) on `target`. */
-async function parkedRun(cluster: string, target: TargetRef, policy: { namespace?: string; name: string }) {
-  const kind = policy.namespace ? 'RemediationPolicy' : 'ClusterRemediationPolicy';
-  const handle = await client.workflow.start(remediationWorkflowType, {
-    taskQueue: taskQueueFor(cluster),
-    workflowId: remediationWorkflowId(cluster, target, { kind, ...policy }),
-    args: [{}],
-    typedSearchAttributes: [
-      { key: searchAttributes.cluster, value: cluster },
-      {
-        key: searchAttributes.policy,
-        value: policy.namespace ? `${policy.namespace}/${policy.name}` : policy.name,
-      },
-      { key: searchAttributes.targetKind, value: target.kind },
-      { key: searchAttributes.targetName, value: target.name },
-      { key: searchAttributes.phase, value: 'Pending' },
-      { key: searchAttributes.action, value: 'Scale' },
-      ...(target.namespace ? [{ key: searchAttributes.namespace, value: target.namespace }] : []),
-    ],
-  });
-  started.push(handle);
-  return handle;
-}
+const runs = useParkedRuns();
+const parkedRun = (...args: Parameters<ParkedRuns['park']>) => runs.park(...args);
+const listed = (cluster: string, count: number) => runs.listed(cluster, count);
 
 const expectExit = (result: CliResult, code: number) =>
   assert.equal(result.code, code, `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
@@ -65,17 +26,6 @@ const resolved = async (cluster: string, ...args: string[]) =>
   jsonOf<{ workflowId: string; runId: string }>(
     await kubemedic(['history', ...args, '--cluster', cluster, '-o', 'json']),
   );
-
-/** Visibility is eventually consistent: wait until the cluster's runs are listed. */
-async function listed(cluster: string, count: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const query = `${searchAttributes.cluster.name} = '${cluster}'`;
-    if ((await client.workflow.count(query)).count >= count) return;
-    if (Date.now() > deadline) throw new Error(`the ${count} runs of ${cluster} never became visible`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
 
 describe('kubemedic: a run named by its object', () => {
   it(
