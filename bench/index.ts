@@ -19,13 +19,14 @@ import { environment, loadKubeconfig } from '../devstack/stack.ts';
 import { BenchContext } from './context.ts';
 import { type Figure, ratioOf } from './measure.ts';
 import { permitLatency } from './permit-latency.ts';
-import { kubernetesTriggers, prometheusTriggers } from './triggers.ts';
+import { alertTriggers, kubernetesTriggers, prometheusTriggers } from './triggers.ts';
 import { watcherScale } from './watcher-scale.ts';
 
 const defaults = {
   'p1a-pods': 20,
   'p1a-nodes': 5,
   'p1b-samples': 15,
+  'p1c-samples': 20,
   'p2-runs': 40,
   'p5-window': 30,
 };
@@ -36,6 +37,7 @@ type Counts = Record<keyof typeof defaults, number>;
 const benchmarks: { ids: string[]; run: (ctx: BenchContext, counts: Counts) => Promise<Figure[]> }[] = [
   { ids: ['P1a'], run: (ctx, c) => kubernetesTriggers(ctx, { pods: c['p1a-pods'], nodes: c['p1a-nodes'] }) },
   { ids: ['P1b'], run: (ctx, c) => prometheusTriggers(ctx, { samples: c['p1b-samples'] }) },
+  { ids: ['P1c'], run: (ctx, c) => alertTriggers(ctx, { samples: c['p1c-samples'] }) },
   { ids: ['P2'], run: (ctx, c) => permitLatency(ctx, { runs: c['p2-runs'] }) },
   {
     ids: ['P5'],

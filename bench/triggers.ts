@@ -8,9 +8,14 @@
  *   informer in the bench process.
  * - P1b, Prometheus: a breaching sample remote-written, under a 1 s evaluation interval.
  *   Baseline: one instant query's round trip.
+ * - P1c, Alertmanager: an alert posted to the watcher's receiver as Alertmanager posts it (with
+ *   the stack's receiver token), under a policy evaluated every 5 minutes. The goal is absolute;
+ *   the POST's own round trip is shown beside it.
  */
 import { type KubernetesObject, makeInformer, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureAlertReceiverToken } from '../devstack/server-configs.ts';
 import { environment } from '../devstack/stack.ts';
 import { remoteWrite } from '../devstack/remote-write.ts';
 import { instantQuery } from '../domain/conditions/promql.ts';
@@ -228,23 +233,7 @@ export async function prometheusTriggers(
   const namespace = await ctx.namespace('p1b');
   const metric = 'kubemedic_bench_signal';
   const name = (i: number) => `signal-${i}`;
-  for (let i = 0; i < samples; i++) {
-    const labels = { app: name(i) };
-    await ctx.apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: name(i), labels: { ...labels, bench: 'p1b' } },
-        spec: {
-          replicas: 0,
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: { containers: [{ name: 'app', image: 'example.com/app:1' }] },
-          },
-        },
-      },
-    });
-  }
+  for (let i = 0; i < samples; i++) await idleDeployment(ctx, namespace, name(i), 'p1b');
   const query = `${metric}{namespace="${namespace}"}`;
   await ctx.policy('RemediationPolicy', 'p1b', namespace, {
     target: { kind: 'Deployment', selector: { matchLabels: { bench: 'p1b' } } },
@@ -290,4 +279,98 @@ export async function prometheusTriggers(
         : undefined,
     detail: { starts: start, queries: round },
   }));
+}
+
+export async function alertTriggers(ctx: BenchContext, { samples }: { samples: number }): Promise<Figure[]> {
+  const namespace = await ctx.namespace('p1c');
+  const alertname = `KubeMedicBench${ctx.id.replace(/[^a-z0-9]/g, '')}`;
+  const name = (i: number) => `alerted-${i}`;
+  for (let i = 0; i < samples; i++) await idleDeployment(ctx, namespace, name(i), 'p1c');
+  await ctx.policy('RemediationPolicy', 'p1c', namespace, {
+    target: { kind: 'Deployment', selector: { matchLabels: { bench: 'p1c' } } },
+    evaluationInterval: '5m',
+    conditions: [
+      {
+        name: 'alerted',
+        source: 'Alertmanager',
+        alertmanager: { matchers: [`alertname="${alertname}"`] },
+        operator: '>',
+        threshold: 0,
+      },
+    ],
+    actions: [{ type: 'Scale', scale: { replicas: 1 } }],
+    approval: approvalNobodyGives,
+  });
+  const tokenFile = ensureAlertReceiverToken();
+  const watcher = await benchWatcher(ctx, { alertReceiver: { port: 0, auth: { mode: 'token', tokenFile } } });
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  await sleep(3_000); // every policy evaluated once, with nothing to do
+
+  const starts: number[] = [];
+  const posts: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const firing = {
+      status: 'firing',
+      labels: { alertname, namespace, deployment: name(i) },
+      annotations: {},
+      startsAt: new Date().toISOString(),
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://bench',
+      fingerprint: `${ctx.id}-${i}`,
+    };
+    const payload = {
+      version: '4',
+      groupKey: `{}:{alertname="${alertname}"}`,
+      status: 'firing',
+      receiver: 'kubemedic',
+      groupLabels: { alertname },
+      commonLabels: { alertname },
+      externalURL: 'http://bench',
+      alerts: [firing],
+    };
+    const at = Date.now();
+    const response = await fetch(`http://127.0.0.1:${watcher.alertWebhookPort}/alertmanager`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify(payload),
+    });
+    posts.push(Date.now() - at);
+    if (!response.ok) throw new Error(`the receiver answered ${response.status}: ${await response.text()}`);
+    const started = await startOf(
+      ctx,
+      { kind: 'Deployment', namespace, name: name(i) },
+      { kind: 'RemediationPolicy', namespace, name: 'p1c' },
+    );
+    starts.push(started - at);
+  }
+  const start = summarize(starts);
+  const post = summarize(posts);
+  return (['p50', 'p99'] as const).map((p) => ({
+    id: 'P1c',
+    what: `Alertmanager webhook received → run started, ${p}`,
+    unit: 'ms',
+    value: start[p],
+    baseline: { what: `the POST's own round trip, ${p}`, value: post[p] },
+    goal: p === 'p99' ? { text: '≤ 100 ms', met: start.p99 <= 100 } : undefined,
+    detail: { starts: start, posts: post },
+  }));
+}
+
+/** A Deployment of 0 replicas: a target that costs nothing to run. */
+async function idleDeployment(ctx: BenchContext, namespace: string, name: string, bench: string) {
+  const labels = { app: name };
+  await ctx.apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name, labels: { ...labels, bench } },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: 'app', image: 'example.com/app:1' }] },
+        },
+      },
+    },
+  });
 }
