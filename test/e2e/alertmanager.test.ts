@@ -3,7 +3,8 @@
  * writes, the real Alertmanager posts it (with the receiver's bearer token, from the stack's
  * Secret stand-in) to the real policy watcher's webhook, and one remediation runs for the target
  * — however often the alert is notified again. A forged alert without the token, or with a
- * wrong one, is refused and starts nothing.
+ * wrong one, is refused and starts nothing. With mutual TLS instead of the token, Alertmanager's
+ * tls_config delivers and a client without the certificate is refused.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -25,10 +26,12 @@ import {
   type AlertmanagerAlert,
   alertmanagerAlerts,
   loadAlertRules,
+  postToAlertmanager,
   routeAlertsTo,
 } from '../support/alert-rules.ts';
 import { readPolicy } from '../support/kubemedic.ts';
 import { conditions, type ConditionInput, deploymentPolicy, scale } from '../support/policy-builder.ts';
+import { postHttps, receiverCertificates } from '../support/receiver-tls.ts';
 import { useScenario } from '../support/scenario.ts';
 import { eventually, kubeconfig } from '../support/stack.ts';
 
@@ -39,7 +42,8 @@ const signal = 'kubemedic_e2e_alert_signal';
 
 let unloadRules: (() => Promise<void>) | undefined;
 let unroute: (() => Promise<void>) | undefined;
-after(() => Promise.all([unloadRules?.(), unroute?.()]));
+let unrouteTls: (() => Promise<void>) | undefined;
+after(() => Promise.all([unloadRules?.(), unroute?.(), unrouteTls?.()]));
 
 /** The signal the rule watches, for the Deployment `deployment`. */
 const errorRate = (deployment: string, value: number) =>
@@ -292,6 +296,79 @@ describe('a policy triggered by an Alertmanager alert', () => {
       assert.equal(genuine.status, 200, await genuine.text());
       // Then it starts the run the forged posts would have started: the refusal is what stopped them
       await s.then.watcherStartsRun();
+      await s.then.runEndsAs('Succeeded');
+      await s.then.replicasAre(2);
+    },
+  );
+
+  it(
+    'over mutual TLS: the real Alertmanager delivers with its client certificate, a client without one is refused',
+    { timeout: 180_000 },
+    async (t) => {
+      const s = scenario(t);
+      // Given a CA that signs the watcher's serving certificate and Alertmanager's client certificate
+      const tls = receiverCertificates();
+      // And a Deployment of 1 replica, and a policy that scales it to 2 on an alert
+      const tlsAlert = `KubeMedicE2ETls${run}`;
+      await s.given.availableDeployment('tls', 1);
+      await s.given.policy(
+        'scale-on-tls-alert',
+        deploymentPolicy('tls', {
+          evaluationInterval: '1s',
+          conditions: [{ ...highErrorRate, alertmanager: { matchers: [`alertname="${tlsAlert}"`] } }],
+          actions: [scale({ replicas: 2 })],
+          verification: { settle: '1s', conditions: [conditions.deploymentUnavailable('available', 1)] },
+        }),
+      );
+      // And the watcher's receiver on HTTPS, wanting a client certificate of that CA
+      const watcher = await s.given.watcher({
+        alertWebhookPort: 0,
+        alertReceiverAuth: {
+          mode: 'mtls',
+          certFile: tls.server.cert,
+          keyFile: tls.server.key,
+          clientCaFile: tls.ca.cert,
+        },
+      });
+      const webhookUrl = `https://127.0.0.1:${watcher.alertWebhookPort}${alertWebhookPath}`;
+      // And the stack's Alertmanager routing this test's alerts there with its tls_config
+      const receiver = `${run}-tls`;
+      unrouteTls = await routeAlertsTo(receiver, webhookUrl, {
+        tls_config: {
+          ca_file: tls.ca.cert,
+          cert_file: tls.alertmanager.cert,
+          key_file: tls.alertmanager.key,
+        },
+      });
+      const labels = { alertname: tlsAlert, namespace: namespace.name, deployment: 'tls' };
+
+      // When a client without a client certificate posts the alert
+      const postedAt = Date.now();
+      const forged = notification({
+        fingerprint: `tls${run}`,
+        startsAt: new Date().toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        labels,
+        annotations: {},
+        generatorURL: 'http://attacker.example/',
+        status: { state: 'active' },
+      });
+      const refused = await postHttps(webhookUrl, JSON.stringify(forged), tls.ca);
+      // Then it is refused, and after two evaluations there is no run
+      assert.equal(refused.status, 401);
+      assert.match(refused.text, /^NoClientCertificate: /);
+      await evaluatedSince('scale-on-tls-alert', postedAt);
+      await s.then.noRun('a post without the client certificate starts nothing');
+
+      // When the alert fires in Alertmanager (posted to its API, as Prometheus posts it)
+      await postToAlertmanager([
+        {
+          labels: { ...labels, kubemedic_test_receiver: receiver },
+          endsAt: new Date(Date.now() + 120_000).toISOString(),
+        },
+      ]);
+      // Then Alertmanager delivers it over mutual TLS, and the run starts and succeeds
+      await s.then.watcherStartsRun(120_000);
       await s.then.runEndsAs('Succeeded');
       await s.then.replicasAre(2);
     },

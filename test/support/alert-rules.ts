@@ -47,6 +47,18 @@ export async function loadAlertRules(name: string, rules: AlertRule[]): Promise<
   };
 }
 
+/** Posts alerts straight to Alertmanager's API, as Prometheus would; Alertmanager routes and delivers them. */
+export async function postToAlertmanager(
+  alerts: { labels: Record<string, string>; annotations?: Record<string, string>; endsAt?: string }[],
+): Promise<void> {
+  const response = await fetch(`${environment().ALERTMANAGER_URL}/api/v2/alerts`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(alerts.map((alert) => ({ annotations: {}, ...alert }))),
+  });
+  assert.equal(response.status, 200, `Alertmanager alerts: ${await response.text()}`);
+}
+
 /** An alert as Alertmanager's API v2 shows it. */
 export interface AlertmanagerAlert {
   fingerprint: string;
@@ -68,14 +80,19 @@ export async function alertmanagerAlerts(alertname: string): Promise<Alertmanage
 
 /**
  * Routes the alerts labelled `kubemedic_test_receiver="<id>"` to `url`, with the stack's alert
- * receiver token (as the watcher's own route sends it), for as long as the test
+ * receiver token (as the watcher's own route sends it) or the `httpConfig` given (a tls_config
+ * for mutual TLS), for as long as the test
  * needs: a route and a receiver added to the stack's Alertmanager configuration, which is then
  * reloaded; the returned function takes them out again. So a test's watcher receives alerts on a
  * port the test picked, never on the stack's fixed watcher port (8091), which the demo's watcher
  * holds while it runs (issue 11). Alertmanager 0.25 (Debian's) reads a webhook URL only from its
  * configuration (no url_file yet), hence the rewrite.
  */
-export async function routeAlertsTo(id: string, url: string): Promise<() => Promise<void>> {
+export async function routeAlertsTo(
+  id: string,
+  url: string,
+  httpConfig: object = kubemedicReceiverHttpConfig(),
+): Promise<() => Promise<void>> {
   const receiver = `kubemedic-test-${id}`;
   await rewriteAlertmanagerConfig((config) => {
     config.route.routes = [
@@ -84,7 +101,7 @@ export async function routeAlertsTo(id: string, url: string): Promise<() => Prom
     ];
     config.receivers.push({
       name: receiver,
-      webhook_configs: [{ url, send_resolved: true, http_config: kubemedicReceiverHttpConfig() }],
+      webhook_configs: [{ url, send_resolved: true, http_config: httpConfig }],
     });
   });
   const status = (await (await fetch(`${environment().ALERTMANAGER_URL}/api/v2/status`)).json()) as {

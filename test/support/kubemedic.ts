@@ -67,11 +67,7 @@ export function useKubeMedic({
   workerOptions = {} as Partial<
     Pick<
       WorkerOptions,
-      | 'globalLimits'
-      | 'maxConcurrentPerNamespace'
-      | 'protectedNamespaces'
-      | 'requireServiceAccount'
-      | 'defaultSinks'
+      'globalLimits' | 'maxConcurrentPerNamespace' | 'protectedNamespaces' | 'requireServiceAccount'
     >
   >,
 } = {}): KubeMedic {

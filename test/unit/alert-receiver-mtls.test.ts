@@ -5,25 +5,11 @@
  * with the reason, counted, and keeps nothing. Certificates made with openssl (devstack/pki.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createCa, type KeyPair, signCertificate } from '../../devstack/pki.ts';
 import { alertReceiverRequests } from '../../policy-watcher/alert-requests.ts';
 import { FiringAlerts } from '../../policy-watcher/alert-store.ts';
 import { type AlertWebhook, startAlertWebhook } from '../../policy-watcher/alert-webhook.ts';
-
-const dir = mkdtempSync(join(tmpdir(), 'kubemedic-alert-mtls-'));
-const pair = (name: string): KeyPair => ({ cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) });
-const [ca, otherCa, server, alertmanager, stranger] = [
-  'ca',
-  'other-ca',
-  'server',
-  'alertmanager',
-  'stranger',
-].map(pair) as [KeyPair, KeyPair, KeyPair, KeyPair, KeyPair];
+import { postHttps, type ReceiverCertificates, receiverCertificates } from '../support/receiver-tls.ts';
 
 const payload = JSON.stringify({
   version: '4',
@@ -46,50 +32,21 @@ const payload = JSON.stringify({
   ],
 });
 
-/** POSTs the payload over HTTPS, trusting the receiver's CA, presenting `client` if given. */
-function post(port: number, client?: KeyPair): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/alertmanager',
-        method: 'POST',
-        ca: readFileSync(ca.cert),
-        ...(client ? { cert: readFileSync(client.cert), key: readFileSync(client.key) } : {}),
-      },
-      (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
 const counted = async (reason: string) =>
   (await alertReceiverRequests.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
 
 describe('the alert receiver with mutual TLS', () => {
   const store = new FiringAlerts();
   let webhook: AlertWebhook;
+  let tls: ReceiverCertificates;
+  const post = (client?: 'alertmanager' | 'stranger') =>
+    postHttps(`https://127.0.0.1:${webhook.port}/alertmanager`, payload, tls.ca, client && tls[client]);
 
   before(async () => {
     // Given a CA that signs the receiver's certificate and Alertmanager's, and another CA
-    createCa(ca, 'kubemedic-alert-receiver-test-ca', 1);
-    createCa(otherCa, 'someone-else-ca', 1);
-    signCertificate(
-      ca,
-      server,
-      '/CN=kubemedic-watcher',
-      'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-      1,
-    );
-    signCertificate(ca, alertmanager, '/CN=alertmanager', 'extendedKeyUsage=clientAuth\n', 1);
-    signCertificate(otherCa, stranger, '/CN=alertmanager', 'extendedKeyUsage=clientAuth\n', 1);
+    tls = receiverCertificates();
     // And the receiver wanting a client certificate of the first CA
+    const { server, ca } = tls;
     webhook = await startAlertWebhook(
       { port: 0, auth: { mode: 'mtls', certFile: server.cert, keyFile: server.key, clientCaFile: ca.cert } },
       (p) => store.receive(p),
@@ -100,12 +57,12 @@ describe('the alert receiver with mutual TLS', () => {
 
   for (const [what, client, reason] of [
     ['no client certificate', undefined, 'NoClientCertificate'],
-    ["a certificate of another CA (with Alertmanager's name)", stranger, 'UntrustedClientCertificate'],
+    ["a certificate of another CA (with Alertmanager's name)", 'stranger', 'UntrustedClientCertificate'],
   ] as const) {
     it(`refuses ${what}: 401 ${reason}, counted, nothing kept`, async () => {
       const before = await counted(reason);
       // When a client posts an alert with ${what}
-      const answer = await post(webhook.port, client);
+      const answer = await post(client);
       // Then it is refused with the reason and the alert is not kept
       assert.equal(answer.status, 401);
       assert.match(answer.text, new RegExp(`^${reason}: `));
@@ -115,7 +72,7 @@ describe('the alert receiver with mutual TLS', () => {
   }
 
   it("lets Alertmanager's certificate in", async () => {
-    const answer = await post(webhook.port, alertmanager);
+    const answer = await post('alertmanager');
     assert.equal(answer.status, 200, answer.text);
     assert.deepEqual(
       store.list().map((a) => a.fingerprint),
@@ -130,8 +87,8 @@ describe('the alert receiver with mutual TLS', () => {
           port: 0,
           auth: {
             mode: 'mtls',
-            certFile: server.cert,
-            keyFile: server.key,
+            certFile: tls.server.cert,
+            keyFile: tls.server.key,
             clientCaFile: '/nonexistent/ca.crt',
           },
         },
