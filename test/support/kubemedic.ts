@@ -67,7 +67,11 @@ export function useKubeMedic({
   workerOptions = {} as Partial<
     Pick<
       WorkerOptions,
-      'globalLimits' | 'maxConcurrentPerNamespace' | 'protectedNamespaces' | 'requireServiceAccount'
+      | 'globalLimits'
+      | 'maxConcurrentPerNamespace'
+      | 'protectedNamespaces'
+      | 'requireServiceAccount'
+      | 'defaultSinks'
     >
   >,
 } = {}): KubeMedic {
