@@ -267,28 +267,55 @@ const refusals: Refusal[] = [
     expected: 'spec.approval.onTimeout: Unsupported value: "Maybe": supported values: "Reject", "Approve"',
   },
   {
-    name: 'a notification sink with an ftp URL',
-    patch: { notifications: [{ type: 'Webhook', url: 'ftp://hooks.example.com/x' }] },
-    expected: 'spec.notifications[0]: Invalid value: "object": url must be an http(s) URL',
+    name: 'a Slack sink with its URL written inline instead of in a Secret',
+    patch: { notifications: [{ type: 'Slack', url: 'https://hooks.slack.com/services/T0/B0/token' }] },
+    expected:
+      'spec.notifications[0]: Invalid value: "object": a Webhook, Slack or MSTeams sink needs urlSecretRef',
   },
   {
-    name: 'a notification sink with no host',
-    patch: { notifications: [{ type: 'Slack', url: 'https://' }] },
-    expected: 'spec.notifications[0].url in body should match',
+    name: 'a PagerDuty sink without its routing key',
+    patch: { notifications: [{ type: 'PagerDuty' }] },
+    expected:
+      'spec.notifications[0]: Invalid value: "object": a PagerDuty sink needs routingKeySecretRef (and takes eventsUrl, not urlSecretRef)',
+  },
+  {
+    name: 'a PagerDuty sink with an ftp events URL',
+    patch: {
+      notifications: [
+        {
+          type: 'PagerDuty',
+          routingKeySecretRef: { name: 'pd', key: 'k' },
+          eventsUrl: 'ftp://events.example.com/x',
+        },
+      ],
+    },
+    expected: 'spec.notifications[0].eventsUrl in body should match',
+  },
+  {
+    name: 'a signed Teams sink (only a Webhook sink is signed)',
+    patch: {
+      notifications: [
+        { type: 'MSTeams', urlSecretRef: { name: 's', key: 'url' }, secretRef: { name: 's', key: 'hmac' } },
+      ],
+    },
+    expected: 'spec.notifications[0]: Invalid value: "object": only a Webhook sink is signed (secretRef)',
+  },
+  {
+    name: "a sink's Secret named with a path",
+    patch: { notifications: [{ type: 'Slack', urlSecretRef: { name: '../other/secret', key: 'url' } }] },
+    expected: 'spec.notifications[0].urlSecretRef.name in body should match',
   },
   {
     name: 'a notification sink with an unknown event',
-    patch: { notifications: [{ type: 'Webhook', url: 'https://hooks.example.com', events: ['Exploded'] }] },
+    patch: {
+      notifications: [{ type: 'Webhook', urlSecretRef: { name: 's', key: 'url' }, events: ['Exploded'] }],
+    },
     expected:
       'spec.notifications[0].events[0]: Unsupported value: "Exploded": supported values: "AwaitingApproval"',
   },
   {
-    name: 'a signed notification sink in a policy that names no ServiceAccount to read its Secret',
-    patch: {
-      notifications: [
-        { type: 'Webhook', url: 'https://hooks.example.com', secretRef: { name: 'hooks', key: 'hmac' } },
-      ],
-    },
+    name: 'a notification sink in a policy that names no ServiceAccount to read its Secrets',
+    patch: { notifications: [{ type: 'Slack', urlSecretRef: { name: 'hooks', key: 'url' } }] },
     expected: `spec: Invalid value: "object": ${signingNeedsServiceAccountMessage}`,
   },
 ];
