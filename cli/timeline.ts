@@ -19,6 +19,7 @@ import { policyLabel, targetDisplay } from '../domain/run.ts';
 import { searchAttributes } from '../domain/search-attributes.ts';
 import { describeReadings } from '../domain/conditions/compare.ts';
 import { fieldList } from './describe-run.ts';
+import { evidenceSummary } from '../domain/evidence.ts';
 import { type RunEvent, seconds } from './history.ts';
 import { brief } from './output.ts';
 import { readInput, readResult, type ResultReaders, signalArgument } from './run-events.ts';
@@ -184,7 +185,10 @@ export function explain(events: RunEvent[]): Explanation {
           event,
           'backup',
           `backed up ${backup.object.kind} ${[backup.object.namespace, backup.object.name].filter(Boolean).join('/')}: ` +
-            `${fieldList(backup.fields)} (sha256 ${backup.hash})`,
+            `${fieldList(backup.fields)} (sha256 ${backup.hash})` +
+            (backup.evidence
+              ? `; evidence kept of the pods it removes: ${evidenceSummary(backup.evidence).join('; ')} (kubemedic show prints their logs)`
+              : ''),
         ),
       executeAction: (executed) => {
         const changes = executed.changes

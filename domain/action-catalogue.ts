@@ -54,6 +54,9 @@ const evictPods: RbacRule[] = [
   { apiGroup: '', resources: ['pods'], verbs: ['get', 'list'] },
   { apiGroup: '', resources: ['pods/eviction'], verbs: ['create'] },
   { apiGroup: 'policy', resources: ['poddisruptionbudgets'], verbs: ['list'] },
+  // The evidence kept before the pods go (actions/evidence.ts): their logs and Events.
+  { apiGroup: '', resources: ['pods/log'], verbs: ['get'] },
+  { apiGroup: '', resources: ['events'], verbs: ['list'] },
 ];
 const cordonNodes: RbacRule = { apiGroup: '', resources: ['nodes'], verbs: ['patch'] };
 

@@ -4,6 +4,7 @@
  * values (the workflow sandbox imports them); the action modules are in activities/actions/.
  */
 import type { ActionType, TargetKind } from '../api/policy.ts';
+import type { Evidence } from './evidence.ts';
 
 export interface TargetRef {
   kind: TargetKind;
@@ -27,6 +28,8 @@ export interface Backup {
   /** sha256 of the canonical JSON of `object` and `fields`; checked before a restore. */
   hash: string;
   capturedAt: string;
+  /** What an action that removes pods kept of them first (not part of the hash: nothing restores it). */
+  evidence?: Evidence;
 }
 
 export interface ObjectRef {

@@ -6,6 +6,7 @@
  */
 import type { RemediationStatus, StepRecord } from '../domain/run.ts';
 import { policyLabel, targetDisplay } from '../domain/run.ts';
+import { evidenceSummary } from '../domain/evidence.ts';
 
 const code = (value: unknown) => `\`${JSON.stringify(value)}\``;
 
@@ -21,6 +22,11 @@ function describeStep(step: StepRecord): string[] {
   if (step.backup) {
     lines.push(
       `- backup of ${step.backup.object.kind} ${step.backup.object.name} at ${step.backup.capturedAt} (sha256 ${step.backup.hash.slice(0, 12)}…): ${fieldList(step.backup.fields)}`,
+    );
+  }
+  if (step.backup?.evidence) {
+    lines.push(
+      `- evidence kept before the pods were removed (\`kubemedic show\` prints their logs): ${evidenceSummary(step.backup.evidence).join('; ')}`,
     );
   }
   if (step.executed)

@@ -7,9 +7,10 @@
  * The API server refuses an eviction with 429 while
  * a PodDisruptionBudget forbids it; those are retried with backoff until `drainNode.timeout`.
  * Rollback uncordons; the evicted pods were replaced by their controllers elsewhere and are
- * not moved back.
+ * not moved back. The backup keeps the evidence of the pods it would evict (evidence.ts).
  */
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { captureEvidence } from './evidence.ts';
 import { asRefusal } from '../../domain/kube/errors.ts';
 import { type ActionContext, type ActionModule, deadlineOf, parametersOf, pause } from './action.ts';
 import { type ExecuteResult, StepFailure } from '../../domain/actions.ts';
@@ -62,11 +63,32 @@ async function waitGone(ctx: ActionContext, pods: Pod[], deadline: number): Prom
   }
 }
 
+/** The pods on the node a drain evicts, and those it leaves with why (`namespace/name: reason`). */
+async function podsToEvict(ctx: ActionContext, node: string): Promise<{ pods: Pod[]; skipped: string[] }> {
+  const onNode = await ctx.kubeconfig
+    .makeApiClient(CoreV1Api)
+    .listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` })
+    .catch((error: unknown) => {
+      throw asRefusal(error, `the pods of node ${node}`);
+    });
+  const listed = onNode.items.map(named);
+  const reasons = await Promise.all(listed.map((pod) => skipReason(ctx, pod)));
+  return {
+    pods: listed.filter((_, i) => reasons[i] === undefined),
+    skipped: listed.flatMap((pod, i) => (reasons[i] === undefined ? [] : [`${podKey(pod)}: ${reasons[i]}`])),
+  };
+}
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export const drainNode: ActionModule<DrainExecuteResult> = {
   type: 'DrainNode',
-  backup: (ctx, target) => backupUnschedulable(ctx, target, 'DrainNode'),
+  /** The node's schedulability, and the evidence of the pods a drain would evict (evidence.ts). */
+  async backup(ctx, target) {
+    const backup = await backupUnschedulable(ctx, target, 'DrainNode');
+    const { pods } = await podsToEvict(ctx, target.name);
+    return { ...backup, evidence: await captureEvidence(ctx, pods as V1Pod[]) };
+  },
 
   async execute(ctx, target, action, backup) {
     const timeout = parametersOf(action, 'drainNode').timeout ?? '5m';
@@ -74,18 +96,7 @@ export const drainNode: ActionModule<DrainExecuteResult> = {
     const deadline = deadlineOf(ctx, timeout);
     const cordoned = await cordon(ctx, target, backup);
 
-    const onNode = await ctx.kubeconfig
-      .makeApiClient(CoreV1Api)
-      .listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${target.name}` })
-      .catch((error: unknown) => {
-        throw asRefusal(error, `the pods of node ${target.name}`);
-      });
-    const listed = onNode.items.map(named);
-    const reasons = await Promise.all(listed.map((pod) => skipReason(ctx, pod)));
-    const pods = listed.filter((_, i) => reasons[i] === undefined);
-    const skipped = listed.flatMap((pod, i) =>
-      reasons[i] === undefined ? [] : [`${podKey(pod)}: ${reasons[i]}`],
-    );
+    const { pods, skipped } = await podsToEvict(ctx, target.name);
     // A pod evicted for this drain is one still on this node (not a same-named pod since elsewhere).
     const onThisNode = (pod: Record<string, unknown>) =>
       (pod as { spec?: { nodeName?: string } }).spec?.nodeName === target.name

@@ -5,7 +5,7 @@
  * (well inside its activity's timeout), then refuses with DisruptionBudget, naming the budgets.
  * The backup records the pod and its uid; the eviction carries that uid as a precondition, so a
  * retried execute never evicts the replacement (a StatefulSet's has the same name). It cannot be
- * undone.
+ * undone. The backup also keeps the pod's evidence: its last logs, Events and status.
  */
 import { collectionPath, kubeRequest } from '../../domain/kube/request.ts';
 import { type ActionContext, type ActionModule } from './action.ts';
@@ -16,6 +16,8 @@ import { executed, podSelector, snapshot, targetObject } from './workloads.ts';
 import { type KubeObject, readTarget } from './target.ts';
 import { targetDisplay } from '../../domain/run.ts';
 import { asRefusal } from '../../domain/kube/errors.ts';
+import type { V1Pod } from '@kubernetes/client-node';
+import { captureEvidence } from './evidence.ts';
 
 const uidPointer = '/metadata/uid';
 
@@ -113,7 +115,9 @@ export const restartPod: ActionModule = {
   type: 'RestartPod',
   async backup(ctx, target) {
     const pod = await choosePod(ctx, target);
-    return snapshot(target, 'RestartPod', podRef(pod), pod, [uidPointer]);
+    // Its logs, Events and status go with the eviction: kept first (evidence.ts).
+    const evidence = await captureEvidence(ctx, [pod as V1Pod]);
+    return { ...snapshot(target, 'RestartPod', podRef(pod), pod, [uidPointer]), evidence };
   },
   async execute(ctx, target, _action, backup) {
     const pod = { metadata: { name: backup.object.name, namespace: backup.object.namespace ?? '' } };
