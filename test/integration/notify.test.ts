@@ -4,6 +4,7 @@
  * whom they are read, each sink type's documented payload on the wire, the cluster's default
  * sinks, what is not worth a retry, and the outbound guard for every sink type.
  */
+import type { V1Deployment } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
@@ -13,6 +14,9 @@ import { createNotificationActivities, type DefaultSink, type NotifyInput } from
 import type { OutboundRules } from '../../activities/outbound.ts';
 import type { RemediationNotification } from '../../activities/notify-payload.ts';
 import type { NotificationSink } from '../../api/policy.ts';
+import { ConfigurationError } from '../../domain/config/environment.ts';
+import { workerConfig } from '../../domain/config/worker.ts';
+import { renderChart } from '../support/chart.ts';
 import { givenServiceAccount } from '../support/service-accounts.ts';
 import { assertPagerDutyEvent, assertTeamsMessage } from '../support/sink-shapes.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
@@ -301,5 +305,49 @@ describe('the notify activity', () => {
     );
     // Then nothing reached the receiver
     assert.equal(receiver.requests.length, before);
+  });
+});
+
+describe("the cluster's default sinks in the chart and the worker's configuration", () => {
+  const oncall = {
+    name: 'oncall',
+    type: 'PagerDuty',
+    routingKeySecretRef: { name: 'kubemedic-default-sinks', key: 'pagerduty-routing-key' },
+    events: ['AwaitingApproval', 'Failed', 'Succeeded'],
+  };
+  const workerEnv = (values: Record<string, unknown>) => {
+    const objects = renderChart({ release: 'km', namespace: 'ops', values });
+    const worker = objects.find(
+      (o) => o.kind === 'Deployment' && o.metadata?.name === 'km-kubemedic-worker',
+    ) as V1Deployment | undefined;
+    assert.ok(worker, 'the chart renders the worker Deployment');
+    return Object.fromEntries(worker.spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e.value]));
+  };
+
+  it('renders notifications.defaults as the JSON the worker reads back as it was written', () => {
+    const env = workerEnv({ notifications: { defaults: [oncall] } });
+    assert.deepEqual(workerConfig(env).activities.defaultSinks, [oncall]);
+    // And none by default
+    assert.equal(workerEnv({}).KUBEMEDIC_DEFAULT_NOTIFICATIONS, undefined);
+  });
+
+  it('refuses at start defaults it could not use, naming the variable and what it allows', () => {
+    const base = workerEnv({});
+    for (const bad of [
+      'not json',
+      JSON.stringify([{ ...oncall, routingKeySecretRef: undefined }]),
+      JSON.stringify([oncall, oncall]),
+      JSON.stringify([{ ...oncall, type: 'Slack', urlSecretRef: { name: 'x', key: 'url' } }]),
+    ]) {
+      assert.throws(
+        () => workerConfig({ ...base, KUBEMEDIC_DEFAULT_NOTIFICATIONS: bad }),
+        (error: unknown) =>
+          error instanceof ConfigurationError &&
+          /^invalid configuration: KUBEMEDIC_DEFAULT_NOTIFICATIONS=.* is not allowed: a JSON list of at most 10 sinks/.test(
+            error.message,
+          ),
+        bad,
+      );
+    }
   });
 });
