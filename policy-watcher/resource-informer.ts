@@ -40,6 +40,7 @@ export async function watchResources<T extends KubernetesObject>(
   informer.on('update', handlers.changed);
   if (handlers.deleted) informer.on('delete', handlers.deleted);
   informer.on('error', (error: unknown) => {
+    if (stopped) return; // stopping aborts the watch: not an error
     healthy = false;
     log('informer error; restarting', { plural, error: String(error) });
     setTimeout(() => {
