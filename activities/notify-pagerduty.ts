@@ -1,7 +1,7 @@
 /**
  * A PagerDuty Events API v2 event for a notification (developer.pagerduty.com, "Send an Alert
  * Event"): one alert per run, keyed by `dedup_key`, so what the run says next lands on the same
- * alert and a run that ends Succeeded resolves it. Pure; the routing key is the caller's, read
+ * alert and a run that ends Succeeded (or Skipped) resolves it. Pure; the routing key is the caller's, read
  * from its Secret in the activity, and this body is never returned into the history.
  */
 import { createHash } from 'node:crypto';
@@ -11,16 +11,22 @@ import { headline, type NotificationContext, notificationSubject, webhookPayload
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
 
 /**
- * How loud each event is. Succeeded resolves the run's alert; every other event triggers (or
- * updates) it, so a run that ends Failed, RolledBack, Skipped or NeedsAttention leaves it open
- * for a person.
+ * The events that close the run's alert: it succeeded, or it ended without acting (Skipped: a
+ * limit, a pause, a target gone; a storm has KubeMedic's own alerts). Every other event triggers
+ * (or updates) it, so a run that ends Failed, RolledBack or NeedsAttention leaves it open for a
+ * person, and a pending approval pages.
  */
-const severities: Record<Exclude<NotificationEvent, 'Succeeded'>, PagerDutySeverity> = {
+const resolving = ['Succeeded', 'Skipped'] as const;
+type Resolving = (typeof resolving)[number];
+const isResolving = (event: NotificationEvent): event is Resolving =>
+  (resolving as readonly string[]).includes(event);
+
+/** How loud each triggering event is. */
+const severities: Record<Exclude<NotificationEvent, Resolving>, PagerDutySeverity> = {
   AwaitingApproval: 'warning',
   Failed: 'error',
   RolledBack: 'warning',
   RollbackConflict: 'error',
-  Skipped: 'info',
   NeedsAttention: 'error',
 };
 
@@ -58,10 +64,9 @@ export type PagerDutyEvent =
 
 export function pagerDutyPayload(context: NotificationContext, routingKey: string): PagerDutyEvent {
   const dedupKey = pagerDutyDedupKey(context.workflowId, context.runId);
-  if (context.event === 'Succeeded') {
-    return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
-  }
-  const summary = `KubeMedic ${headline(context.event)}: ${notificationSubject(context)}: ${context.reason}`;
+  const { event } = context;
+  if (isResolving(event)) return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
+  const summary = `KubeMedic ${headline(event)}: ${notificationSubject(context)}: ${context.reason}`;
   const { target } = context;
   return {
     routing_key: routingKey,
@@ -70,11 +75,11 @@ export function pagerDutyPayload(context: NotificationContext, routingKey: strin
     payload: {
       summary: summary.length > summaryLimit ? `${summary.slice(0, summaryLimit - 3)}...` : summary,
       source: `${context.cluster}/${target.namespace ?? '_cluster'}/${target.kind}/${target.name}`,
-      severity: severities[context.event],
+      severity: severities[event],
       timestamp: context.time,
       component: `${target.kind} ${target.name}`,
       group: context.policy.namespace ?? '_cluster',
-      class: context.event,
+      class: event,
       custom_details: webhookPayload(context),
     },
     client: 'KubeMedic',

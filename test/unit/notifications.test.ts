@@ -141,6 +141,11 @@ describe('the PagerDuty event', () => {
       event_action: 'resolve',
       dedup_key: trigger.dedup_key,
     });
+    // A run that ended without acting closes it too
+    assert.deepEqual(
+      pagerDutyPayload({ ...awaiting, event: 'Skipped', outcome: 'Skipped' }, 'R0UTING'),
+      resolve,
+    );
     // A failure keeps it open, louder
     const failed = pagerDutyPayload({ ...awaiting, event: 'Failed', outcome: 'Failed' }, 'R0UTING');
     assert.ok(failed.event_action === 'trigger' && failed.payload.severity === 'error');
