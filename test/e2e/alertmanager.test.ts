@@ -80,6 +80,27 @@ const notification = (alert: AlertmanagerAlert): AlertmanagerPayload => ({
   ],
 });
 
+/** A notification nobody's Alertmanager sent: a firing alert about the test's `deployment`. */
+const forgedNotification = (alertname: string, deployment: string) =>
+  notification({
+    fingerprint: `${alertname}-forged`,
+    startsAt: new Date().toISOString(),
+    endsAt: '0001-01-01T00:00:00Z',
+    labels: { alertname, namespace: namespace.name, deployment },
+    annotations: {},
+    generatorURL: 'http://attacker.example/',
+    status: { state: 'active' },
+  });
+
+/** A policy that scales `deployment` from 1 to 2 replicas while the alert `alertname` fires. */
+const scaleOnAlert = (deployment: string, alertname: string) =>
+  deploymentPolicy(deployment, {
+    evaluationInterval: '1s',
+    conditions: [{ ...highErrorRate, alertmanager: { matchers: [`alertname="${alertname}"`] } }],
+    actions: [scale({ replicas: 2 })],
+    verification: { settle: '1s', conditions: [conditions.deploymentUnavailable('available', 1)] },
+  });
+
 /** The token the stack's Alertmanager sends (devstack/server-configs.ts). */
 const receiverToken = () => readFileSync(ensureAlertReceiverToken(), 'utf8').trim();
 
@@ -250,27 +271,11 @@ describe('a policy triggered by an Alertmanager alert', () => {
       // Given a Deployment of 1 replica, and a policy that scales it to 2 on an alert
       const forgedName = `KubeMedicE2EForged${run}`;
       await s.given.availableDeployment('api', 1);
-      await s.given.policy(
-        'scale-on-forged-alert',
-        deploymentPolicy('api', {
-          evaluationInterval: '1s',
-          conditions: [{ ...highErrorRate, alertmanager: { matchers: [`alertname="${forgedName}"`] } }],
-          actions: [scale({ replicas: 2 })],
-          verification: { settle: '1s', conditions: [conditions.deploymentUnavailable('available', 1)] },
-        }),
-      );
+      await s.given.policy('scale-on-forged-alert', scaleOnAlert('api', forgedName));
       // And the watcher's receiver, which requires the stack's token
       const watcher = await s.given.watcher({ alertWebhookPort: 0 });
       const webhookUrl = `http://127.0.0.1:${watcher.alertWebhookPort}${alertWebhookPath}`;
-      const forged = notification({
-        fingerprint: `forged${run}`,
-        startsAt: new Date().toISOString(),
-        endsAt: '0001-01-01T00:00:00Z',
-        labels: { alertname: forgedName, namespace: namespace.name, deployment: 'api' },
-        annotations: {},
-        generatorURL: 'http://attacker.example/',
-        status: { state: 'active' },
-      });
+      const forged = forgedNotification(forgedName, 'api');
       const counted = { missing: await answered('MissingToken'), wrong: await answered('WrongToken') };
 
       // When someone posts the alert without a token, and with a wrong one
@@ -311,15 +316,7 @@ describe('a policy triggered by an Alertmanager alert', () => {
       // And a Deployment of 1 replica, and a policy that scales it to 2 on an alert
       const tlsAlert = `KubeMedicE2ETls${run}`;
       await s.given.availableDeployment('tls', 1);
-      await s.given.policy(
-        'scale-on-tls-alert',
-        deploymentPolicy('tls', {
-          evaluationInterval: '1s',
-          conditions: [{ ...highErrorRate, alertmanager: { matchers: [`alertname="${tlsAlert}"`] } }],
-          actions: [scale({ replicas: 2 })],
-          verification: { settle: '1s', conditions: [conditions.deploymentUnavailable('available', 1)] },
-        }),
-      );
+      await s.given.policy('scale-on-tls-alert', scaleOnAlert('tls', tlsAlert));
       // And the watcher's receiver on HTTPS, wanting a client certificate of that CA
       const watcher = await s.given.watcher({
         alertWebhookPort: 0,
@@ -340,20 +337,14 @@ describe('a policy triggered by an Alertmanager alert', () => {
           key_file: tls.alertmanager.key,
         },
       });
-      const labels = { alertname: tlsAlert, namespace: namespace.name, deployment: 'tls' };
 
       // When a client without a client certificate posts the alert
       const postedAt = Date.now();
-      const forged = notification({
-        fingerprint: `tls${run}`,
-        startsAt: new Date().toISOString(),
-        endsAt: '0001-01-01T00:00:00Z',
-        labels,
-        annotations: {},
-        generatorURL: 'http://attacker.example/',
-        status: { state: 'active' },
-      });
-      const refused = await postHttps(webhookUrl, JSON.stringify(forged), tls.ca);
+      const refused = await postHttps(
+        webhookUrl,
+        JSON.stringify(forgedNotification(tlsAlert, 'tls')),
+        tls.ca,
+      );
       // Then it is refused, and after two evaluations there is no run
       assert.equal(refused.status, 401);
       assert.match(refused.text, /^NoClientCertificate: /);
@@ -363,7 +354,12 @@ describe('a policy triggered by an Alertmanager alert', () => {
       // When the alert fires in Alertmanager (posted to its API, as Prometheus posts it)
       await postToAlertmanager([
         {
-          labels: { ...labels, kubemedic_test_receiver: receiver },
+          labels: {
+            alertname: tlsAlert,
+            namespace: namespace.name,
+            deployment: 'tls',
+            kubemedic_test_receiver: receiver,
+          },
           endsAt: new Date(Date.now() + 120_000).toISOString(),
         },
       ]);
