@@ -11,7 +11,10 @@ import { connectionOptions } from '../domain/config/temporal-connection.ts';
 import { watcherConfig } from '../domain/config/watcher.ts';
 import { createLogger, logFn } from '../domain/logging/logger.ts';
 import { serveMetrics } from '../domain/metrics-server.ts';
+import { ownNamespace } from '../domain/kube/own-namespace.ts';
+import { DecisionRelay } from './decisions.ts';
 import { trackActiveRemediations, watcherRegistry } from './metrics.ts';
+import { PauseRelay } from './pauses.ts';
 import { PolicyWatcher } from './watcher.ts';
 
 const config = configurationOf('kubemedic policy watcher', watcherConfig);
@@ -32,10 +35,20 @@ try {
     log: logFn(logger),
   });
   await watcher.start();
+  // RemediationDecisions and RemediationPauses, relayed to Temporal (docs/approvals.md).
+  const relayOptions = { kubeconfig, client, cluster: config.cluster, log: logFn(logger) };
+  const relays = [
+    new DecisionRelay({
+      ...relayOptions,
+      clusterDecisionsNamespace: config.clusterDecisionsNamespace ?? ownNamespace(),
+    }),
+    new PauseRelay(relayOptions),
+  ];
+  for (const relay of relays) await relay.start();
   trackActiveRemediations(client, config.cluster);
   const metrics = serveMetrics(config.metricsPort, {
     registry: watcherRegistry,
-    healthy: () => watcher.healthy,
+    healthy: () => watcher.healthy && relays.every((relay) => relay.healthy),
     why: 'an informer has stopped and not listed again yet',
   });
   logger.info(
@@ -46,8 +59,7 @@ try {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'watcher stopping');
-      void watcher
-        .stop()
+      void Promise.all([watcher.stop(), ...relays.map((relay) => relay.stop())])
         .then(() => connection.close())
         .then(() => metrics.close())
         .then(() => process.exit(0));

@@ -75,6 +75,17 @@ export const watcherEnvironment = processEnvironment({
   ),
   KUBEMEDIC_METRICS_PORT: metricsPort('watcher', 9465, 'watcher.metricsPort'),
   KUBEMEDIC_LOG_LEVEL: logLevel('watcher'),
+  KUBEMEDIC_CLUSTER_DECISIONS_NAMESPACE: optional(
+    z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+      .max(63),
+    {
+      description:
+        "RemediationDecisions in this namespace may decide runs of ClusterRemediationPolicies (a namespaced policy's runs are decided from its own namespace only). Unset: the watcher's own namespace in a Pod (the chart's release namespace), none elsewhere.",
+      allowed: 'a namespace name',
+    },
+  ),
 }).superRefine((values, context) => {
   if (
     values.KUBEMEDIC_ALERT_RECEIVER_AUTH === 'token' &&
@@ -127,6 +138,7 @@ export interface WatcherConfig extends ProcessConfig {
   requireServiceAccount: boolean;
   alertReceiver: AlertReceiverOptions;
   metricsPort: number;
+  clusterDecisionsNamespace: string | undefined;
 }
 
 export function watcherConfig(env: Environment): WatcherConfig {
@@ -143,6 +155,7 @@ export function watcherConfig(env: Environment): WatcherConfig {
     },
     metricsPort: v.KUBEMEDIC_METRICS_PORT,
     logLevel: v.KUBEMEDIC_LOG_LEVEL,
+    clusterDecisionsNamespace: v.KUBEMEDIC_CLUSTER_DECISIONS_NAMESPACE,
   };
 }
 
