@@ -4,10 +4,22 @@
  */
 import type { Duration } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type ActivityDependencies, createRemediationActivities } from '../activities/index.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** The workflows prebuilt by `npm run build:processes` (worker/build.ts), beside the built worker. */
+export const workflowBundleName = 'workflow-bundle.js';
+const prebuiltBundle = fileURLToPath(new URL(`./${workflowBundleName}`, import.meta.url));
+
+/**
+ * The built worker (dist/worker/) loads the bundle made at build time: no webpack at start, less
+ * memory. From the sources (tsx, tests) there is none, and the SDK bundles workflows/ itself.
+ */
+const workflowCode = () =>
+  existsSync(prebuiltBundle) ? { workflowBundle: { codePath: prebuiltBundle } } : { workflowsPath };
 
 /** The worker's connection and task queue, and everything its activities depend on. */
 export interface WorkerOptions extends ActivityDependencies {
@@ -29,7 +41,7 @@ export function createWorker({
     connection,
     namespace,
     taskQueue,
-    workflowsPath,
+    ...workflowCode(),
     activities: createRemediationActivities(dependencies),
     // The SDK default is 0: in-flight activities would be cancelled at once on SIGTERM.
     shutdownGraceTime: shutdownGraceTime ?? '30 seconds',

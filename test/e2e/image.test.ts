@@ -79,6 +79,7 @@ it(
       'node_modules/typescript',
       'node_modules/eslint',
       'node_modules/esbuild',
+      'node_modules/tsx',
     ]) {
       assert.ok(!existsSync(join(image.app, absent)), `${absent} is not in the image`);
     }
