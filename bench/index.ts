@@ -19,6 +19,7 @@ import { environment, loadKubeconfig } from '../devstack/stack.ts';
 import { BenchContext } from './context.ts';
 import { type Figure, ratioOf } from './measure.ts';
 import { permitLatency } from './permit-latency.ts';
+import { remediationCost } from './remediation-cost.ts';
 import { alertTriggers, kubernetesTriggers, prometheusTriggers } from './triggers.ts';
 import { watcherScale } from './watcher-scale.ts';
 
@@ -28,6 +29,8 @@ const defaults = {
   'p1b-samples': 15,
   'p1c-samples': 20,
   'p2-runs': 40,
+  'p3-runs': 10,
+  'p4-storm': 20,
   'p5-window': 30,
 };
 /** Pod counts and policy counts of P5 (lists, so not in `defaults`). */
@@ -39,6 +42,10 @@ const benchmarks: { ids: string[]; run: (ctx: BenchContext, counts: Counts) => P
   { ids: ['P1b'], run: (ctx, c) => prometheusTriggers(ctx, { samples: c['p1b-samples'] }) },
   { ids: ['P1c'], run: (ctx, c) => alertTriggers(ctx, { samples: c['p1c-samples'] }) },
   { ids: ['P2'], run: (ctx, c) => permitLatency(ctx, { runs: c['p2-runs'] }) },
+  {
+    ids: ['P3', 'P4'],
+    run: (ctx, c) => remediationCost(ctx, { runs: c['p3-runs'], storm: c['p4-storm'] }),
+  },
   {
     ids: ['P5'],
     run: (ctx, c) =>

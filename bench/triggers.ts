@@ -357,7 +357,7 @@ export async function alertTriggers(ctx: BenchContext, { samples }: { samples: n
 }
 
 /** A Deployment of 0 replicas: a target that costs nothing to run. */
-async function idleDeployment(ctx: BenchContext, namespace: string, name: string, bench: string) {
+export async function idleDeployment(ctx: BenchContext, namespace: string, name: string, bench: string) {
   const labels = { app: name };
   await ctx.apps.createNamespacedDeployment({
     namespace,

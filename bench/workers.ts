@@ -12,12 +12,20 @@ export async function benchWorker(
   ctx: BenchContext,
   options: Omit<WorkerOptions, 'connection' | 'namespace'>,
 ): Promise<Worker> {
+  return startedWorker(ctx, (connection, namespace) => Worker.create({ connection, namespace, ...options }));
+}
+
+/** A worker `create` makes on a fresh connection (KubeMedic's own, say), run until cleanup. */
+export async function startedWorker(
+  ctx: BenchContext,
+  create: (connection: NativeConnection, namespace: string) => Promise<Worker>,
+): Promise<Worker> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
   const connection = await NativeConnection.connect({ address: environment().TEMPORAL_ADDRESS });
-  const worker = await Worker.create({ connection, namespace: environment().TEMPORAL_NAMESPACE, ...options });
+  const worker = await create(connection, environment().TEMPORAL_NAMESPACE);
   const running = worker.run();
   ctx.onCleanup(async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
