@@ -33,10 +33,16 @@ describe('approval', () => {
   it('acts once approved by update, and refuses a second decision', { timeout: 90_000 }, async (t) => {
     const s = await runAwaitingApproval(t, 'approve-me');
     await s.then.replicasAre(2, 'nothing changes before approval');
-    // When alice approves through the update
+    // When alice approves through the update (straight to Temporal, as `--via-temporal` does)
     const decision = await s.when.approvedByUpdate('alice', 'looks right');
-    // Then the update answers with the decision, and the run acts and succeeds
-    assert.deepEqual(decision, { decision: 'approved', by: 'alice', reason: 'looks right', via: 'update' });
+    // Then the update answers with the decision, recorded as unauthenticated, and the run acts and succeeds
+    assert.deepEqual(decision, {
+      decision: 'approved',
+      by: 'alice',
+      reason: 'looks right',
+      via: 'update',
+      channel: 'Temporal update (unauthenticated)',
+    });
     // And a second decision is refused by the validator, with the reason
     await assert.rejects(
       s.run.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] }),
@@ -51,7 +57,9 @@ describe('approval', () => {
   it('does nothing when rejected by signal', { timeout: 90_000 }, async (t) => {
     const s = await runAwaitingApproval(t, 'reject-me');
     await s.when.rejectedBySignal('carol', 'not during the sale');
-    await s.then.runEndsAs('Rejected', /rejected by carol: not during the sale/);
+    const result = await s.then.runEndsAs('Rejected', /rejected by carol: not during the sale/);
+    // A signal names anyone it likes: the run says so
+    assert.equal(result.approval?.channel, 'Temporal signal (unauthenticated)');
     await s.then.replicasAre(2);
     await s.then.historyRecordedAs('rejected-by-signal');
   });
