@@ -181,7 +181,7 @@ async function requestFor(
     return { url, body: JSON.stringify(pagerDutyPayload(context, routingKey)), headers: {} };
   }
   const url = await secrets.text(sink.urlSecretRef!, `the ${sink.type} URL`);
-  if (!/^https?:\/\/[^\s/?#]+/.test(url)) {
+  if (!/^https?:\/\/[^\s/?#]+/.test(url) || !URL.canParse(url)) {
     // Never the value: it is the credential.
     throw ApplicationFailure.nonRetryable(
       `the ${sink.type} URL in Secret key ${sink.urlSecretRef!.name}/${sink.urlSecretRef!.key} is not an http(s) URL`,

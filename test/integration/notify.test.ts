@@ -142,7 +142,10 @@ describe('the notify activity', () => {
 
   it('fails for good, naming the Secret and key but never a value, when a Secret or key is missing', async () => {
     await createSinkSecret(own.name, 'half', { url: receiver.url('/half'), other: 'x' });
-    await createSinkSecret(own.name, 'not-a-url', { url: 'hooks.example.com/T0/B0/s3cr3t-token' });
+    await createSinkSecret(own.name, 'not-a-url', {
+      url: 'hooks.example.com/T0/B0/s3cr3t-token',
+      broken: 'https://[hooks.example.com/s3cr3t-token',
+    });
     const sent = receiver.requests.length;
     await assert.rejects(
       notifyInActivity({ sink: { type: 'Slack', ...urlIn('absent') }, facts }),
@@ -171,6 +174,17 @@ describe('the notify activity', () => {
         failedFor(
           'SecretMissing',
           'the MSTeams URL in Secret key not-a-url/url is not an http(s) URL',
+        )(error) && !String((error as Error).message).includes('s3cr3t'),
+    );
+    await assert.rejects(
+      notifyInActivity({
+        sink: { type: 'Slack', urlSecretRef: { name: 'not-a-url', key: 'broken' } },
+        facts,
+      }),
+      (error: unknown) =>
+        failedFor(
+          'SecretMissing',
+          'the Slack URL in Secret key not-a-url/broken is not an http(s) URL',
         )(error) && !String((error as Error).message).includes('s3cr3t'),
     );
     assert.equal(receiver.requests.length, sent);
