@@ -8,7 +8,7 @@
  * (source .devstack/env first), so it is measured only when TEMPORAL_ADDRESS is set.
  */
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli, repoRoot } from '../cli/package/build.ts';
 
@@ -23,7 +23,9 @@ const launchers: [string, string, string[]][] = [
 const commands = [['--version'], ['list', '--help']];
 if (process.env.TEMPORAL_ADDRESS) commands.push(['list', '--limit', '1']);
 
-console.log(`${runs} runs each, after one warm-up; milliseconds`);
+// Wall time depends on what else runs: the load average says how busy the machine was.
+const load = () => loadavg()[0]!.toFixed(1);
+console.log(`${runs} runs each, after one warm-up; milliseconds; load average ${load()} at the start`);
 console.log(['launcher'.padEnd(14), 'command'.padEnd(16), 'min', 'p50', 'p90'].join('\t'));
 for (const args of commands) {
   for (const [name, program, launcher] of launchers) {
@@ -42,3 +44,4 @@ for (const args of commands) {
     console.log([name.padEnd(14), args.join(' ').padEnd(16), at(0), at(0.5), at(0.9)].join('\t'));
   }
 }
+console.log(`load average ${load()} at the end`);
