@@ -12,6 +12,7 @@
  */
 import fc from 'fast-check';
 import type { PolicyKind } from '../../api/policy.ts';
+import { conditions, scale } from '../support/policy-builder.ts';
 
 /** One generated policy: its kind, a name suffix-free, its spec and what was done to it. */
 export interface FuzzedPolicy {
@@ -530,16 +531,8 @@ function baseSpec(kind: PolicyKind, namespace: string): Record<string, unknown> 
         : { kind: 'Deployment', name: 'fuzz-target', namespaces: [namespace] },
     // Evaluated once when it appears; the suite deletes it long before a second evaluation.
     evaluationInterval: '1h',
-    conditions: [
-      {
-        name: 'down',
-        source: 'Kubernetes',
-        kubernetes: { state: 'DeploymentUnavailable' },
-        operator: '>=',
-        threshold: 1,
-      },
-    ],
-    actions: [{ type: 'Scale', scale: { replicas: 2 } }],
+    conditions: [conditions.deploymentUnavailable('down', 1)],
+    actions: [scale({ replicas: 2 })],
     cooldown: '1s',
   };
 }
