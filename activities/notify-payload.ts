@@ -32,6 +32,8 @@ export interface RemediationNotification {
   approveCommand?: string;
   webUiUrl?: string;
   time: string;
+  /** The pods the run removed, as they were (one line each), and the command that shows their logs. */
+  evidence?: { pods: string[]; showCommand: string };
 }
 
 export function webhookPayload(context: NotificationContext): RemediationNotification {
@@ -54,8 +56,17 @@ export function webhookPayload(context: NotificationContext): RemediationNotific
       context.event === 'AwaitingApproval' ? approveCommand(context.workflowId, context.cluster) : undefined,
     webUiUrl: context.webUiUrl,
     time: context.time,
+    ...(context.evidence
+      ? {
+          evidence: { pods: context.evidence, showCommand: showCommand(context.workflowId, context.cluster) },
+        }
+      : {}),
   };
 }
+
+/** The command that prints a run, its evidence's logs included. */
+export const showCommand = (workflowId: string, cluster: string) =>
+  `kubemedic show ${workflowId} --cluster ${cluster}`;
 
 const headlines: Record<NotificationFacts['event'], string> = {
   AwaitingApproval: ':raised_hand: awaits approval',
@@ -85,6 +96,11 @@ export function slackPayload(context: NotificationContext): { text: string; bloc
     `*Action* ${slackEscape(context.action ?? 'none')}`,
     `*Phase* ${slackEscape(context.phase)}`,
     ...(payload.approveCommand ? [`*Approve* \`${slackEscape(payload.approveCommand)}\``] : []),
+    ...(payload.evidence
+      ? [
+          `*Evidence* ${slackEscape(payload.evidence.pods.join('; '))}; logs: \`${slackEscape(payload.evidence.showCommand)}\``,
+        ]
+      : []),
     ...(context.webUiUrl ? [`<${context.webUiUrl}|Open the run in the Temporal Web UI>`] : []),
   ];
   return {

@@ -197,6 +197,11 @@ export interface NotificationFacts {
   reason: string;
   /** Workflow time of the event, so every retry sends the same body. */
   time: string;
+  /**
+   * One line per pod the run removed, kept before it did (domain/evidence.ts); the logs
+   * themselves stay in the run: `kubemedic show` prints them.
+   */
+  evidence?: string[];
 }
 
 /** The exact command that approves a run awaiting approval. */

@@ -15,6 +15,7 @@ import type {
 } from '../activities/index.ts';
 import type { NotificationFacts, Outcome, RemediationInput, RemediationStatus } from '../domain/run.ts';
 import { workflowTime } from './workflow-time.ts';
+import { evidenceSummary } from '../domain/evidence.ts';
 
 /** Backoff 1, 2, 4, 8, 16 s: a sink that is down for about half a minute still gets it. */
 const notifications = proxyActivities<RemediationActivities>({
@@ -52,6 +53,12 @@ const notifiedOutcomes: readonly Outcome[] = [
   'NeedsAttention',
 ];
 
+/** The latest evidence the run kept before removing pods, summarised for a notification. */
+function evidenceOf(status: RemediationStatus): Pick<NotificationFacts, 'evidence'> {
+  const evidence = [...status.steps].reverse().find((step) => step.backup?.evidence)?.backup?.evidence;
+  return evidence ? { evidence: evidenceSummary(evidence) } : {};
+}
+
 export class Reporting {
   private readonly pending: Promise<void>[] = [];
   /** Runs since sinks read their Secrets also hear default sinks and record failed deliveries. */
@@ -83,6 +90,7 @@ export class Reporting {
       outcome: status.outcome,
       reason,
       time: new Date(workflowTime()).toISOString(),
+      ...evidenceOf(status),
     };
     for (const sink of spec.notifications ?? []) {
       if (wants(sink, event))
