@@ -22,6 +22,7 @@ import { permitLatency } from './permit-latency.ts';
 import { remediationCost } from './remediation-cost.ts';
 import { alertTriggers, kubernetesTriggers, prometheusTriggers } from './triggers.ts';
 import { watcherScale } from './watcher-scale.ts';
+import { workerMemory } from './worker-memory.ts';
 
 const defaults = {
   'p1a-pods': 20,
@@ -32,6 +33,7 @@ const defaults = {
   'p3-runs': 10,
   'p4-storm': 20,
   'p5-window': 30,
+  'p6-runs': 1000,
 };
 /** Pod counts and policy counts of P5 (lists, so not in `defaults`). */
 const listDefaults = { 'p5-sizes': [1_000, 3_000], 'p5-policies': [10, 100] };
@@ -46,6 +48,7 @@ const benchmarks: { ids: string[]; run: (ctx: BenchContext, counts: Counts) => P
     ids: ['P3', 'P4'],
     run: (ctx, c) => remediationCost(ctx, { runs: c['p3-runs'], storm: c['p4-storm'] }),
   },
+  { ids: ['P6'], run: (ctx, c) => workerMemory(ctx, { runs: c['p6-runs'] }) },
   {
     ids: ['P5'],
     run: (ctx, c) =>
