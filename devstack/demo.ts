@@ -7,13 +7,7 @@
  * says why. Every step is printed with the Web UI link, and every notification the policies send
  * to the demo's own webhook receiver is printed as it arrives.
  */
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  RbacAuthorizationV1Api,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +17,7 @@ import { statusQuery } from '../domain/messages.ts';
 import { type RemediationResult, remediationWorkflowId } from '../domain/run.ts';
 import { demoPolicyLabel, startKubeMedicProcesses, stopKubeMedicProcesses } from './kubemedic-processes.ts';
 import { remoteWrite } from './remote-write.ts';
+import { createServiceAccount } from './service-accounts.ts';
 import { environment, loadKubeconfig, up } from './stack.ts';
 
 export const demoNamespace = 'kubemedic-demo';
@@ -225,28 +220,10 @@ async function resetNamespace(kubeconfig: KubeConfig): Promise<void> {
  * namespace's Deployments (its guards read HPAs and quotas as KubeMedic itself).
  */
 const demoServiceAccount = 'kubemedic-demo';
-async function createDemoServiceAccount(kubeconfig: KubeConfig): Promise<void> {
-  const namespace = demoNamespace;
-  const name = demoServiceAccount;
-  await kubeconfig
-    .makeApiClient(CoreV1Api)
-    .createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
-  const rbac = kubeconfig.makeApiClient(RbacAuthorizationV1Api);
-  const rules = [
+const createDemoServiceAccount = (kubeconfig: KubeConfig) =>
+  createServiceAccount(kubeconfig, demoNamespace, demoServiceAccount, [
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
-    // The notification sink's URL is a Secret, read as the policy's ServiceAccount (docs/notifications.md).
-    { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
-  ];
-  await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
-  await rbac.createNamespacedRoleBinding({
-    namespace,
-    body: {
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [{ kind: 'ServiceAccount', name, namespace }],
-    },
-  });
-}
+  ]);
 
 async function createDeployment(
   kubeconfig: KubeConfig,
