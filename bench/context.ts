@@ -22,7 +22,7 @@ import { installCrds } from '../devstack/crds.ts';
 import { fakeNode } from '../devstack/fake-nodes.ts';
 import { kwokCustomStatusAnnotation } from '../devstack/servers.ts';
 import { environment, isUp, loadKubeconfig, up } from '../devstack/stack.ts';
-import { inParallel } from './measure.ts';
+import { inParallel, until } from './measure.ts';
 
 export const benchRunLabel = 'kubemedic.io/bench-run';
 export const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
@@ -34,6 +34,7 @@ export class BenchContext {
   readonly custom: CustomObjectsApi;
   private readonly namespaces: string[] = [];
   private readonly nodes: string[] = [];
+  private readonly customStatusNamespaces = new Set<string>();
   private readonly clusterPolicies: string[] = [];
   private readonly workflows = new Set<string>();
   private readonly closers: (() => Promise<unknown>)[] = [];
@@ -126,6 +127,7 @@ export class BenchContext {
     labels: (i: number) => Record<string, string>,
     customStatus = false,
   ): Promise<void> {
+    if (customStatus) this.customStatusNamespaces.add(namespace);
     await inParallel(names, 16, (name, i) =>
       this.core.createNamespacedPod({
         namespace,
@@ -173,11 +175,23 @@ export class BenchContext {
       );
     for (const namespace of this.namespaces) {
       // Custom-status Pods are never finalized by KWOK: delete them at once, or the namespace hangs.
-      await attempt(`the Pods of ${namespace}`, () =>
-        this.core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 }),
-      );
+      if (this.customStatusNamespaces.has(namespace))
+        await attempt(`the Pods of ${namespace}`, () =>
+          this.core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 }),
+        );
       await attempt(`namespace ${namespace}`, () => this.core.deleteNamespace({ name: namespace }));
     }
+    // KWOK finalizes the deleted Pods only while their node is there: the nodes go last.
+    await attempt('the namespaces (still terminating after 5 minutes)', () =>
+      until(
+        'the namespaces to be gone',
+        async () => {
+          const left = (await this.core.listNamespace({ labelSelector: this.policySelector })).items;
+          return left.length === 0 ? true : undefined;
+        },
+        { timeoutMs: 300_000, everyMs: 2_000 },
+      ),
+    );
     for (const name of this.nodes) await attempt(`node ${name}`, () => this.core.deleteNode({ name }));
     await this.connection.close();
   }
