@@ -8,12 +8,16 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { restartPod } from '../../activities/actions/restart-pod.ts';
+import { drainNode } from '../../activities/actions/drain-node.ts';
+import { useTestNodes } from '../support/test-nodes.ts';
+import { eventually } from '../support/stack.ts';
 import { boundedEvidence, captureEvidence } from '../../activities/actions/evidence.ts';
 import { type Evidence, evidenceBounds, type PodEvidence } from '../../domain/evidence.ts';
 import { kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { actionContext, createDeployment, waitForRunningPods } from '../support/workloads.ts';
 
 const namespace = useTestNamespace('kmt-evidence');
+const testNodes = useTestNodes('kmt-evidence-node');
 const core = () => kubeconfig().makeApiClient(CoreV1Api);
 
 describe('evidence kept before a pod is removed', () => {
@@ -114,6 +118,31 @@ describe('evidence kept before a pod is removed', () => {
     assert.equal(container.state, 'waiting: CrashLoopBackOff (back-off 5m0s restarting failed container)');
     assert.equal(container.lastState, 'terminated: Error (exit 1)');
     assert.match(container.logUnavailable ?? '', /^logs unavailable: /);
+  });
+
+  it("DrainNode's backup holds the pods it would evict, before it cordons anything", async () => {
+    // Given a node of this test's own with two pods of a Deployment on it
+    const node = await testNodes.create();
+    await createDeployment(namespace.name, 'drained', 2, {
+      nodeSelector: { 'kubernetes.io/hostname': node },
+      tolerations: [{ key: 'kubemedic.io/test-node', operator: 'Equal', value: node, effect: 'NoSchedule' }],
+    });
+    const onNode = await eventually('two Running pods on the node', async () => {
+      const pods = (await core().listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` })).items;
+      return pods.filter((p) => p.status?.phase === 'Running').length === 2 ? pods : undefined;
+    });
+    // When DrainNode backs it up
+    const backup = await drainNode.backup(
+      actionContext(),
+      { kind: 'Node', name: node },
+      { type: 'DrainNode', drainNode: { timeout: '1m' } },
+    );
+    // Then the node is untouched and both pods are described, each on that node
+    assert.equal(backup.fields['/spec/unschedulable'], null);
+    assert.deepEqual(
+      backup.evidence?.pods.map((p) => [p.name, p.node]).sort(),
+      onNode.map((p) => [p.metadata!.name, node]).sort(),
+    );
   });
 
   it(`stays under ${evidenceBounds.totalBytes / 1024} KiB, dropping the last pods' logs first`, () => {
