@@ -505,9 +505,10 @@ const specFields = {
     .meta({ description: 'Stop starting remediations; runs in flight go on.' }),
   dryRun: z.boolean().default(false).meta({ description: 'Run everything with the API server dryRun=All.' }),
   serviceAccountName: objectName().optional().meta({ description: 'Act impersonating this ServiceAccount.' }),
-  evaluationInterval: duration('How often conditions are evaluated.', { min: '1s', max: '24h' }).default(
-    '30s',
-  ),
+  evaluationInterval: duration(
+    'How often conditions are evaluated. Kubernetes-state conditions are also evaluated as soon as a target or one of its Pods changes (the watch event), so for them this is the fallback.',
+    { min: '1s', max: '24h' },
+  ).default('30s'),
   conditions: z.array(condition).min(1).max(16),
   match: z.enum(['All', 'Any']).default('All').meta({ description: 'How the conditions combine.' }),
   actions: z.array(action).min(1).max(8).meta({ description: 'Tried in order while verification fails.' }),
