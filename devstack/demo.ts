@@ -216,13 +216,16 @@ async function resetNamespace(kubeconfig: KubeConfig): Promise<void> {
 
 /**
  * The ServiceAccount the demo's policies act as: KubeMedic requires a namespaced policy to name
- * one (requireServiceAccount), and the demo's Scale action needs exactly get and patch on the
- * namespace's Deployments (its guards read HPAs and quotas as KubeMedic itself).
+ * one (requireServiceAccount): the demo's Scale action needs exactly get and patch on the
+ * namespace's Deployments (its guards read HPAs and quotas as KubeMedic itself), and its
+ * notifications read their sink's Secret.
  */
 const demoServiceAccount = 'kubemedic-demo';
 const createDemoServiceAccount = (kubeconfig: KubeConfig) =>
   createServiceAccount(kubeconfig, demoNamespace, demoServiceAccount, [
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+    // A namespaced policy's sink URLs are Secrets of its namespace, read as its ServiceAccount.
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   ]);
 
 async function createDeployment(
