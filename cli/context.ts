@@ -7,7 +7,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Client, Connection } from '@temporalio/client';
 import type { CliConfig } from '../domain/config/cli.ts';
-import { connectionOptions, type TemporalConfig } from '../domain/config/temporal-connection.ts';
+import type { TemporalConfig } from '../domain/config/temporal-connection.ts';
+import { commonJs } from './common-js.ts';
 import { messageOf, unreachable, usageError } from './errors.ts';
 import { currentSituation, kubeconfigFix, kubernetesFix, temporalFix } from './next-steps.ts';
 import type { Output } from './output.ts';
@@ -69,6 +70,7 @@ export function createContext(flags: GlobalFlags, out: Output): Context {
     async temporal() {
       if (client) return client;
       const { Client, Connection } = commonJs(await import('@temporalio/client'));
+      const { connectionOptions } = await import('../domain/config/temporal-connection.ts');
       try {
         connection = await Connection.connect({
           ...connectionOptions(flags.temporal),
@@ -132,14 +134,6 @@ export function networkErrorOf(error: unknown): unknown {
   if (error instanceof TypeError && error.message === 'fetch failed') return error.cause;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && networkCodes.has(code) ? error : undefined;
-}
-
-/**
- * A CommonJS module's exports from import(): Node (and tsx) give them as named exports, the
- * bundle's chunk of a CommonJS module only as its default export.
- */
-function commonJs<T extends object>(module: T & { default?: T }): T {
-  return Object.keys(module).length === 1 && module.default ? module.default : module;
 }
 
 /** --context: a context of the kubeconfig, as kubectl's flag; one it lacks is a usage error naming those it has. */

@@ -2,12 +2,12 @@
  * The `kubemedic` command: parses the command line (node:util parseArgs), runs one command, and
  * exits with a code that means something (see errors.ts and `kubemedic help`).
  */
-import { NamespaceNotFoundError } from '@temporalio/common';
-import { cliConfig } from '../domain/config/cli.ts';
-import { ConfigurationError } from '../domain/config/environment.ts';
 import { parseArgs } from 'node:util';
+// Only what `--version` needs is imported here: the command table (and the Temporal, zod and
+// configuration modules under it) is imported once a command, help or completion is asked for,
+// which keeps `kubemedic --version` from loading them (see cli/package/build.ts).
 import type { Command } from './command.ts';
-import { commands } from './commands/index.ts';
+import { commonJs } from './common-js.ts';
 import { type Context, createContext, globalFlags, globalOptions } from './context.ts';
 import { CliError, type ExitCode, exitCodes, messageOf, notFound, usageError } from './errors.ts';
 import { commandHelp, generalHelp } from './help.ts';
@@ -29,25 +29,27 @@ export async function main(argv: string[]): Promise<ExitCode> {
       out.result({ version: cliVersion }, () => out.line(`kubemedic ${cliVersion}`));
       return exitCodes.ok;
     }
+    const { commands } = await import('./commands/index.ts');
     if (name === undefined || name === 'help') {
       const topic = name === 'help' ? lenient.positionals[1] : undefined;
       const command = commands.find((c) => c.name === topic);
-      if (topic !== undefined && !command) throw unknownCommand(topic);
+      if (topic !== undefined && !command) throw unknownCommand(topic, commands);
       out.line(command ? commandHelp(command) : generalHelp(commands));
       return name === undefined && lenient.values.help !== true ? exitCodes.usage : exitCodes.ok;
     }
     const command = commands.find((c) => c.name === name);
-    if (!command) throw unknownCommand(name);
+    if (!command) throw unknownCommand(name, commands);
     const { values, positionals } = parse(command, argv);
     if (values.help === true) {
       out.line(commandHelp(command));
       return exitCodes.ok;
     }
+    const { cliConfig } = await import('../domain/config/cli.ts');
     context = createContext(globalFlags(values, cliConfig(process.env)), out);
     await command.run(context, positionals.slice(1), values);
     return exitCodes.ok;
   } catch (error) {
-    const known = knownError(error);
+    const known = await knownError(error);
     const code = known instanceof CliError ? known.code : exitCodes.error;
     const message = messageOf(known);
     if (format === 'json' || format === 'yaml')
@@ -71,7 +73,7 @@ function outputFormatOf(value: string | boolean | undefined): OutputFormat | und
   );
 }
 
-const unknownCommand = (name: string) =>
+const unknownCommand = (name: string, commands: Command[]) =>
   usageError(
     `unknown command "${name}".${didYouMean(
       name,
@@ -81,7 +83,10 @@ const unknownCommand = (name: string) =>
   );
 
 /** Temporal's own errors that have a fix to name, and a bad environment (a usage error). */
-function knownError(error: unknown): unknown {
+async function knownError(error: unknown): Promise<unknown> {
+  // Loaded already when one of these was thrown, so importing them here costs nothing then.
+  const { ConfigurationError } = await import('../domain/config/environment.ts');
+  const { NamespaceNotFoundError } = commonJs(await import('@temporalio/common'));
   if (error instanceof ConfigurationError) return usageError(error.message);
   if (error instanceof NamespaceNotFoundError) {
     return notFound(`${error.message}: name an existing one with --temporal-namespace or TEMPORAL_NAMESPACE`);
