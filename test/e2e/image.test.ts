@@ -109,6 +109,8 @@ it(
           KUBEMEDIC_METRICS_PORT: String(ports.worker),
           // Not the SDK's default (9466): the demo's worker may hold it
           KUBEMEDIC_SDK_METRICS_PORT: String(ports.workerSdk),
+          // The SDK's activity lines (which carry the run's workflowId, so its policy) are DEBUG
+          KUBEMEDIC_LOG_LEVEL: 'DEBUG',
         },
         log,
       ),
@@ -169,5 +171,23 @@ it(
       return current.outcome ? current : undefined;
     });
     assert.equal(status.outcome, 'Succeeded', status.reason);
+
+    // And everything both processes wrote is structured: one JSON object per line, with a level,
+    // a time and the process, the run's lines labelled with its policy (domain/logging)
+    const lines = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        try {
+          return JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return assert.fail(`a log line that is not JSON: ${line}`);
+        }
+      });
+    for (const line of lines) {
+      assert.ok(typeof line.level === 'string' && typeof line.time === 'string', JSON.stringify(line));
+    }
+    assert.ok(lines.some((line) => line.process === 'worker' && line.policy === 'scale-web'));
+    assert.ok(lines.some((line) => line.process === 'watcher' && line.policy === 'scale-web'));
   },
 );
