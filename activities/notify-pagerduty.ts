@@ -62,10 +62,22 @@ export type PagerDutyEvent =
       links?: { href: string; text: string }[];
     };
 
+/** Closes the run's alert, whatever it heard last (also for a run a person rejected or cancelled). */
+export function pagerDutyResolve(
+  context: Pick<NotificationContext, 'workflowId' | 'runId'>,
+  routingKey: string,
+): PagerDutyEvent {
+  return {
+    routing_key: routingKey,
+    event_action: 'resolve',
+    dedup_key: pagerDutyDedupKey(context.workflowId, context.runId),
+  };
+}
+
 export function pagerDutyPayload(context: NotificationContext, routingKey: string): PagerDutyEvent {
   const dedupKey = pagerDutyDedupKey(context.workflowId, context.runId);
   const { event } = context;
-  if (isResolving(event)) return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
+  if (isResolving(event)) return pagerDutyResolve(context, routingKey);
   const summary = `KubeMedic ${headline(event)}: ${notificationSubject(context)}: ${context.reason}`;
   const { target } = context;
   return {

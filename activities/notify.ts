@@ -16,7 +16,7 @@ import { recordEvent } from '../domain/kube/events.ts';
 import { callingRun } from './calling-run.ts';
 import { notificationsTotal } from './metrics.ts';
 import { type NotificationContext, slackPayload, webhookPayload, webUiRunUrl } from './notify-payload.ts';
-import { pagerDutyPayload } from './notify-pagerduty.ts';
+import { pagerDutyPayload, pagerDutyResolve } from './notify-pagerduty.ts';
 import { sinkSecrets, type SinkSecrets } from './notify-secrets.ts';
 import { sign, signatureHeader, timestampHeader } from './notify-signature.ts';
 import { teamsPayload } from './notify-teams.ts';
@@ -44,6 +44,11 @@ export type NotifyInput = SinkChoice & {
   facts: NotificationFacts;
   /** The policy's ServiceAccount: a namespaced policy's sink Secrets are read as it. */
   serviceAccountName?: string;
+  /**
+   * PagerDuty sinks only: close the run's alert whatever `facts.event` is (a run a person
+   * rejected or cancelled ends without an event sinks hear of, and must not leave it open).
+   */
+  resolve?: boolean;
 };
 
 /** What the workflow learns of the default sinks: enough to choose, nothing secret. */
@@ -110,7 +115,12 @@ export function createNotify(deps: NotifyDependencies) {
       serviceAccountName: input.serviceAccountName,
       operators: 'defaultSink' in input,
     });
-    const { url, body, headers } = await requestFor(sink, context, secrets);
+    if (input.resolve && sink.type !== 'PagerDuty')
+      throw ApplicationFailure.nonRetryable(
+        `only a PagerDuty sink resolves, not ${sink.type}`,
+        'NotificationRefused',
+      );
+    const { url, body, headers } = await requestFor(sink, context, secrets, input.resolve === true);
     // The URL may carry a token (Slack's and Teams' do): messages name only its host.
     const host = new URL(url).host;
     const counted = (result: 'delivered' | 'failed') =>
@@ -174,11 +184,13 @@ async function requestFor(
   sink: NotificationSink,
   context: NotificationContext,
   secrets: SinkSecrets,
+  resolve: boolean,
 ): Promise<{ url: string; body: string; headers: Record<string, string> }> {
   if (sink.type === 'PagerDuty') {
     const routingKey = await secrets.text(sink.routingKeySecretRef!, 'the PagerDuty routing key');
     const url = sink.eventsUrl ?? pagerDutyEventsUrl;
-    return { url, body: JSON.stringify(pagerDutyPayload(context, routingKey)), headers: {} };
+    const event = resolve ? pagerDutyResolve(context, routingKey) : pagerDutyPayload(context, routingKey);
+    return { url, body: JSON.stringify(event), headers: {} };
   }
   const url = await secrets.text(sink.urlSecretRef!, `the ${sink.type} URL`);
   if (!/^https?:\/\/[^\s/?#]+/.test(url) || !URL.canParse(url)) {

@@ -6,7 +6,7 @@
  * at its very end (`settled`), so a slow or dead sink never holds up an action or a rollback.
  */
 import { ActivityFailure, CancellationScope, log, patched, proxyActivities } from '@temporalio/workflow';
-import type { NotificationEvent } from '../api/policy.ts';
+import type { NotificationEvent, NotificationSink } from '../api/policy.ts';
 import type {
   DefaultSinkSummary,
   PhaseInput,
@@ -64,6 +64,8 @@ export class Reporting {
   /** Runs since sinks read their Secrets also hear default sinks and record failed deliveries. */
   private readonly sinksFromSecrets = patched('sinks-from-secrets');
   private defaultSinks?: Promise<DefaultSinkSummary[]>;
+  /** The PagerDuty sinks that heard of this run, by label: each may hold an open alert of it. */
+  private readonly pagerDutyHeard = new Map<string, { choice: SinkChoice; event: NotificationEvent }>();
 
   constructor(private readonly input: RemediationInput) {}
 
@@ -79,8 +81,27 @@ export class Reporting {
 
   /** Tells every sink that wants `event`: the policy's own, then the cluster's default sinks. */
   notify(event: NotificationEvent, status: RemediationStatus, reason: string): void {
+    const { spec } = this.input;
+    const facts = this.factsFor(event, status, reason);
+    for (const sink of spec.notifications ?? []) {
+      if (wants(sink, event))
+        this.beside(`notify ${sinkLabel({ sink })} of ${event}`, () =>
+          this.send({ sink }, sink.type, facts, status),
+        );
+    }
+    if (!this.sinksFromSecrets || spec.defaultNotifications === false) return;
+    this.beside(`notify the default sinks of ${event}`, async () => {
+      // Asked once per run: the list is in the history, so a replay sees the same sinks.
+      this.defaultSinks ??= notifications.notificationDefaults();
+      const sinks = (await this.defaultSinks).filter((sink) => wants(sink, event));
+      await Promise.all(sinks.map((sink) => this.send({ defaultSink: sink.name }, sink.type, facts, status)));
+    });
+  }
+
+  /** What a notification of `event` says, as the run knows it now. */
+  private factsFor(event: NotificationEvent, status: RemediationStatus, reason: string): NotificationFacts {
     const { spec, cluster, policy, target } = this.input;
-    const facts: NotificationFacts = {
+    return {
       event,
       cluster,
       policy,
@@ -92,30 +113,27 @@ export class Reporting {
       time: new Date(workflowTime()).toISOString(),
       ...evidenceOf(status),
     };
-    for (const sink of spec.notifications ?? []) {
-      if (wants(sink, event))
-        this.beside(`notify ${sinkLabel({ sink })} of ${event}`, () => this.send({ sink }, facts, status));
-    }
-    if (!this.sinksFromSecrets || spec.defaultNotifications === false) return;
-    this.beside(`notify the default sinks of ${event}`, async () => {
-      // Asked once per run: the list is in the history, so a replay sees the same sinks.
-      this.defaultSinks ??= notifications.notificationDefaults();
-      const sinks = (await this.defaultSinks).filter((sink) => wants(sink, event));
-      await Promise.all(sinks.map((sink) => this.send({ defaultSink: sink.name }, facts, status)));
-    });
   }
 
   /**
    * One delivery. Since sinks read their Secrets in the activity, a delivery given up is also
    * said where people look: the run's status and a Warning Event on the policy.
    */
-  private async send(choice: SinkChoice, facts: NotificationFacts, status: RemediationStatus): Promise<void> {
+  private async send(
+    choice: SinkChoice,
+    type: NotificationSink['type'],
+    facts: NotificationFacts,
+    status: RemediationStatus,
+    resolve = false,
+  ): Promise<void> {
     const sink = sinkLabel(choice);
     const { event } = facts;
     try {
-      await notifications.notify.executeWithOptions({ summary: `notify ${sink}: ${event}` }, [
-        { ...choice, facts, serviceAccountName: this.input.spec.serviceAccountName },
-      ]);
+      await notifications.notify.executeWithOptions(
+        { summary: `${resolve ? 'resolve' : 'notify'} ${sink}: ${resolve ? facts.outcome : event}` },
+        [{ ...choice, facts, serviceAccountName: this.input.spec.serviceAccountName, resolve }],
+      );
+      if (type === 'PagerDuty') this.pagerDutyHeard.set(sink, { choice, event });
     } catch (error) {
       if (!this.sinksFromSecrets) throw error;
       const reason = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
@@ -127,7 +145,8 @@ export class Reporting {
       ]);
       return;
     }
-    if (this.sinksFromSecrets) (status.notifications ??= []).push({ sink, event, delivered: true });
+    if (this.sinksFromSecrets && !resolve)
+      (status.notifications ??= []).push({ sink, event, delivered: true });
   }
 
   /**
@@ -138,6 +157,13 @@ export class Reporting {
     const { outcome, reason } = status;
     if (outcome && notifiedOutcomes.includes(outcome)) {
       this.notify(outcome as NotificationEvent, status, reason ?? '');
+    } else if (this.pagerDutyHeard.size > 0 && patched('pagerduty-resolve-on-decision')) {
+      // Rejected or cancelled by a person: sinks are not told, but an alert this run opened
+      // (AwaitingApproval pages) must not stay open once the run has ended.
+      for (const [label, { choice, event }] of this.pagerDutyHeard) {
+        const facts = { ...this.factsFor(event, status, reason ?? ''), outcome };
+        this.beside(`resolve ${label}`, () => this.send(choice, 'PagerDuty', facts, status, true));
+      }
     }
   }
 

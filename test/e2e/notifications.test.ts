@@ -220,7 +220,8 @@ describe('notifications', () => {
       // When a person runs the approve command from the notification, as it is
       const [program, ...args] = command.split(' ');
       assert.equal(program, 'kubemedic');
-      const approved = await kubemedic([...args, '--by', 'alice']);
+      // (through Temporal: no watcher here relays a RemediationDecision)
+      const approved = await kubemedic([...args, '--via-temporal', '--by', 'alice']);
       assert.equal(approved.code, 0, approved.stderr);
       // Then the run succeeds, approved by them, and the Webhook sink hears Succeeded (Slack does not)
       const result = await s.then.runEndsAs('Succeeded');
@@ -266,6 +267,56 @@ describe('notifications', () => {
         RemediationSucceeded: 1,
       });
       await s.then.historyRecordedAs('notified-approved-succeeded');
+    },
+  );
+
+  it(
+    'resolves the PagerDuty alert of a run a person rejects, though a rejected run is not notified',
+    { timeout: 150_000 },
+    async (t) => {
+      const s = scenario(t);
+      await given();
+      // Given a policy that needs approval and pages PagerDuty (the receiver plays its endpoint)
+      const routingKey = randomBytes(16).toString('hex');
+      await createSinkSecret(namespace.name, 'pd-reject', { routingKey });
+      await s.given.scalePolicy('reject-me', {
+        serviceAccountName,
+        approval: { required: true, timeout: '10m' },
+        notifications: [
+          {
+            type: 'PagerDuty',
+            routingKeySecretRef: { name: 'pd-reject', key: 'routingKey' },
+            eventsUrl: receiver.url('/pd-reject/v2/enqueue'),
+          },
+        ],
+      });
+      const events = () =>
+        receiver.requests
+          .filter((r) => r.path === '/pd-reject/v2/enqueue')
+          .map((r) => JSON.parse(r.raw) as { event_action: string; dedup_key: string });
+      // When a run awaits approval, PagerDuty is paged
+      const handle = await s.when.runStarts();
+      await eventually('the PagerDuty trigger', async () => events()[0]);
+      // And a person rejects it
+      const rejected = await kubemedic([
+        'reject',
+        handle.workflowId,
+        '--cluster',
+        medic.cluster,
+        '--via-temporal',
+        '--by',
+        'bob',
+      ]);
+      assert.equal(rejected.code, 0, rejected.stderr);
+      // Then the run ends Rejected and the alert it opened is resolved by the same dedup_key
+      await s.then.runEndsAs('Rejected');
+      await eventually('the PagerDuty resolve', async () => events()[1]);
+      assert.deepEqual(
+        events().map((e) => e.event_action),
+        ['trigger', 'resolve'],
+      );
+      for (const event of events()) assertPagerDutyEvent(event, routingKey);
+      assert.equal(events()[1]!.dedup_key, events()[0]!.dedup_key);
     },
   );
 

@@ -11,7 +11,7 @@ import {
   webhookPayload,
   webUiRunUrl,
 } from '../../activities/notify-payload.ts';
-import { pagerDutyDedupKey, pagerDutyPayload } from '../../activities/notify-pagerduty.ts';
+import { pagerDutyDedupKey, pagerDutyPayload, pagerDutyResolve } from '../../activities/notify-pagerduty.ts';
 import { teamsPayload } from '../../activities/notify-teams.ts';
 import { assertPagerDutyEvent, assertTeamsMessage } from '../support/sink-shapes.ts';
 import { sign, verifySignature } from '../../activities/notify-signature.ts';
@@ -141,6 +141,8 @@ describe('the PagerDuty event', () => {
       event_action: 'resolve',
       dedup_key: trigger.dedup_key,
     });
+    // The explicit resolve (a run a person rejected) closes the same alert
+    assert.deepEqual(pagerDutyResolve(awaiting, 'R0UTING'), resolve);
     // A run that ended without acting closes it too
     assert.deepEqual(
       pagerDutyPayload({ ...awaiting, event: 'Skipped', outcome: 'Skipped' }, 'R0UTING'),
