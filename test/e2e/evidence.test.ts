@@ -47,6 +47,8 @@ describe('evidence before destruction', () => {
       // When a run restarts it
       await s.when.runStarts();
       const result = await s.then.runEndsAs('Succeeded');
+      // (a replay fixture of a run that checks its policy first and keeps evidence)
+      await s.then.historyRecordedAs('restart-pod-with-evidence');
       // Then its backup holds the evicted pod's evidence, read as the ServiceAccount
       const backup = result.steps[0]?.backup;
       const pod = backup?.evidence?.pods[0];
