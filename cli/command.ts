@@ -16,6 +16,9 @@ export interface Command {
   run(context: Context, args: string[], values: Record<string, unknown>): Promise<void>;
 }
 
+/** A command without its code: what help, usage errors and flag parsing need. */
+export type CommandSpec = Omit<Command, 'run'>;
+
 /** A string flag's value, or undefined. */
 export const flag = (values: Record<string, unknown>, name: string) =>
   typeof values[name] === 'string' ? (values[name] as string) : undefined;

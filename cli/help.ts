@@ -1,5 +1,5 @@
 /** `kubemedic help` and `kubemedic <command> --help`. */
-import type { Command } from './command.ts';
+import type { CommandSpec } from './command.ts';
 import { exitCodeHelp } from './errors.ts';
 
 const globalHelp = [
@@ -16,7 +16,7 @@ const globalHelp = [
   '  --help, -h                  help for a command',
 ];
 
-export function generalHelp(commands: Command[]): string {
+export function generalHelp(commands: CommandSpec[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'kubemedic: talk to KubeMedic remediation runs on Temporal.',
@@ -34,7 +34,7 @@ export function generalHelp(commands: Command[]): string {
   ].join('\n');
 }
 
-export function commandHelp(command: Command): string {
+export function commandHelp(command: CommandSpec): string {
   return [
     `Usage: kubemedic ${command.usage}`,
     '',

@@ -3,10 +3,10 @@
  * exits with a code that means something (see errors.ts and `kubemedic help`).
  */
 import { parseArgs } from 'node:util';
-// Only what `--version` needs is imported here: the command table (and the Temporal, zod and
-// configuration modules under it) is imported once a command, help or completion is asked for,
-// which keeps `kubemedic --version` from loading them (see cli/package/build.ts).
-import type { Command } from './command.ts';
+// Only what `--version` and help need is imported here: the command table (and the Temporal, zod
+// and configuration modules under it) is imported once a command runs (in the bundle, help reads
+// the table's text the bundler put in: see cli/package/build.ts).
+import type { CommandSpec } from './command.ts';
 import { commonJs } from './common-js.ts';
 import { type Context, createContext, globalFlags, globalOptions } from './context.ts';
 import { CliError, type ExitCode, exitCodes, messageOf, notFound, usageError } from './errors.ts';
@@ -14,6 +14,15 @@ import { commandHelp, generalHelp } from './help.ts';
 import { createOutput, type OutputFormat, outputFormats, serialize } from './output.ts';
 import { didYouMean } from './suggest.ts';
 import { cliVersion } from './version.ts';
+
+/** Set by the bundler (cli/package/build.ts): the command table without its code, for help. */
+declare const KUBEMEDIC_COMMAND_SPECS: CommandSpec[] | undefined;
+
+/** The commands as help and parsing need them: from the bundle, else from the table itself. */
+const commandSpecs = async (): Promise<CommandSpec[]> =>
+  typeof KUBEMEDIC_COMMAND_SPECS !== 'undefined'
+    ? KUBEMEDIC_COMMAND_SPECS
+    : (await import('./commands/index.ts')).commands;
 
 export async function main(argv: string[]): Promise<ExitCode> {
   // A first, lenient pass finds the command even after global flags with values (--cluster x list),
@@ -29,7 +38,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       out.result({ version: cliVersion }, () => out.line(`kubemedic ${cliVersion}`));
       return exitCodes.ok;
     }
-    const { commands } = await import('./commands/index.ts');
+    const commands = await commandSpecs();
     if (name === undefined || name === 'help') {
       const topic = name === 'help' ? lenient.positionals[1] : undefined;
       const command = commands.find((c) => c.name === topic);
@@ -37,13 +46,14 @@ export async function main(argv: string[]): Promise<ExitCode> {
       out.line(command ? commandHelp(command) : generalHelp(commands));
       return name === undefined && lenient.values.help !== true ? exitCodes.usage : exitCodes.ok;
     }
-    const command = commands.find((c) => c.name === name);
-    if (!command) throw unknownCommand(name, commands);
-    const { values, positionals } = parse(command, argv);
+    const spec = commands.find((c) => c.name === name);
+    if (!spec) throw unknownCommand(name, commands);
+    const { values, positionals } = parse(spec, argv);
     if (values.help === true) {
-      out.line(commandHelp(command));
+      out.line(commandHelp(spec));
       return exitCodes.ok;
     }
+    const command = (await import('./commands/index.ts')).commands.find((c) => c.name === name)!;
     const { cliConfig } = await import('../domain/config/cli.ts');
     context = createContext(globalFlags(values, cliConfig(process.env)), out);
     await command.run(context, positionals.slice(1), values);
@@ -73,7 +83,7 @@ function outputFormatOf(value: string | boolean | undefined): OutputFormat | und
   );
 }
 
-const unknownCommand = (name: string, commands: Command[]) =>
+const unknownCommand = (name: string, commands: CommandSpec[]) =>
   usageError(
     `unknown command "${name}".${didYouMean(
       name,
@@ -94,7 +104,7 @@ async function knownError(error: unknown): Promise<unknown> {
   return error;
 }
 
-function parse(command: Command, argv: string[]) {
+function parse(command: CommandSpec, argv: string[]) {
   const options = { ...globalOptions, ...command.options };
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });

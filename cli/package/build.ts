@@ -15,6 +15,7 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CommandSpec } from '../command.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const cliPackageDir = join(repoRoot, 'dist/cli');
@@ -44,7 +45,12 @@ export async function buildCli(out = cliPackageDir): Promise<{ dir: string; vers
     // Whitespace only: names stay readable in stack traces, and parsing the smaller file is faster.
     minifyWhitespace: true,
     legalComments: 'linked',
-    define: { KUBEMEDIC_CLI_VERSION: JSON.stringify(root.version) },
+    define: {
+      KUBEMEDIC_CLI_VERSION: JSON.stringify(root.version),
+      // The command table's text (cli/main.ts): help, usage errors and flag parsing then load no
+      // command's code, which pulls in Temporal's protobufs and the schemas.
+      KUBEMEDIC_COMMAND_SPECS: JSON.stringify(await commandSpecs()),
+    },
     banner: {
       // The CommonJS dependencies (grpc-js, the Kubernetes client's) call require() for Node's
       // built-ins, which an ES module does not have.
@@ -68,6 +74,12 @@ export async function buildCli(out = cliPackageDir): Promise<{ dir: string; vers
   writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   copyFileSync(join(repoRoot, 'docs/cli.md'), join(out, 'README.md'));
   return { dir: out, version: root.version };
+}
+
+/** The command table without its code, from the table itself. */
+async function commandSpecs(): Promise<CommandSpec[]> {
+  const { commands } = await import('../commands/index.ts');
+  return commands.map(({ name, summary, usage, help, options }) => ({ name, summary, usage, help, options }));
 }
 
 /** `>=20.19` → 20: esbuild's target is a major version. */
