@@ -12,7 +12,9 @@ import { parse as parseYaml } from 'yaml';
 import type { RunEvent } from '../../cli/history.ts';
 import type { ActivityName } from '../../cli/run-events.ts';
 import type { RunRow } from '../../cli/commands/list.ts';
-import { type CliResult, jsonOf, kubemedic } from '../support/cli.ts';
+import { approveUpdate } from '../../domain/messages.ts';
+import { unauthenticatedUpdate } from '../../domain/run.ts';
+import { type CliResult, jsonOf, kubemedic, kubemedicRunning } from '../support/cli.ts';
 import { deploymentUnavailable, useKubeMedic } from '../support/kubemedic.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { givenScalePolicy, inPhase } from '../support/scale-runs.ts';
@@ -239,11 +241,19 @@ describe('kubemedic CLI: deciding and cancelling', () => {
       return running.some((r) => r.workflowId === handle.workflowId) ? true : undefined;
     });
     // When alice approves with the CLI
-    const approved = await cli('approve', handle.workflowId, '--by', 'alice', '--reason', 'looks right');
+    const approved = await cli(
+      'approve',
+      handle.workflowId,
+      '--via-temporal',
+      '--by',
+      'alice',
+      '--reason',
+      'looks right',
+    );
     expectExit(approved, 0);
     assert.match(approved.stdout, /approved by alice \(looks right\)/);
     // Then a second approval is refused, exit 4
-    const twice = await cli('approve', handle.workflowId, '--by', 'bob');
+    const twice = await cli('approve', handle.workflowId, '--via-temporal', '--by', 'bob');
     expectExit(twice, 4);
     assert.match(twice.stderr, /not awaiting approval/);
     // And the run acts and succeeds
@@ -254,6 +264,7 @@ describe('kubemedic CLI: deciding and cancelling', () => {
       by: 'alice',
       reason: 'looks right',
       via: 'update',
+      channel: unauthenticatedUpdate,
     });
     assert.equal(await replicasOf('approve-me'), 3);
     // And explain tells who approved, how and why
@@ -263,16 +274,51 @@ describe('kubemedic CLI: deciding and cancelling', () => {
     );
   });
 
+  it(
+    'show --watch follows a run named by its object through approval to its outcome, then ends',
+    { timeout: 300_000 },
+    async () => {
+      // Given a run awaiting approval, watched by its object's name
+      const handle = await startRun('watch-me', awaitingApproval);
+      await inPhase(handle, 'AwaitingApproval');
+      const byObject = ['deploy/watch-me', '-n', namespace.name, '--policy', 'watch-me'];
+      const watching = kubemedicRunning(['show', ...byObject, '--watch', '--cluster', medic.cluster]);
+      try {
+        await watching.printed(/Phase\s+AwaitingApproval/);
+        // When it is approved (straight through the update: this test is about the watch)
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'erin' }] });
+        // Then the watch prints it again as it moves on, up to its outcome, and ends by itself
+        await watching.printed(/Outcome\s+Succeeded/, 180_000);
+        const ended = await watching.exited;
+        expectExit(ended, 0);
+        assert.match(ended.stdout, new RegExp(`Run\\s+${handle.workflowId}`));
+        assert.ok((ended.stdout.match(/^Run\s/gm) ?? []).length >= 2, 'printed again on change');
+      } finally {
+        await watching.stop();
+      }
+    },
+  );
+
   it('rejects by update: nothing changes', { timeout: 300_000 }, async () => {
     const handle = await startRun('reject-me', awaitingApproval);
     await inPhase(handle, 'AwaitingApproval');
-    const rejected = await cli('reject', handle.workflowId, '--by', 'carol', '--reason', 'not now', '--json');
+    const rejected = await cli(
+      'reject',
+      handle.workflowId,
+      '--via-temporal',
+      '--by',
+      'carol',
+      '--reason',
+      'not now',
+      '--json',
+    );
     expectExit(rejected, 0);
     assert.deepEqual(jsonOf(rejected), {
       decision: 'rejected',
       by: 'carol',
       reason: 'not now',
       via: 'update',
+      channel: unauthenticatedUpdate,
     });
     const result = await handle.result();
     assert.equal(result.outcome, 'Rejected');
@@ -289,6 +335,7 @@ describe('kubemedic CLI: deciding and cancelling', () => {
     const cancelled = await cli(
       'cancel',
       handle.workflowId,
+      '--via-temporal',
       '--by',
       'dave',
       '--reason',
@@ -304,7 +351,7 @@ describe('kubemedic CLI: deciding and cancelling', () => {
     assert.match(explained.stdout, /rollback\s+RolledBack: restored \/spec\/replicas/);
     // And a finished run cannot be cancelled again
     await handle.result();
-    expectExit(await cli('cancel', handle.workflowId), 4);
+    expectExit(await cli('cancel', handle.workflowId, '--via-temporal'), 4);
   });
 });
 
@@ -314,7 +361,7 @@ describe('kubemedic CLI: pause and resume', () => {
     { timeout: 300_000 },
     async () => {
       // Given the cluster paused with the CLI
-      const paused = await cli('pause', '--by', 'oncall', '--reason', 'incident 42');
+      const paused = await cli('pause', '--via-temporal', '--by', 'oncall', '--reason', 'incident 42');
       expectExit(paused, 0);
       assert.match(paused.stdout, /Paused\s+yes, by oncall: incident 42/);
 
@@ -333,18 +380,18 @@ describe('kubemedic CLI: pause and resume', () => {
       assert.match(explained.stdout, /Outcome\s+Skipped/);
 
       // When the cluster is resumed, then status says it is not paused
-      expectExit(await cli('resume', '--by', 'oncall'), 0);
+      expectExit(await cli('resume', '--via-temporal', '--by', 'oncall'), 0);
       const status = jsonOf<{ paused: boolean }>(await cli('status', '--json'));
       assert.equal(status.paused, false);
 
       // When one policy is paused, then its governor says so, and resume lifts it
       const policy = `${namespace.name}/while-paused`;
       const policyPaused = jsonOf<{ governor: string; paused: boolean }>(
-        await cli('pause', '--policy', policy, '--reason', 'tuning', '--json'),
+        await cli('pause', '--via-temporal', '--policy', policy, '--reason', 'tuning', '--json'),
       );
       assert.deepEqual(policyPaused.governor, `governor/${medic.cluster}/policy/${policy}`);
       assert.equal(policyPaused.paused, true);
-      expectExit(await cli('resume', '--policy', policy), 0);
+      expectExit(await cli('resume', '--via-temporal', '--policy', policy), 0);
       assert.equal(
         jsonOf<{ paused: boolean }>(await cli('status', '--policy', policy, '--json')).paused,
         false,
