@@ -258,9 +258,9 @@ function parameterBlockRules(): CelRule[] {
 /**
  * A RunJob's JobSpec, kept as written (every level preserves unknown fields) except for the
  * fields the restricted Pod Security Standard forbids, which are declared so CEL can refuse them
- * at admission. The worker checks the whole standard again before every create
- * (activities/actions/pod-security.ts), the policy's own ServiceAccount included, which CEL here
- * cannot see.
+ * at admission. The worker checks the whole standard again before every create, and the watcher
+ * marks a policy Invalid by the same check (domain/pod-security.ts), the policy's own
+ * ServiceAccount included, which CEL here cannot see.
  */
 const keepUnknown = { 'x-kubernetes-preserve-unknown-fields': true } as const;
 const flag = z.boolean().optional();

@@ -5,7 +5,7 @@
  * the CRD was older. An invalid policy is reported in its status and skipped; it never stops
  * the others.
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1JobSpec } from '@kubernetes/client-node';
 import {
   type PolicyKind,
   type PolicySpec,
@@ -14,6 +14,7 @@ import {
 } from '../api/policy.ts';
 import { declarationOf } from '../domain/action-catalogue.ts';
 import { parseMatcher } from '../domain/conditions/alerts.ts';
+import { restrictedViolations } from '../domain/pod-security.ts';
 import { serviceAccountRequired } from '../domain/protection.ts';
 import type { PolicyRef } from '../domain/run.ts';
 
@@ -63,6 +64,8 @@ export function checkPolicy(kind: PolicyKind, object: PolicyObject, options: Che
   }
   const matcherProblem = badAlertMatcher(spec);
   if (matcherProblem !== undefined) return { valid: false, ref, reason: matcherProblem };
+  const jobProblem = unrestrictedJob(spec);
+  if (jobProblem !== undefined) return { valid: false, ref, reason: jobProblem };
   for (const [index, action] of spec.actions.entries()) {
     const kinds = declarationOf(action.type).targetKinds;
     if (!kinds.includes(spec.target.kind)) {
@@ -92,6 +95,28 @@ function badAlertMatcher(spec: PolicySpec): string | undefined {
         }
       }
     }
+  }
+  return undefined;
+}
+
+/**
+ * A RunJob template that breaks the restricted Pod Security Standard where CEL cannot see it (a
+ * ServiceAccount not the policy's own, root, added capabilities, seccomp): the worker refuses it
+ * at every create, so the policy is Invalid now rather than failing at each run.
+ */
+function unrestrictedJob(spec: PolicySpec): string | undefined {
+  for (const [index, action] of spec.actions.entries()) {
+    if (!action.runJob) continue;
+    let violations: string[];
+    try {
+      violations = restrictedViolations(action.runJob.template as V1JobSpec, spec.serviceAccountName);
+    } catch (error) {
+      // The template is free-form below the fields CEL declares: `capabilities.add: SYS_ADMIN`
+      // (a string, not a list) is admitted, and no Job could be made of it.
+      return `spec.actions.${index}.runJob: the template is not a Job spec: ${(error as Error).message}`;
+    }
+    if (violations.length > 0)
+      return `spec.actions.${index}.runJob: the template breaks the restricted Pod Security Standard: ${violations.join('; ')}`;
   }
   return undefined;
 }

@@ -24,7 +24,7 @@ import { readTarget, resourceVersionOf } from './target.ts';
 import { targetDisplay } from '../../domain/run.ts';
 import { targetObject } from './workloads.ts';
 import { guardWrite } from './write-guard.ts';
-import { restrictedJobSpec } from './pod-security.ts';
+import { restrictedJobSpec } from '../../domain/pod-security.ts';
 
 export const managedLabel = 'kubemedic.io/managed';
 export const backupHashAnnotation = 'kubemedic.io/backup-hash';

@@ -23,7 +23,16 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createPolicy, createUncheckedPolicy, startRunNow, useKubeMedic } from '../support/kubemedic.ts';
+import { type PolicySpec, type PolicyStatus, policyKinds } from '../../api/policy.ts';
+import type { PolicyRef, RemediationResult, RemediationWorkflow } from '../../domain/run.ts';
+import { startRemediation } from '../../policy-watcher/index.ts';
+import {
+  createPolicy,
+  createUncheckedPolicy,
+  readPolicy,
+  startRunNow,
+  useKubeMedic,
+} from '../support/kubemedic.ts';
 import { conditions, deploymentPolicy, type PolicySpecInput } from '../support/policy-builder.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { useTestNodes } from '../support/test-nodes.ts';
@@ -52,6 +61,27 @@ async function attack(name: string, actions: PolicySpecInput['actions']) {
     },
   );
   return { handle, result: await handle.result() };
+}
+
+/**
+ * A run of the tenant's policy `name` started straight into Temporal without the watcher's check,
+ * as for a policy admitted before it: the worker's own checks are all that stand.
+ */
+async function forgedRun(name: string): Promise<RemediationResult> {
+  const stored = await readPolicy('RemediationPolicy', { name, namespace: tenant.name });
+  const { uid, generation } = stored.metadata;
+  const ref: PolicyRef = { kind: 'RemediationPolicy', namespace: tenant.name, name, uid, generation };
+  const spec = policyKinds.RemediationPolicy.spec.parse((stored as { spec?: unknown }).spec) as PolicySpec;
+  const target = { kind: 'Deployment' as const, namespace: tenant.name, name: 'web' };
+  const workflowId = await startRemediation(
+    medic.client,
+    medic.cluster,
+    { ref, spec },
+    target,
+    [],
+    new Date(),
+  );
+  return medic.client.workflow.getHandle<RemediationWorkflow>(workflowId).result();
 }
 
 /**
@@ -147,6 +177,8 @@ describe('a hostile tenant', () => {
     await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
     victimBefore = await victimState();
+    // The watcher marks what it can see is wrong before any run (the RunJob case).
+    await medic.startWatcher();
   });
   after(() => {
     internal.server.close();
@@ -186,7 +218,7 @@ describe('a hostile tenant', () => {
     await assertVictimUntouched(victimBefore);
   });
 
-  it('RunJob: a privileged host template is refused at admission, another identity at the create', async () => {
+  it('RunJob: a privileged host template is refused at admission, another identity by the watcher and at the create', async () => {
     // When the tenant asks for the host at admission
     await assert.rejects(
       createUncheckedPolicy(
@@ -214,30 +246,44 @@ describe('a hostile tenant', () => {
         error.code === 422 && /hostPath volumes are not allowed/.test(String(error.body)),
     );
     // And, where CEL cannot see it, the victim's ServiceAccount, root and SYS_ADMIN
-    const { result } = await attack('identity', [
-      {
-        type: 'RunJob',
-        runJob: {
-          timeout: '30s',
-          template: {
+    await createPolicy(
+      'RemediationPolicy',
+      { name: 'identity', namespace: tenant.name },
+      tenantPolicy([
+        {
+          type: 'RunJob',
+          runJob: {
+            timeout: '30s',
             template: {
-              spec: {
-                serviceAccountName: 'victim-admin',
-                restartPolicy: 'Never',
-                containers: [
-                  {
-                    name: 'x',
-                    image: 'busybox',
-                    securityContext: { runAsUser: 0, capabilities: { add: ['SYS_ADMIN'] } },
-                  },
-                ],
+              template: {
+                spec: {
+                  serviceAccountName: 'victim-admin',
+                  restartPolicy: 'Never',
+                  containers: [
+                    {
+                      name: 'x',
+                      image: 'busybox',
+                      securityContext: { runAsUser: 0, capabilities: { add: ['SYS_ADMIN'] } },
+                    },
+                  ],
+                },
               },
             },
           },
         },
-      },
-    ]);
-    // Then the run fails naming what it refused, and no Job exists on either side
+      ]),
+    );
+    // Then the watcher marks the policy Invalid, naming each field
+    const invalid = await eventually('the watcher marks the policy Invalid', async () => {
+      const status = (await readPolicy('RemediationPolicy', { name: 'identity', namespace: tenant.name }))
+        .status as PolicyStatus | undefined;
+      return status?.conditions?.find((c) => c.type === 'Invalid' && c.status === 'True')?.message;
+    });
+    assert.match(invalid, /serviceAccountName victim-admin is not the policy's own ServiceAccount/);
+    assert.match(invalid, /runAsUser must not be 0/);
+    assert.match(invalid, /not SYS_ADMIN/);
+    // And a run forged as if the policy had been admitted before that check fails at the create
+    const result = await forgedRun('identity');
     assert.equal(result.outcome, 'Failed', result.reason);
     assert.match(result.reason, /serviceAccountName/);
     const jobs = kubeconfig().makeApiClient(BatchV1Api);

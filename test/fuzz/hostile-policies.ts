@@ -265,6 +265,7 @@ export const hostileJobTemplate: fc.Arbitrary<unknown> = fc.oneof(
             runAsNonRoot: fc.boolean(),
             capabilities: fc.constantFrom(
               { add: ['SYS_ADMIN'] },
+              { add: 'SYS_ADMIN' },
               { add: ['NET_BIND_SERVICE'] },
               { drop: ['ALL'] },
             ),

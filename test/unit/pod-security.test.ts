@@ -1,13 +1,14 @@
 /**
- * RunJob templates and the restricted Pod Security Standard (activities/actions/pod-security.ts),
+ * RunJob templates and the restricted Pod Security Standard (domain/pod-security.ts),
  * row by row: each forbidden field is named, the policy's own ServiceAccount is allowed, and a
- * plain template gets the standard's defaults. actions-cluster.test.ts shows the refusal and the
- * defaults on the real API server.
+ * plain template gets the standard's defaults; the watcher marks such a policy Invalid.
+ * actions-cluster.test.ts shows the refusal and the defaults on the real API server.
  */
 import type { V1JobSpec, V1PodSpec } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { restrictedJobSpec, restrictedViolations } from '../../activities/actions/pod-security.ts';
+import { restrictedJobSpec, restrictedViolations } from '../../domain/pod-security.ts';
+import { checkPolicy } from '../../policy-watcher/policies.ts';
 
 const job = (pod: Partial<V1PodSpec>): V1JobSpec => ({
   template: { spec: { containers: [{ name: 'fix', image: 'busybox:1.36' }], ...pod } },
@@ -102,5 +103,42 @@ describe('restrictedJobSpec', () => {
       runAsNonRoot: true,
       capabilities: { drop: ['ALL'] },
     });
+  });
+});
+
+describe("the watcher's check of a RunJob policy", () => {
+  const policy = (template: unknown, serviceAccountName?: string) =>
+    checkPolicy('RemediationPolicy', {
+      metadata: { name: 'p', namespace: 'shop', uid: 'u', generation: 1 },
+      spec: {
+        target: { kind: 'Deployment', name: 'web' },
+        ...(serviceAccountName ? { serviceAccountName } : {}),
+        conditions: [{ name: 'c', source: 'Kubernetes', kubernetes: { state: 'PodPending' }, threshold: 1 }],
+        actions: [{ type: 'RunJob', runJob: { template } }],
+      },
+    });
+  const reasonOf = (check: ReturnType<typeof policy>) => (check.valid ? 'valid' : check.reason);
+
+  it('marks Invalid what CEL cannot see (a foreign ServiceAccount, root, capabilities), naming each field', () => {
+    const hostile = job({
+      serviceAccountName: 'admin',
+      ...container({ runAsUser: 0, capabilities: { add: ['SYS_ADMIN'] } }),
+    });
+    const reason = reasonOf(policy(hostile, 'fixer'));
+    assert.match(
+      reason,
+      /^spec\.actions\.0\.runJob: the template breaks the restricted Pod Security Standard/,
+    );
+    for (const field of ['serviceAccountName admin', 'runAsUser must not be 0', 'not SYS_ADMIN'])
+      assert.ok(reason.includes(field), `${field} in: ${reason}`);
+  });
+
+  it("keeps a template that runs as the policy's own ServiceAccount valid", () => {
+    assert.equal(reasonOf(policy(job({ serviceAccountName: 'fixer' }), 'fixer')), 'valid');
+  });
+
+  it('marks Invalid a template no Job could be made of, instead of failing the evaluation', () => {
+    const reason = reasonOf(policy(job(container({ capabilities: { add: 'SYS_ADMIN' } }))));
+    assert.match(reason, /^spec\.actions\.0\.runJob: the template is not a Job spec: /);
   });
 });

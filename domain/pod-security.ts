@@ -11,7 +11,7 @@
  * this check is the one that holds for policies admitted before those rules, and for forged runs.
  */
 import type { V1Container, V1JobSpec, V1PodSpec, V1SecurityContext } from '@kubernetes/client-node';
-import { ActionError } from '../../domain/actions.ts';
+import { ActionError } from './actions.ts';
 
 /** Capabilities the restricted standard lets a container add back. */
 const addable = new Set(['NET_BIND_SERVICE']);
