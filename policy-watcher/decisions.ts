@@ -31,6 +31,7 @@ import { apiVersion, group, version } from '../api/policy.ts';
 import { recordEvent } from '../domain/kube/events.ts';
 import { approveUpdate, cancelUpdate, rejectUpdate } from '../domain/messages.ts';
 import { remediationWorkflowId } from '../domain/run.ts';
+import { type RunOwner, runOwner } from '../domain/run-owner.ts';
 import {
   defaultRelayLog,
   type RelayLog,
@@ -56,18 +57,10 @@ interface DecisionObject extends KubernetesObject {
 
 const { plural, kind } = decisionKinds.RemediationDecision;
 
-/** The run's cluster, the namespace its ID names, and whether a cluster policy made it. */
-export function runOwner(workflowId: string) {
-  const parts = workflowId.split('/');
-  const [prefix, cluster = '', namespace = '', , , policy = ''] = parts;
-  if (parts.length !== 6 || prefix !== 'remediation') return undefined;
-  return { cluster, namespace, clusterPolicy: policy.startsWith('cluster:') };
-}
-
 /** Why a decision in `namespace` may not decide that run, or undefined when it may. */
 export function refusalFor(
   namespace: string,
-  owner: NonNullable<ReturnType<typeof runOwner>>,
+  owner: RunOwner,
   clusterDecisionsNamespace: string | undefined,
 ): string | undefined {
   if (owner.clusterPolicy) {

@@ -1,6 +1,16 @@
-/** `kubemedic cancel <run>`: the cancel signal; the run rolls back whatever it changed. */
+/**
+ * `kubemedic cancel <run>`: a RemediationDecision by default (relayed as the cancel update), the
+ * cancel signal with --via-temporal; the run rolls back whatever it changed.
+ */
 import { cancelSignal, statusQuery } from '../../domain/messages.ts';
-import { actor, byAndReason, type Command, flag } from '../command.ts';
+import { actor, type Command, flag } from '../command.ts';
+import {
+  decideByResource,
+  viaTemporal,
+  viaTemporalHelp,
+  viaTemporalOption,
+  workflowIdOf,
+} from '../decision-resources.ts';
 import { refused } from '../errors.ts';
 import { findRun, fromWorker, runIdHelp, runIdOption } from '../runs.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,23 +18,29 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const cancel: Command = {
   name: 'cancel',
   summary: 'cancel a run; what it changed is rolled back',
-  usage: 'cancel <run> [--by NAME] [--reason TEXT] [--wait] [--run-id ID]',
+  usage:
+    'cancel <run> [--reason TEXT] [--wait] [--decision-namespace NS] [--via-temporal [--by NAME]] [--run-id ID]',
   help: [
-    'Sends the `cancel` signal: the run stops and restores what it changed (unless someone',
-    'else changed those fields since: then it keeps their change and says so).',
+    'Cancels by a RemediationDecision (or the `cancel` signal): the run stops and restores what it',
+    'changed (unless someone else changed those fields since: then it keeps their change and says so).',
     "  --wait         wait for the run's outcome (the rollback) and print it",
-    '  --by NAME      who cancels (default: $USER)',
     '  --reason TEXT  why',
+    viaTemporalHelp,
     runIdHelp,
   ],
-  options: { ...byAndReason, ...runIdOption, wait: { type: 'boolean' } },
+  options: { reason: { type: 'string' }, ...viaTemporalOption, ...runIdOption, wait: { type: 'boolean' } },
   async run(context, [name], values) {
-    const run = await findRun(context, name, values);
-    const workflowId = run.description.workflowId;
-    if (!run.running) {
+    const byResource = !viaTemporal(values);
+    let run = byResource ? undefined : await findRun(context, name, values);
+    if (run && !run.running) {
       throw refused(`the run has already ended (${run.description.status.name}); nothing to cancel`);
     }
-    await run.handle.signal(cancelSignal, { by: actor(context, values), reason: flag(values, 'reason') });
+    const workflowId = run?.description.workflowId ?? (await workflowIdOf(context, name, values));
+    if (run) {
+      await run.handle.signal(cancelSignal, { by: actor(context, values), reason: flag(values, 'reason') });
+    } else {
+      await decideByResource(context, workflowId, 'cancel', values);
+    }
     if (values.wait !== true) {
       context.out.result({ workflowId, cancelled: true }, () =>
         context.out.line(`${workflowId}: cancel sent; follow it with \`kubemedic show ${workflowId}\``),
@@ -32,6 +48,7 @@ export const cancel: Command = {
       return;
     }
     // The outcome is set before the cooldown, so wait for it rather than for the workflow to close.
+    run ??= await findRun(context, workflowId, values);
     const status = await fromWorker(
       run,
       'the status query',

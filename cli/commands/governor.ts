@@ -16,6 +16,8 @@ import {
   resumeSignal,
 } from '../../domain/governor.ts';
 import { actor, byAndReason, type Command, flag } from '../command.ts';
+import { viaTemporal } from '../decision-resources.ts';
+import { pauseByResource, resumeByResource } from '../pause-resources.ts';
 import type { Context } from '../context.ts';
 import { messageOf, notFound, unreachable, usageError } from '../errors.ts';
 import { workerFix } from '../next-steps.ts';
@@ -32,17 +34,36 @@ const governorId = (context: Context, values: Record<string, unknown>) => {
   return policy ? policyGovernorId(context.flags.cluster, policy) : globalGovernorId(context.flags.cluster);
 };
 
+const viaTemporalOptions = { 'via-temporal': { type: 'boolean' } } as const;
+const viaTemporalLines = [
+  'By default this is a RemediationPause (cluster-scoped; `kubectl get remediationpauses` shows it),',
+  "created as your Kubernetes user (RBAC: the chart's <release>-pauser ClusterRole) and relayed to",
+  'the governor by the policy watcher; `resume` deletes it.',
+  '  --via-temporal  signal the governor directly (clusters without the CRDs)',
+  '  --by NAME       with --via-temporal only: who acts (default: $USER)',
+];
+
 export const pause: Command = {
   name: 'pause',
   summary: 'pause remediation for the cluster (or one policy)',
-  usage: 'pause [--policy NS/NAME] [--by NAME] [--reason TEXT]',
+  usage: 'pause [--policy NS/NAME] [--reason TEXT] [--via-temporal [--by NAME]]',
   help: [
     'New runs are refused a permit and end Skipped with reason "paused by NAME: TEXT" until',
     '`kubemedic resume`. Starts the governor if it does not run yet.',
     scopeHelp,
+    ...viaTemporalLines,
   ],
-  options: { ...policyOption, ...byAndReason },
+  options: { ...policyOption, ...byAndReason, ...viaTemporalOptions },
   async run(context, _args, values) {
+    if (!viaTemporal(values)) {
+      const paused = await pauseByResource(context, values);
+      context.out.result(paused, () =>
+        context.out.line(
+          `paused by ${paused.decidedBy} (RemediationPause ${paused.pause}); \`kubemedic resume\` lifts it`,
+        ),
+      );
+      return;
+    }
     const client = await context.temporal();
     const id = governorId(context, values);
     const by = actor(context, values);
@@ -62,10 +83,21 @@ export const pause: Command = {
 export const resume: Command = {
   name: 'resume',
   summary: 'resume remediation paused with `pause`',
-  usage: 'resume [--policy NS/NAME] [--by NAME]',
-  help: ['Lifts the pause: the next runs ask for permits as usual.', scopeHelp],
-  options: { ...policyOption, by: { type: 'string' } },
+  usage: 'resume [--policy NS/NAME] [--via-temporal [--by NAME]]',
+  help: ['Lifts the pause: the next runs ask for permits as usual.', scopeHelp, ...viaTemporalLines],
+  options: { ...policyOption, by: { type: 'string' }, ...viaTemporalOptions },
   async run(context, _args, values) {
+    if (!viaTemporal(values)) {
+      const deleted = await resumeByResource(context, values);
+      context.out.result({ resumed: deleted }, () =>
+        context.out.line(
+          deleted.length === 0
+            ? 'no RemediationPause holds this scope (a pause made with --via-temporal is lifted with resume --via-temporal)'
+            : `resumed: deleted RemediationPause ${deleted.join(', ')}`,
+        ),
+      );
+      return;
+    }
     const client = await context.temporal();
     const id = governorId(context, values);
     try {

@@ -56,15 +56,16 @@ export async function createDecision(
     .createNamespacedCustomObject({ group, version, plural, namespace, body })) as CreatedDecision;
 }
 
-/** Creates a pause named `name` with `decidedBy` filled in unless given. */
+/** Creates a pause named `name` (a generated one for `{ generateName }`), `decidedBy` filled in unless given. */
 export async function createPause(
   kubeconfig: KubeConfig,
-  name: string,
+  name: string | { generateName: string },
   spec: Omit<RemediationPauseSpec, 'decidedBy'> & { decidedBy?: string },
 ): Promise<CreatedPause> {
   const { kind, plural } = decisionKinds.RemediationPause;
   const decidedBy = spec.decidedBy ?? (await whoAmI(kubeconfig));
-  const body = { apiVersion, kind, metadata: { name }, spec: { ...spec, decidedBy } };
+  const metadata = typeof name === 'string' ? { name } : name;
+  const body = { apiVersion, kind, metadata, spec: { ...spec, decidedBy } };
   return (await kubeconfig
     .makeApiClient(CustomObjectsApi)
     .createClusterCustomObject({ group, version, plural, body })) as CreatedPause;
@@ -89,4 +90,12 @@ export async function deletePause(kubeconfig: KubeConfig, name: string): Promise
   await kubeconfig
     .makeApiClient(CustomObjectsApi)
     .deleteClusterCustomObject({ group, version, plural, name });
+}
+
+export async function listPauses(kubeconfig: KubeConfig): Promise<CreatedPause[]> {
+  const { plural } = decisionKinds.RemediationPause;
+  const list = (await kubeconfig
+    .makeApiClient(CustomObjectsApi)
+    .listClusterCustomObject({ group, version, plural })) as { items: CreatedPause[] };
+  return list.items;
 }

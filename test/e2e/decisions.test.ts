@@ -23,6 +23,7 @@ import { asServiceAccount } from '../../domain/kube/impersonation.ts';
 import { globalGovernorId, governorStatusQuery } from '../../domain/governor.ts';
 import { statusQuery } from '../../domain/messages.ts';
 import { failedWith } from '../../domain/kube/errors.ts';
+import { kubemedic } from '../support/cli.ts';
 import { useDecisionRelays } from '../support/decision-relays.ts';
 import type { PolicySpecInput } from '../support/policy-builder.ts';
 import { useScenario } from '../support/scenario.ts';
@@ -227,6 +228,41 @@ describe('the pause as a resource', () => {
           (error: unknown) => (failedWith(error, 404) ? true : undefined),
         ),
       );
+    },
+  );
+});
+
+describe('the CLI decides and pauses through these resources by default', () => {
+  it(
+    'approves as the kubeconfig’s user, refuses --by without --via-temporal, and pauses and resumes',
+    { timeout: 180_000 },
+    async (t) => {
+      const cli = (...args: string[]) => kubemedic([...args, '--cluster', medic.cluster]);
+      const admin = await whoAmI(kubeconfig());
+      const s = await awaitingApproval(t, 'cli-approves');
+      // When someone tries to name another decider, Then it is a usage error (exit 2)
+      const named = await cli('approve', s.run.workflowId, '--by', 'the-cto');
+      assert.equal(named.code, 2, named.stderr);
+      assert.match(named.stderr, /--by goes with --via-temporal only/);
+      // When the admin approves with the CLI, Then it answers with the run's own record of it
+      const approved = await cli('approve', s.run.workflowId, '--reason', 'ok');
+      assert.equal(approved.code, 0, approved.stderr);
+      assert.match(
+        approved.stdout,
+        new RegExp(`approved by ${admin} via RemediationDecision ${namespace.name}/approve-`),
+      );
+      await s.then.runEndsAs('Succeeded');
+      // When the cluster is paused with the CLI, Then this file's governor holds it, by the admin
+      const paused = await cli('pause', '--reason', 'cli');
+      assert.equal(paused.code, 0, paused.stderr);
+      assert.match(paused.stdout, new RegExp(`paused by ${admin} \\(RemediationPause pause-`));
+      const governor = medic.client.workflow.getHandle(globalGovernorId(medic.cluster));
+      assert.equal((await governor.query(governorStatusQuery)).paused?.by, admin);
+      // When it is resumed, Then the pause is gone and the governor holds none
+      const resumed = await cli('resume');
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stdout, /resumed: deleted RemediationPause pause-/);
+      assert.equal((await governor.query(governorStatusQuery)).paused, undefined);
     },
   );
 });
