@@ -12,7 +12,9 @@ import { parse as parseYaml } from 'yaml';
 import type { RunEvent } from '../../cli/history.ts';
 import type { ActivityName } from '../../cli/run-events.ts';
 import type { RunRow } from '../../cli/commands/list.ts';
-import { type CliResult, jsonOf, kubemedic } from '../support/cli.ts';
+import { approveUpdate } from '../../domain/messages.ts';
+import { unauthenticatedUpdate } from '../../domain/run.ts';
+import { type CliResult, jsonOf, kubemedic, kubemedicRunning } from '../support/cli.ts';
 import { deploymentUnavailable, useKubeMedic } from '../support/kubemedic.ts';
 import { eventually, kubeconfig, useTestNamespace } from '../support/stack.ts';
 import { givenScalePolicy, inPhase } from '../support/scale-runs.ts';
@@ -262,6 +264,7 @@ describe('kubemedic CLI: deciding and cancelling', () => {
       by: 'alice',
       reason: 'looks right',
       via: 'update',
+      channel: unauthenticatedUpdate,
     });
     assert.equal(await replicasOf('approve-me'), 3);
     // And explain tells who approved, how and why
@@ -270,6 +273,31 @@ describe('kubemedic CLI: deciding and cancelling', () => {
       /approval\s+approved by alice via update: looks right/,
     );
   });
+
+  it(
+    'show --watch follows a run named by its object through approval to its outcome, then ends',
+    { timeout: 300_000 },
+    async () => {
+      // Given a run awaiting approval, watched by its object's name
+      const handle = await startRun('watch-me', awaitingApproval);
+      await inPhase(handle, 'AwaitingApproval');
+      const byObject = ['deploy/watch-me', '-n', namespace.name, '--policy', 'watch-me'];
+      const watching = kubemedicRunning(['show', ...byObject, '--watch', '--cluster', medic.cluster]);
+      try {
+        await watching.printed(/Phase\s+AwaitingApproval/);
+        // When it is approved (straight through the update: this test is about the watch)
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'erin' }] });
+        // Then the watch prints it again as it moves on, up to its outcome, and ends by itself
+        await watching.printed(/Outcome\s+Succeeded/, 180_000);
+        const ended = await watching.exited;
+        expectExit(ended, 0);
+        assert.match(ended.stdout, new RegExp(`Run\\s+${handle.workflowId}`));
+        assert.ok((ended.stdout.match(/^Run\s/gm) ?? []).length >= 2, 'printed again on change');
+      } finally {
+        await watching.stop();
+      }
+    },
+  );
 
   it('rejects by update: nothing changes', { timeout: 300_000 }, async () => {
     const handle = await startRun('reject-me', awaitingApproval);
@@ -290,6 +318,7 @@ describe('kubemedic CLI: deciding and cancelling', () => {
       by: 'carol',
       reason: 'not now',
       via: 'update',
+      channel: unauthenticatedUpdate,
     });
     const result = await handle.result();
     assert.equal(result.outcome, 'Rejected');
