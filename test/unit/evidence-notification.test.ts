@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type NotificationContext, slackPayload, webhookPayload } from '../../activities/notify-payload.ts';
 import { type Evidence, evidenceBounds, evidenceSummary } from '../../domain/evidence.ts';
+import { runDetails } from '../../workflows/run-details.ts';
 
 const evidence: Evidence = {
   capturedAt: '2026-11-30T09:00:00.000Z',
@@ -82,6 +83,37 @@ describe('evidence in notifications', () => {
     assert.match(
       fields,
       /logs: `kubemedic show remediation\/prod-eu\/shop\/Deployment\/web\/restart --cluster prod-eu`/,
+    );
+  });
+
+  it("the Web UI's current details summarise it under the step's backup", () => {
+    const details = runDetails({
+      phase: 'Executing',
+      target: succeeded.target,
+      policy: succeeded.policy,
+      dryRun: false,
+      steps: [
+        {
+          index: 0,
+          action: 'RestartPod',
+          backup: {
+            target: succeeded.target,
+            action: 'RestartPod',
+            object: { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web-1' },
+            resourceVersion: '1',
+            fields: { '/metadata/uid': 'p-1' },
+            hash: 'a'.repeat(64),
+            capturedAt: '2026-11-30T09:00:00.000Z',
+            evidence,
+          },
+        },
+      ],
+    });
+    assert.ok(
+      details.includes(
+        `- evidence kept before the pods were removed (\`kubemedic show\` prints their logs): ${evidenceSummary(evidence).join('; ')}`,
+      ),
+      details,
     );
   });
 });
