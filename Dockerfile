@@ -7,7 +7,7 @@
 # Pod starts (no tsx, no webpack): faster starts and less memory (bench/process-start.ts).
 # The kubemedic CLI is not in the image (it is its own npm package: npm run build:cli).
 
-FROM node:20.20-bookworm-slim AS build
+FROM node:24.22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -20,13 +20,13 @@ COPY worker ./worker
 COPY policy-watcher ./policy-watcher
 RUN npm run build:processes
 
-FROM node:20.20-bookworm-slim AS dependencies
+FROM node:24.22-bookworm-slim AS dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only; the Temporal core bridge ships prebuilt for linux-x64 and arm64.
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:20.20-bookworm-slim
+FROM node:24.22-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=dependencies /app/node_modules ./node_modules

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything KubeMedic's local stack and tests need on a fresh Debian machine:
-# Debian's Prometheus, Alertmanager, openssl and Chromium (the Web UI test drives it); the npm
-# packages; the Go-built servers.
+# Debian's Prometheus, Alertmanager, openssl and Chromium (the Web UI test drives it); Node 24;
+# the npm packages; the Go-built servers.
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,10 @@ if ((${#missing[@]} > 0)); then
     $sudo systemctl disable --now prometheus prometheus-alertmanager >/dev/null 2>&1 || true
   fi
 fi
+
+# Node 24 LTS for everything below (npm ci included): the machine's own if it is new enough, else
+# the npm registry's binary, cached and put first on this script's PATH (devstack/node.sh).
+source devstack/node.sh
 
 echo "install: npm packages"
 npm ci --no-audit --no-fund --loglevel=error
