@@ -99,6 +99,9 @@ function scriptedActivities(
     recordPhase: record('recordPhase', nothing),
     recordOutcome: record('recordOutcome', nothing),
     notify: record('notify', nothing),
+    // No default sinks: every run asks once, as its first notification goes out.
+    notificationDefaults: record('notificationDefaults', async () => []),
+    recordNotificationFailed: record('recordNotificationFailed', nothing),
   } as unknown as RemediationActivities;
 }
 
