@@ -72,6 +72,7 @@ export function useKubeMedic({
       | 'protectedNamespaces'
       | 'requireServiceAccount'
       | 'defaultSinks'
+      | 'outbound'
     >
   >,
 } = {}): KubeMedic {
