@@ -30,7 +30,11 @@ export const demo: Command = {
     try {
       demoModule = (await import(modulePath)) as DemoModule;
     } catch (error) {
-      throw new CliError(exitCodes.error, `the demo is not available in this checkout (${messageOf(error)})`);
+      // The installed package (cli/package/build.ts) carries no devstack/: the demo needs a checkout.
+      throw new CliError(
+        exitCodes.error,
+        `the demo runs the local stack of a KubeMedic checkout: run \`npm run demo\` in one (${messageOf(error)})`,
+      );
     }
     const { runDemo, demoCluster = context.flags.cluster } = demoModule;
     if (typeof runDemo !== 'function') {
