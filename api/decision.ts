@@ -25,6 +25,10 @@ const decidedBy = z.string().min(1).max(512).meta({
     'Your own username as the API server knows it (`kubectl auth whoami`); admission refuses any other. The CLI fills it in.',
 });
 const reason = z.string().max(1024).optional().meta({ description: "Why; kept in the run's history." });
+const cluster = z.string().min(1).max(63).optional().meta({
+  description:
+    "Only KubeMedic's watchers for this cluster name (KUBEMEDIC_CLUSTER) act on it, for an API server several KubeMedic clusters share; default: all.",
+});
 
 export const decisionVerbs = ['approve', 'reject', 'cancel'] as const;
 export type DecisionVerb = (typeof decisionVerbs)[number];
@@ -45,6 +49,7 @@ export const remediationDecisionSpec = z
       .optional()
       .meta({ description: "The run's target, in this namespace (with `policy`)." }),
     decision: z.enum(decisionVerbs),
+    cluster,
     reason,
     decidedBy,
   })
@@ -80,10 +85,7 @@ export const remediationPauseSpec = z
         description:
           'Pause only this policy (NAMESPACE/NAME; a ClusterRemediationPolicy: NAME). Default: every policy.',
       }),
-    cluster: z.string().min(1).max(63).optional().meta({
-      description:
-        "Only KubeMedic's watchers for this cluster name act on it (for an API server several KubeMedic clusters share); default: all.",
-    }),
+    cluster,
     reason,
     decidedBy,
   })

@@ -79,6 +79,7 @@ export async function decideByResource(
   try {
     created = await createDecision(kubeconfig, namespace, {
       workflowId,
+      cluster: owner.cluster,
       decision,
       reason: flag(values, 'reason'),
     });

@@ -10,8 +10,9 @@
  * Who may decide what: a decision decides only runs of its own namespace's RemediationPolicies
  * (the run's ID names the namespace and the policy, domain/run.ts remediationWorkflowId); a
  * ClusterRemediationPolicy's runs only from `clusterDecisionsNamespace` (the chart: its release
- * namespace). A decision naming a run of another KubeMedic cluster is left to that cluster's
- * watchers (they may share an API server, as on the local stack).
+ * namespace). A decision naming a run of another KubeMedic cluster (by its workflow ID, or by
+ * `spec.cluster`) is left to that cluster's watchers (they may share an API server, as on the
+ * local stack).
  */
 import {
   CustomObjectsApi,
@@ -112,6 +113,7 @@ export class DecisionRelay {
         return;
       }
       const spec = parsed.data;
+      if ((spec.cluster ?? this.options.cluster) !== this.options.cluster) return; // another cluster's
       const workflowId = runOf(spec, namespace, this.options.cluster);
       const owner = runOwner(workflowId);
       if (!owner) {

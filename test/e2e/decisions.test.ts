@@ -84,6 +84,7 @@ describe('decisions through RBAC', () => {
       assert.equal(status.workflowId, s.run.workflowId);
       await s.then.runEndsAs('Succeeded');
       await s.then.replicasAre(3);
+      await s.then.historyRecordedAs('approved-by-decision');
       // And the run recorded the API server's username and the channel
       const run = await s.run.query(statusQuery);
       assert.deepEqual(run.approval, {
@@ -171,6 +172,8 @@ describe('decisions through RBAC', () => {
     const cancel = await createDecision(dave.config, namespace.name, {
       policy: 'other-namespace',
       target: { kind: 'Deployment', name: 'other-namespace' },
+      // The API server is shared with other KubeMedic clusters (other files, benchmarks): name ours
+      cluster: medic.cluster,
       decision: 'cancel',
       reason: 'wrong target',
     });
@@ -183,6 +186,7 @@ describe('decisions through RBAC', () => {
         `cancelled by system:serviceaccount:${namespace.name}:dave via RemediationDecision ${namespace.name}/${cancel.metadata.name} \\(wrong target\\)`,
       ),
     );
+    await s.then.historyRecordedAs('cancelled-by-decision');
   });
 });
 
