@@ -3,7 +3,7 @@
  * relayed by the watcher as the workflow's update; with --via-temporal the update itself. Either
  * way the answer is definite — the decision as the run recorded it, or its refusal (exit code 4).
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { approveUpdate, rejectUpdate } from '../../domain/messages.ts';
 import { actor, type Command, flag } from '../command.ts';
 import { messageOf, refused } from '../errors.ts';
@@ -55,6 +55,12 @@ function decide(decision: 'approve' | 'reject'): Command {
       ).catch((error: unknown) => {
         if (error instanceof WorkflowUpdateFailedError) {
           throw refused(`refused: ${messageOf(error.cause ?? error)}`);
+        }
+        // The run ended between findRun's look and the update ("workflow execution already completed").
+        if (error instanceof WorkflowNotFoundError) {
+          throw refused(
+            `the run is not awaiting approval: it has ended (${messageOf(error)}); see \`kubemedic show ${workflowId}\``,
+          );
         }
         throw error;
       });

@@ -204,7 +204,10 @@ describe('kubemedic CLI: reading runs', () => {
       for (const code of [0, 1, 2, 3, 4, 5]) assert.match(help.stdout, new RegExp(`^  ${code}  `, 'm'));
       const approveHelp = await cli('approve', '--help');
       expectExit(approveHelp, 0);
-      assert.match(approveHelp.stdout, /^Usage: kubemedic approve <run> \[--by NAME\] \[--reason TEXT\]/);
+      assert.match(
+        approveHelp.stdout,
+        /^Usage: kubemedic approve <run> \[--reason TEXT\] .*\[--via-temporal \[--by NAME\]\]/,
+      );
 
       const unreachable = await cli('list', '--address', '127.0.0.1:1');
       expectExit(unreachable, 5);
@@ -270,7 +273,7 @@ describe('kubemedic CLI: deciding and cancelling', () => {
     // And explain tells who approved, how and why
     assert.match(
       (await cli('explain', handle.workflowId)).stdout,
-      /approval\s+approved by alice via update: looks right/,
+      /approval\s+approved by alice via Temporal update \(unauthenticated\): looks right/,
     );
   });
 
