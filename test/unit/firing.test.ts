@@ -117,4 +117,17 @@ describe('HoldTracker', () => {
     assert.equal(fires(tracker, 'uid-b/Pod/shop/api', true, 20, 21), false);
     assert.equal(fires(tracker, 'uid-a/Pod/shop/web', true, 20, 21), true);
   });
+
+  it('says when the first holding condition will have held for its `for`, so the watcher evaluates then', () => {
+    const tracker = new HoldTracker();
+    const readings = [reading('slow', true), reading('quick', true), reading('off', false)];
+    const forMs = [60_000, 20_000, 1_000];
+    tracker.observe('p/web', readings, forMs, at(0));
+    assert.equal(tracker.nextFiring('p/web', readings, forMs, at(0)), at(20), 'the quicker `for` first');
+    tracker.observe('p/web', readings, forMs, at(30));
+    assert.equal(tracker.nextFiring('p/web', readings, forMs, at(30)), at(60), "'quick' fired already");
+    tracker.observe('p/web', readings, forMs, at(61));
+    assert.equal(tracker.nextFiring('p/web', readings, forMs, at(61)), Infinity, 'nothing left to wait for');
+    assert.equal(tracker.nextFiring('p/api', readings, forMs, at(61)), Infinity, 'a key never observed');
+  });
 });
