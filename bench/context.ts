@@ -168,6 +168,12 @@ export class BenchContext {
           }),
       );
     }
+    // The governors the runs started (one per policy, namespace and cluster) outlive them.
+    await attempt('the governors', async () => {
+      const query = `WorkflowId STARTS_WITH "governor/${this.id}" AND ExecutionStatus = "Running"`;
+      for await (const governor of this.client.workflow.list({ query }))
+        await this.client.workflow.getHandle(governor.workflowId).terminate('benchmark done');
+    });
     const { plural } = policyKinds.ClusterRemediationPolicy;
     for (const name of this.clusterPolicies)
       await attempt(`policy ${name}`, () =>
