@@ -29,6 +29,7 @@ import {
   remediationDecisionSpec,
 } from '../api/decision.ts';
 import { apiVersion, group, version } from '../api/policy.ts';
+import { failedWith } from '../domain/kube/errors.ts';
 import { recordEvent } from '../domain/kube/events.ts';
 import { approveUpdate, cancelUpdate, rejectUpdate } from '../domain/messages.ts';
 import { remediationWorkflowId } from '../domain/run.ts';
@@ -134,6 +135,7 @@ export class DecisionRelay {
       const answer = await this.send(spec, workflowId, uid, `${kind} ${namespace}/${name}`);
       await this.answer(decision, { workflowId, ...answer });
     } catch (error) {
+      if (failedWith(error, 404)) return; // the decision (or its namespace) is gone: nothing to answer
       // Temporal or the API server did not answer: the same update ID makes the retry safe.
       this.log('a decision could not be relayed yet; trying again', {
         decision: `${namespace}/${name}`,
