@@ -52,7 +52,7 @@ export const alertmanagerUrl = optional(httpUrl, {
 
 export const requireServiceAccount = withDefault(boolean, {
   description:
-    'Every namespaced RemediationPolicy must name a ServiceAccount (spec.serviceAccountName) for its actions to impersonate; one that does not is Invalid. false is the opt-out: such a policy then acts with the worker\'s own rights inside its namespace.',
+    "Every namespaced RemediationPolicy must name a ServiceAccount (spec.serviceAccountName) for its actions to impersonate; one that does not is Invalid. false is the opt-out: such a policy then acts with the worker's own rights inside its namespace.",
   allowed: 'true or false',
   default: 'true',
   chart: 'requireServiceAccount',
