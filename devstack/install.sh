@@ -10,7 +10,8 @@ start=$SECONDS
 sudo=""
 [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
 missing=()
-for package in prometheus prometheus-alertmanager openssl chromium; do
+# zsh and fish: the CLI's completion tests parse its scripts with each shell.
+for package in prometheus prometheus-alertmanager openssl chromium zsh fish; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if ((${#missing[@]} > 0)); then

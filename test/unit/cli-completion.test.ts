@@ -4,6 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Options } from '../../cli/command.ts';
 import { commands } from '../../cli/commands/index.ts';
@@ -64,10 +67,10 @@ COMP_WORDS=(kubemedic "$@"); COMP_CWORD=$#; _kubemedic; printf '%s\\n' "\${COMPR
   ] as const) {
     const installed = spawnSync(shell, ['--version']).status === 0;
     it(`${shell}: the script parses`, { skip: installed ? false : `${shell} is not installed here` }, () => {
-      const result = spawnSync(shell, [...check], {
-        input: completionScript(shell, commands),
-        encoding: 'utf8',
-      });
+      // From a file: fish run by Node does not read a script from its stdin (a socket here).
+      const script = join(mkdtempSync(join(tmpdir(), 'kubemedic-completion-')), `kubemedic.${shell}`);
+      writeFileSync(script, completionScript(shell, commands));
+      const result = spawnSync(shell, [...check, script], { encoding: 'utf8' });
       assert.equal(result.status, 0, result.stderr);
     });
   }
