@@ -4,6 +4,7 @@
  * unit tests pin their exact shape; docs/notifications.md documents the same shape.
  */
 import { approveCommand, type NotificationFacts, policyLabel, targetDisplay } from '../domain/run.ts';
+import { slackEscape } from './notify-escape.ts';
 
 /** What the worker adds to the run's facts. */
 export interface NotificationContext extends NotificationFacts {
@@ -77,14 +78,6 @@ const headlines: Record<NotificationFacts['event'], string> = {
   Skipped: ':fast_forward: skipped',
   NeedsAttention: ':rotating_light: needs attention',
 };
-
-/**
- * Slack's mrkdwn escaping: `&`, `<` and `>` become entities, so a name or a reason cannot make
- * a link, a mention (`<!channel>`) or a broken message. Applied to every value KubeMedic did not
- * write itself; its own `<url|text>` link is added after.
- */
-export const slackEscape = (text: string) =>
-  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
 /** A Slack incoming-webhook message: `text` for notifications and clients without blocks. */
 export function slackPayload(context: NotificationContext): { text: string; blocks: unknown[] } {

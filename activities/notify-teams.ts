@@ -3,12 +3,18 @@
  * shape Teams incoming webhooks and Workflows ("When a Teams webhook request is received")
  * take (learn.microsoft.com, "Send Adaptive Cards using an Incoming Webhook"). Pure.
  */
+import { clipEscaped, teamsEscape } from './notify-escape.ts';
 import { headline, type NotificationContext, notificationSubject, webhookPayload } from './notify-payload.ts';
 
 /** Teams renders Adaptive Cards up to 1.5; 1.4 is what incoming webhooks render on every client. */
 export const adaptiveCardVersion = '1.4';
-/** A reason is KubeMedic's own text, but it can quote long API answers: Teams refuses messages over ~28 KB. */
+/**
+ * A reason is KubeMedic's own text, but it can quote long API answers, and the evidence quotes
+ * Event messages: Teams refuses messages over ~28 KB, so each is cut (after escaping, which can
+ * make text up to five times longer) well below it.
+ */
 const reasonLimit = 4000;
+const evidenceLimit = 3000;
 
 export interface TeamsMessage {
   type: 'message';
@@ -27,14 +33,20 @@ export interface TeamsMessage {
 }
 
 export function teamsPayload(context: NotificationContext): TeamsMessage {
-  const { approveCommand } = webhookPayload(context);
-  const reason =
-    context.reason.length > reasonLimit ? `${context.reason.slice(0, reasonLimit - 3)}...` : context.reason;
+  const { approveCommand, evidence } = webhookPayload(context);
+  // Every value but KubeMedic's own words is escaped: names, the reason, the commands that hold names
+  const fact = (title: string, value: string) => ({ title, value: teamsEscape(value) });
   const facts = [
-    { title: 'Action', value: context.action ?? 'none' },
-    { title: 'Phase', value: context.phase },
-    ...(context.outcome ? [{ title: 'Outcome', value: context.outcome }] : []),
-    ...(approveCommand ? [{ title: 'Approve', value: approveCommand }] : []),
+    fact('Action', context.action ?? 'none'),
+    fact('Phase', context.phase),
+    ...(context.outcome ? [fact('Outcome', context.outcome)] : []),
+    ...(approveCommand ? [fact('Approve', approveCommand)] : []),
+    ...(evidence
+      ? [
+          { title: 'Evidence', value: clipEscaped(teamsEscape(evidence.pods.join('; ')), evidenceLimit) },
+          fact('Logs', evidence.showCommand),
+        ]
+      : []),
   ];
   return {
     type: 'message',
@@ -54,8 +66,8 @@ export function teamsPayload(context: NotificationContext): TeamsMessage {
               size: 'Medium',
               wrap: true,
             },
-            { type: 'TextBlock', text: notificationSubject(context), wrap: true },
-            { type: 'TextBlock', text: reason, wrap: true },
+            { type: 'TextBlock', text: teamsEscape(notificationSubject(context)), wrap: true },
+            { type: 'TextBlock', text: clipEscaped(teamsEscape(context.reason), reasonLimit), wrap: true },
             { type: 'FactSet', facts },
           ],
           actions: context.webUiUrl

@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type NotificationContext, slackPayload, webhookPayload } from '../../activities/notify-payload.ts';
+import { pagerDutyPayload } from '../../activities/notify-pagerduty.ts';
+import { teamsPayload } from '../../activities/notify-teams.ts';
+import { assertPagerDutyEvent, assertTeamsMessage } from '../support/sink-shapes.ts';
 import { type Evidence, evidenceBounds, evidenceSummary } from '../../domain/evidence.ts';
 import { runDetails } from '../../workflows/run-details.ts';
 
@@ -84,6 +87,53 @@ describe('evidence in notifications', () => {
       fields,
       /logs: `kubemedic show remediation\/prod-eu\/shop\/Deployment\/web\/restart --cluster prod-eu`/,
     );
+  });
+
+  it('a PagerDuty trigger carries it in custom_details.evidence, as the webhook payload does', () => {
+    // (a Succeeded run resolves its alert, which has no payload: a failed one pages)
+    const event = pagerDutyPayload({ ...succeeded, event: 'Failed', outcome: 'Failed' }, 'R0UTING');
+    assertPagerDutyEvent(event, 'R0UTING');
+    assert.ok(event.event_action === 'trigger');
+    assert.deepEqual(event.payload.custom_details.evidence, webhookPayload(succeeded).evidence);
+  });
+
+  it('the Teams card names it and the command that prints the logs, escaped', () => {
+    const card = assertTeamsMessage(
+      teamsPayload({ ...succeeded, evidence: ['shop/web_1 (Running): last warning BackOff: *boom*'] }),
+    );
+    const [facts] = (card.body as { type: string; facts?: unknown }[]).filter((e) => e.type === 'FactSet');
+    assert.deepEqual((facts!.facts as { title: string }[]).slice(-2), [
+      { title: 'Evidence', value: 'shop/web\\_1 (Running): last warning BackOff: \\*boom\\*' },
+      {
+        title: 'Logs',
+        value: 'kubemedic show remediation/prod-eu/shop/Deployment/web/restart --cluster prod-eu',
+      },
+    ]);
+  });
+
+  it('the largest evidence keeps PagerDuty within 512 KB and Teams within its ~28 KB', () => {
+    // Given the most evidence describes: every pod, long names, many containers, a full warning
+    // message of characters that escaping makes five times longer
+    const name = 'p'.repeat(253);
+    const container = { ...evidence.pods[0]!.containers[0]!, name: 'c'.repeat(63), restartCount: 99_999 };
+    const pod = {
+      ...evidence.pods[0]!,
+      name,
+      node: 'n'.repeat(253),
+      containers: Array.from({ length: 20 }, () => container),
+      events: [{ ...evidence.pods[0]!.events[0]!, message: '&'.repeat(evidenceBounds.message) }],
+    };
+    const largest = evidenceSummary({
+      ...evidence,
+      pods: Array.from({ length: evidenceBounds.pods }, () => pod),
+      omittedPods: 500,
+    });
+    const context = { ...succeeded, event: 'Failed' as const, reason: '_'.repeat(10_000), evidence: largest };
+    const bytes = Buffer.byteLength(JSON.stringify(pagerDutyPayload(context, 'R0UTING')));
+    assert.ok(bytes <= 512 * 1024, `${bytes} bytes`);
+    // And Teams (assertTeamsMessage checks the size) gets a cut summary, still ending cleanly
+    const card = assertTeamsMessage(teamsPayload(context));
+    assert.match(JSON.stringify(card.body), /"title":"Evidence","value":"[^"]{1,2997}\.\.\."/);
   });
 
   it("the Web UI's current details summarise it under the step's backup", () => {

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { clipEscaped, slackEscape, teamsEscape } from '../../activities/notify-escape.ts';
 import {
   type NotificationContext,
-  slackEscape,
   slackPayload,
   webhookPayload,
   webUiRunUrl,
@@ -179,6 +179,34 @@ describe('the Teams message', () => {
       { type: 'Action.OpenUrl', title: 'Open the run in the Temporal Web UI', url: 'http://ui.example/run' },
     ]);
     assertTeamsMessage(teamsPayload({ ...awaiting, reason: 'y'.repeat(50_000) }));
+  });
+
+  it('escapes what a tenant controls, so a hostile name or reason makes no link, emphasis or list', () => {
+    // Given a target name and a reason written to render as markup in a TextBlock
+    const hostile = '[click me](https://evil.example) *urgent* _now_ &lt;b&gt;';
+    const card = assertTeamsMessage(
+      teamsPayload({
+        ...awaiting,
+        target: { kind: 'Deployment', namespace: 'shop', name: hostile },
+        reason: `- ${hostile}\n1. second item`,
+        webUiUrl: 'http://ui.example/run',
+      }),
+    );
+    // Then each markup mark is escaped, and an entity of theirs shows as written
+    const escaped = '\\[click me\\](https://evil.example) \\*urgent\\* \\_now\\_ &amp;lt;b&amp;gt;';
+    assert.equal(teamsEscape(hostile), escaped);
+    const [, subject, reason, facts] = card.body as { text?: string; facts?: { value: string }[] }[];
+    assert.equal(subject!.text, `Deployment shop/${escaped} (policy shop/cpu, cluster prod-eu)`);
+    assert.equal(reason!.text, `\\- ${escaped}\n1\\. second item`);
+    // And no raw link, emphasis or entity of theirs is anywhere in the card (the facts hold names too)
+    for (const text of [subject!.text!, reason!.text!, ...facts!.facts!.map((f) => f.value)]) {
+      assert.ok(!/(?<!\\)[[*_]/.test(text) && !text.includes('&lt;b&gt;'), text);
+    }
+    // And KubeMedic's own link stays a link
+    assert.equal((card.actions as { url: string }[])[0]!.url, 'http://ui.example/run');
+    // And a cut never leaves half an escape: no lone backslash before the ellipsis
+    assert.equal(clipEscaped(teamsEscape('aaaaaa*bbb'), 10), 'aaaaaa...');
+    assert.equal(clipEscaped(teamsEscape('aaaa&bbb'), 10), 'aaaa...');
   });
 });
 
