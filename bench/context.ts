@@ -27,6 +27,15 @@ import { inParallel, until } from './measure.ts';
 export const benchRunLabel = 'kubemedic.io/bench-run';
 export const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
+/** A condition no bench Deployment meets: for policies whose runs the bench starts itself. */
+export const neverFires = {
+  name: 'never',
+  source: 'Kubernetes',
+  kubernetes: { state: 'Restarts' },
+  operator: '>',
+  threshold: 1000,
+} as const;
+
 export class BenchContext {
   readonly id = `bench-${randomBytes(3).toString('hex')}`;
   readonly core: CoreV1Api;

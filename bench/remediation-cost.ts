@@ -15,7 +15,7 @@ import { checkPolicy, startRemediation } from '../policy-watcher/index.ts';
 import type { PolicyObject } from '../policy-watcher/policies.ts';
 import { createWorker } from '../worker/worker.ts';
 import { bareActivities } from './bare-activities.ts';
-import type { BenchContext } from './context.ts';
+import { type BenchContext, neverFires } from './context.ts';
 import { type Figure, summarize } from './measure.ts';
 import { idleDeployment } from './triggers.ts';
 import { benchWorker, startedWorker } from './workers.ts';
@@ -33,15 +33,7 @@ export async function remediationCost(
   const policyFor = async (mode: string) => {
     await ctx.policy('RemediationPolicy', `p3-${mode}`, namespace, {
       target: { kind: 'Deployment', selector: { matchLabels: { bench: `p3-${mode}` } } },
-      conditions: [
-        {
-          name: 'never',
-          source: 'Kubernetes',
-          kubernetes: { state: 'Restarts' },
-          operator: '>',
-          threshold: 1000,
-        },
-      ],
+      conditions: [neverFires],
       actions: [{ type: 'Scale', scale: { replicas: 1 } }],
       verification: { settle: '0s' },
       cooldown: '0s',

@@ -14,7 +14,7 @@ import { environment } from '../devstack/stack.ts';
 import { searchAttributes } from '../domain/search-attributes.ts';
 import { checkPolicy, startRemediation } from '../policy-watcher/index.ts';
 import type { PolicyObject } from '../policy-watcher/policies.ts';
-import type { BenchContext } from './context.ts';
+import { type BenchContext, neverFires } from './context.ts';
 import { type Figure, inParallel, mb, until } from './measure.ts';
 
 const freePort = () =>
@@ -42,15 +42,7 @@ export async function workerMemory(ctx: BenchContext, { runs }: { runs: number }
   const namespace = await ctx.namespace('p6');
   await ctx.policy('RemediationPolicy', 'p6', namespace, {
     target: { kind: 'Deployment', selector: { matchLabels: { bench: 'p6' } } },
-    conditions: [
-      {
-        name: 'never',
-        source: 'Kubernetes',
-        kubernetes: { state: 'Restarts' },
-        operator: '>',
-        threshold: 1000,
-      },
-    ],
+    conditions: [neverFires],
     actions: [{ type: 'Scale', scale: { replicas: 1 } }],
     approval: { required: true, timeout: '1h' },
     limits: { maxConcurrent: runs + 10, maxPerHour: 100_000 },

@@ -34,12 +34,7 @@ import { recordEvent } from '../domain/kube/events.ts';
 import { approveUpdate, cancelUpdate, rejectUpdate } from '../domain/messages.ts';
 import { remediationWorkflowId } from '../domain/run.ts';
 import { type RunOwner, runOwner } from '../domain/run-owner.ts';
-import {
-  defaultRelayLog,
-  type RelayLog,
-  type ResourceInformer,
-  watchResources,
-} from './resource-informer.ts';
+import { type RelayLog, ResourceRelay } from './resource-informer.ts';
 
 export interface DecisionRelayOptions {
   kubeconfig: KubeConfig;
@@ -75,38 +70,14 @@ export function refusalFor(
   return `a decision in namespace ${namespace} cannot decide a run of namespace ${owner.namespace}`;
 }
 
-export class DecisionRelay {
-  private informer: ResourceInformer | undefined;
-  private readonly inFlight = new Set<string>();
-  private readonly log: RelayLog;
-  private stopped = false;
-
+export class DecisionRelay extends ResourceRelay<DecisionObject> {
   constructor(private readonly options: DecisionRelayOptions) {
-    this.log = options.log ?? defaultRelayLog;
+    super(options.kubeconfig, plural, options.log);
   }
 
-  async start(): Promise<void> {
-    this.informer = await watchResources<DecisionObject>(
-      this.options.kubeconfig,
-      plural,
-      { changed: (decision) => void this.relay(decision) },
-      this.log,
-    );
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.informer?.stop();
-  }
-
-  get healthy(): boolean {
-    return this.informer?.healthy ?? false;
-  }
-
-  private async relay(decision: DecisionObject): Promise<void> {
+  protected async relay(decision: DecisionObject): Promise<void> {
     const { uid = '', namespace = '', name = '' } = decision.metadata ?? {};
-    if (decision.status?.phase !== undefined || this.inFlight.has(uid) || this.stopped) return;
-    this.inFlight.add(uid);
+    if (decision.status?.phase !== undefined) return; // answered already
     try {
       const parsed = remediationDecisionSpec.safeParse(decision.spec);
       if (!parsed.success) {
@@ -141,9 +112,7 @@ export class DecisionRelay {
         decision: `${namespace}/${name}`,
         error: String(error),
       });
-      setTimeout(() => void (this.stopped || this.relay(decision)), this.options.retryMs ?? 5_000);
-    } finally {
-      this.inFlight.delete(uid);
+      this.retryLater(() => this.relayOnce(decision), this.options.retryMs ?? 5_000);
     }
   }
 

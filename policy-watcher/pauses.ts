@@ -22,12 +22,7 @@ import { taskQueueFor } from '../domain/config/names.ts';
 import { globalGovernorId, pauseSignal, policyGovernorId, resumeSignal } from '../domain/governor.ts';
 import { recordEvent } from '../domain/kube/events.ts';
 import { failedWith } from '../domain/kube/errors.ts';
-import {
-  defaultRelayLog,
-  type RelayLog,
-  type ResourceInformer,
-  watchResources,
-} from './resource-informer.ts';
+import { type RelayLog, ResourceRelay } from './resource-informer.ts';
 
 export const resumeFinalizer = `${group}/resume`;
 
@@ -46,46 +41,22 @@ interface PauseObject extends KubernetesObject {
 
 const { plural, kind } = decisionKinds.RemediationPause;
 
-export class PauseRelay {
-  private informer: ResourceInformer | undefined;
+export class PauseRelay extends ResourceRelay<PauseObject> {
   /** The governor each live pause holds, by uid: a governor resumes when none is left. */
   private readonly live = new Map<string, string>();
-  private readonly inFlight = new Set<string>();
-  private readonly log: RelayLog;
-  private stopped = false;
 
   constructor(private readonly options: PauseRelayOptions) {
-    this.log = options.log ?? defaultRelayLog;
+    super(options.kubeconfig, plural, options.log);
   }
 
-  async start(): Promise<void> {
-    this.informer = await watchResources<PauseObject>(
-      this.options.kubeconfig,
-      plural,
-      { changed: (pause) => void this.relay(pause) },
-      this.log,
-    );
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.informer?.stop();
-  }
-
-  get healthy(): boolean {
-    return this.informer?.healthy ?? false;
-  }
-
-  private async relay(pause: PauseObject): Promise<void> {
+  protected async relay(pause: PauseObject): Promise<void> {
     const { uid = '', name = '' } = pause.metadata ?? {};
-    if (this.inFlight.has(uid) || this.stopped) return;
     const parsed = remediationPauseSpec.safeParse(pause.spec);
     if (!parsed.success || (parsed.data.cluster ?? this.options.cluster) !== this.options.cluster) return;
     const spec = parsed.data;
     const governor = spec.policy
       ? policyGovernorId(this.options.cluster, spec.policy)
       : globalGovernorId(this.options.cluster);
-    this.inFlight.add(uid);
     try {
       if (pause.metadata?.deletionTimestamp !== undefined) {
         this.live.delete(uid);
@@ -130,9 +101,7 @@ export class PauseRelay {
     } catch (error) {
       // A conflict (another replica wrote first) or an unreachable server: look again shortly.
       this.log('a pause could not be relayed yet; trying again', { pause: name, error: String(error) });
-      setTimeout(() => void (this.stopped || this.relayLatest(name)), this.options.retryMs ?? 2_000);
-    } finally {
-      this.inFlight.delete(uid);
+      this.retryLater(() => this.relayLatest(name), this.options.retryMs ?? 2_000);
     }
   }
 
@@ -140,7 +109,9 @@ export class PauseRelay {
   private async relayLatest(name: string): Promise<void> {
     const api = this.options.kubeconfig.makeApiClient(CustomObjectsApi);
     try {
-      await this.relay((await api.getClusterCustomObject({ group, version, plural, name })) as PauseObject);
+      await this.relayOnce(
+        (await api.getClusterCustomObject({ group, version, plural, name })) as PauseObject,
+      );
     } catch (error) {
       if (!failedWith(error, 404))
         this.log('a pause could not be read', { pause: name, error: String(error) });

@@ -1,8 +1,8 @@
 /**
- * An informer on one of KubeMedic's own resources (RemediationDecision, RemediationPause), for
- * the small relays beside the policy watcher. An informer stops on any error but 410 Gone
- * (client-node issues #795, #1598), so it is started again after a pause; `healthy` says whether
- * it is listening now.
+ * An informer on one of KubeMedic's own resources (RemediationDecision, RemediationPause), and
+ * what the small relays beside the policy watcher share on top of it. An informer stops on any
+ * error but 410 Gone (client-node issues #795, #1598), so it is started again after a pause;
+ * `healthy` says whether it is listening now.
  */
 import {
   CustomObjectsApi,
@@ -27,7 +27,7 @@ export interface ResourceInformer {
 export async function watchResources<T extends KubernetesObject>(
   kubeconfig: KubeConfig,
   plural: string,
-  handlers: { changed(object: T): void; deleted?(object: T): void },
+  handlers: { changed(object: T): void },
   log: RelayLog,
 ): Promise<ResourceInformer> {
   const custom = kubeconfig.makeApiClient(CustomObjectsApi);
@@ -38,7 +38,6 @@ export async function watchResources<T extends KubernetesObject>(
   let healthy = false;
   informer.on('add', handlers.changed);
   informer.on('update', handlers.changed);
-  if (handlers.deleted) informer.on('delete', handlers.deleted);
   informer.on('error', (error: unknown) => {
     if (stopped) return; // stopping aborts the watch: not an error
     healthy = false;
@@ -62,4 +61,61 @@ export async function watchResources<T extends KubernetesObject>(
       return healthy && !stopped;
     },
   };
+}
+
+/**
+ * A relay of one resource kind to Temporal: it hears each object from an informer, relays one
+ * object at a time (the informer may hand the same object over again while its relay is under
+ * way), and does nothing once stopped. A subclass says what relaying an object means.
+ */
+export abstract class ResourceRelay<T extends KubernetesObject> {
+  private informer: ResourceInformer | undefined;
+  private readonly inFlight = new Set<string>();
+  private stopped = false;
+  protected readonly log: RelayLog;
+
+  constructor(
+    private readonly kubeconfigOfRelay: KubeConfig,
+    private readonly plural: string,
+    log: RelayLog | undefined,
+  ) {
+    this.log = log ?? defaultRelayLog;
+  }
+
+  async start(): Promise<void> {
+    this.informer = await watchResources<T>(
+      this.kubeconfigOfRelay,
+      this.plural,
+      { changed: (object) => void this.relayOnce(object) },
+      this.log,
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.informer?.stop();
+  }
+
+  get healthy(): boolean {
+    return this.informer?.healthy ?? false;
+  }
+
+  /** What relaying one object means; never called twice at once for one uid. */
+  protected abstract relay(object: T): Promise<void>;
+
+  protected async relayOnce(object: T): Promise<void> {
+    const uid = object.metadata?.uid ?? '';
+    if (this.stopped || this.inFlight.has(uid)) return;
+    this.inFlight.add(uid);
+    try {
+      await this.relay(object);
+    } finally {
+      this.inFlight.delete(uid);
+    }
+  }
+
+  /** Tries again after `ms`, unless the relay has stopped by then. */
+  protected retryLater(again: () => Promise<void>, ms: number): void {
+    setTimeout(() => void (this.stopped || again()), ms);
+  }
 }
