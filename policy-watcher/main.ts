@@ -3,6 +3,8 @@
  * sets (domain/config/watcher.ts; every variable is in docs/configuration.md) and passed down;
  * a bad value stops it at start, naming the variable. Any number of replicas may run at once.
  * It logs JSON lines on stdout (domain/logging); a failure at start is logged, then exit code 1.
+ * With tracing on (domain/config tracingVariables), each start of a run begins its trace
+ * (domain/tracing.ts), which the worker continues.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
@@ -19,11 +21,19 @@ import { PolicyWatcher } from './watcher.ts';
 
 const config = configurationOf('kubemedic policy watcher', watcherConfig);
 const logger = createLogger({ process: 'watcher', level: config.logLevel });
+// The tracing SDK is loaded only when tracing is on.
+const tracing = config.tracing
+  ? (await import('../domain/tracing.ts')).startTracing('kubemedic-watcher')
+  : undefined;
 try {
   const kubeconfig = new KubeConfig();
   kubeconfig.loadFromDefault();
   const connection = await Connection.connect(connectionOptions(config.temporal));
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    ...(tracing === undefined ? {} : { interceptors: { workflow: tracing.clientInterceptors } }),
+  });
   const watcher = new PolicyWatcher({
     kubeconfig,
     client,
@@ -52,7 +62,12 @@ try {
     why: 'an informer has stopped and not listed again yet',
   });
   logger.info(
-    { cluster: config.cluster, policySelector: config.policySelector, namespace: config.temporal.namespace },
+    {
+      cluster: config.cluster,
+      policySelector: config.policySelector,
+      namespace: config.temporal.namespace,
+      tracing: config.tracing,
+    },
     'watcher started',
   );
 
@@ -62,6 +77,8 @@ try {
       void Promise.all([watcher.stop(), ...relays.map((relay) => relay.stop())])
         .then(() => connection.close())
         .then(() => metrics.close())
+        // The spans still batched, before the process ends.
+        .then(() => tracing?.shutdown())
         .then(() => process.exit(0));
     });
   }

@@ -8,14 +8,17 @@
  * - dist/worker/workflow-bundle.js: workflows/ bundled for the workflow sandbox now, as Temporal's
  *   production sample does, instead of by webpack each time a worker starts. worker/worker.ts
  *   loads it when it sits beside the running code, and bundles workflows/ itself otherwise (tsx,
- *   the tests).
+ *   the tests);
+ * - dist/worker/workflow-bundle-tracing.js: the same with the OpenTelemetry workflow interceptors
+ *   (worker/tracing.ts), which a prebuilt bundle must hold; the worker loads it when tracing is on.
  */
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { workflowBundleName, workflowsPath } from './worker.ts';
+import { tracingWorkflowModules } from './tracing.ts';
+import { workflowBundleNames, workflowsPath } from './worker.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const processesDir = join(repoRoot, 'dist');
@@ -40,9 +43,12 @@ export async function buildProcesses(out = processesDir): Promise<void> {
     target: `node${/\d+/.exec(engines.node)?.[0] ?? '20'}`,
     logLevel: 'warning',
   });
-  const { code } = await bundleWorkflowCode({ workflowsPath });
   mkdirSync(join(out, 'worker'), { recursive: true });
-  writeFileSync(join(out, 'worker', workflowBundleName), code);
+  const bundles = { plain: [], tracing: tracingWorkflowModules };
+  for (const [kind, workflowInterceptorModules] of Object.entries(bundles)) {
+    const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules });
+    writeFileSync(join(out, 'worker', workflowBundleNames[kind as keyof typeof bundles]), code);
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildProcesses();

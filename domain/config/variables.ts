@@ -73,6 +73,38 @@ export const logLevel = (process: 'worker' | 'watcher') =>
     },
   );
 
+/**
+ * OpenTelemetry tracing (domain/tracing.ts), off by default: on when an OTLP endpoint is set (the
+ * standard variables, which the exporter itself reads), or when KUBEMEDIC_TRACING says so.
+ */
+export const tracingVariables = {
+  KUBEMEDIC_TRACING: optional(z.enum(['otlp', 'off']), {
+    description:
+      'otlp: trace runs (workflow, activity and Temporal client spans; activity log lines carry trace_id and span_id) and export the spans over OTLP/HTTP. off: no tracing even with an endpoint set. Unset: on exactly when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set.',
+    allowed: 'otlp or off',
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(httpUrl, {
+    description:
+      'The OpenTelemetry collector (OTLP/HTTP); spans go to its /v1/traces path. Setting it turns tracing on. The other standard OTEL_EXPORTER_OTLP_* variables (headers, timeout) are read by the exporter as well.',
+    allowed: 'an http:// or https:// URL, such as http://otel-collector:4318',
+  }),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optional(httpUrl, {
+    description:
+      'The full URL spans are posted to, instead of the /v1/traces path of OTEL_EXPORTER_OTLP_ENDPOINT. Setting it turns tracing on.',
+    allowed: 'an http:// or https:// URL',
+  }),
+};
+
+/** Whether a process traces, from its tracingVariables. */
+export const tracingOn = (v: {
+  KUBEMEDIC_TRACING?: 'otlp' | 'off';
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+}): boolean =>
+  v.KUBEMEDIC_TRACING === undefined
+    ? (v.OTEL_EXPORTER_OTLP_ENDPOINT ?? v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) !== undefined
+    : v.KUBEMEDIC_TRACING === 'otlp';
+
 /** /metrics and /healthz: each process has its own default, so both can run on one host. */
 export const metricsPort = (process: string, defaultPort: number, chart: string) =>
   withDefault(port(1), {

@@ -12,6 +12,8 @@ import {
   processConfig,
   type ProcessConfig,
   processEnvironment,
+  tracingOn,
+  tracingVariables,
 } from './variables.ts';
 
 const labelTerm = /^[A-Za-z0-9._/-]+=[A-Za-z0-9._-]*$/;
@@ -86,6 +88,7 @@ export const watcherEnvironment = processEnvironment({
       allowed: 'a namespace name',
     },
   ),
+  ...tracingVariables,
 }).superRefine((values, context) => {
   if (
     values.KUBEMEDIC_ALERT_RECEIVER_AUTH === 'token' &&
@@ -139,6 +142,8 @@ export interface WatcherConfig extends ProcessConfig {
   alertReceiver: AlertReceiverOptions;
   metricsPort: number;
   clusterDecisionsNamespace: string | undefined;
+  /** Whether the watcher's Temporal calls start traces (domain/tracing.ts). */
+  tracing: boolean;
 }
 
 export function watcherConfig(env: Environment): WatcherConfig {
@@ -156,6 +161,7 @@ export function watcherConfig(env: Environment): WatcherConfig {
     metricsPort: v.KUBEMEDIC_METRICS_PORT,
     logLevel: v.KUBEMEDIC_LOG_LEVEL,
     clusterDecisionsNamespace: v.KUBEMEDIC_CLUSTER_DECISIONS_NAMESPACE,
+    tracing: tracingOn(v),
   };
 }
 

@@ -18,6 +18,8 @@ import {
   processConfig,
   type ProcessConfig,
   processEnvironment,
+  tracingOn,
+  tracingVariables,
 } from './variables.ts';
 
 const namespaceName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -149,6 +151,7 @@ export const workerEnvironment = processEnvironment({
     default: '9466',
   }),
   KUBEMEDIC_LOG_LEVEL: logLevel('worker'),
+  ...tracingVariables,
 });
 
 export interface WorkerConfig extends ProcessConfig {
@@ -157,6 +160,8 @@ export interface WorkerConfig extends ProcessConfig {
   metricsPort: number;
   sdkMetricsPort: number;
   shutdownGraceMs: number;
+  /** Whether runs are traced (domain/tracing.ts). */
+  tracing: boolean;
   /** What the activities are given besides the kubeconfig (activities/ ActivityDependencies). */
   activities: {
     prometheusUrl: string | undefined;
@@ -183,6 +188,7 @@ export function workerConfig(env: Environment): WorkerConfig {
     metricsPort: v.KUBEMEDIC_METRICS_PORT,
     sdkMetricsPort: v.KUBEMEDIC_SDK_METRICS_PORT,
     shutdownGraceMs: v.KUBEMEDIC_SHUTDOWN_GRACE,
+    tracing: tracingOn(v),
     activities: {
       prometheusUrl: v.PROMETHEUS_URL,
       alertmanagerUrl: v.ALERTMANAGER_URL,
