@@ -110,28 +110,33 @@ describe('protected resources', () => {
 });
 
 describe('tenancy', () => {
-  it("refuses a namespaced policy's run on another namespace at execute", { timeout: 60_000 }, async (t) => {
-    // Given tenant A's policy and tenant B's Deployment
-    const other = `kmp-b-${randomBytes(3).toString('hex')}`;
-    await core().createNamespace({ body: { metadata: { name: other } } });
-    try {
-      const s = scenario(t);
-      await s.given.deployment('theirs', 1, { namespace: other });
-      await s.given.policy('mine', { target: { kind: 'Deployment', name: 'theirs' }, ...scaleTo3 });
-      // When a run is started for B's Deployment anyway (a forged start; the watcher never does this)
-      await s.when.runStarts();
-      // Then it is refused, saying why, and B's Deployment is untouched
-      await s.then.runEndsAs(
-        'Failed',
-        new RegExp(
-          `^Forbidden: RemediationPolicy ${namespace.name}/mine may act only in namespace ${namespace.name}`,
-        ),
-      );
-      await s.then.replicasAre(1);
-    } finally {
-      await core().deleteNamespace({ name: other });
-    }
-  });
+  it(
+    "refuses a namespaced policy's run on another namespace before it writes anything",
+    { timeout: 60_000 },
+    async (t) => {
+      // Given tenant A's policy and tenant B's Deployment
+      const other = `kmp-b-${randomBytes(3).toString('hex')}`;
+      await core().createNamespace({ body: { metadata: { name: other } } });
+      try {
+        const s = scenario(t);
+        await s.given.deployment('theirs', 1, { namespace: other });
+        await s.given.policy('mine', { target: { kind: 'Deployment', name: 'theirs' }, ...scaleTo3 });
+        // When a run is started for B's Deployment anyway (a forged start; the watcher never does this)
+        await s.when.runStarts();
+        // Then its policy check refuses it, saying why (the write guard would be the second line),
+        // and B's Deployment is untouched
+        await s.then.runEndsAs(
+          'Skipped',
+          new RegExp(
+            `^PolicyMismatch: RemediationPolicy ${namespace.name}/mine may act only in namespace ${namespace.name}, not on Deployment ${other}/theirs`,
+          ),
+        );
+        await s.then.replicasAre(1);
+      } finally {
+        await core().deleteNamespace({ name: other });
+      }
+    },
+  );
 
   it('refuses a target namespace in a namespaced policy at admission (strict field validation)', async () => {
     const body = {

@@ -7,7 +7,9 @@
 import { type ChildProcess, execSync, spawn } from 'node:child_process';
 import {
   chmodSync,
+  copyFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -126,10 +128,23 @@ export function runImage(
   if (program !== 'node') throw new Error(`the image's entrypoint runs ${program}, not node`);
   const output = openSync(log, 'a');
   const user = process.getuid?.() === 0 ? image.user : undefined;
-  return spawn(process.execPath, [...entrypointArgs, ...cmd], {
+  return spawn(user ? imageNode(image) : process.execPath, [...entrypointArgs, ...cmd], {
     cwd: image.app,
     env: { PATH: process.env.PATH, HOME: tmpdir(), ...image.env, ...env },
     stdio: ['ignore', output, output],
     ...user,
   });
+}
+
+/**
+ * The image's own copy of this Node, which its USER can reach: this one may not be reachable
+ * (devstack/node.sh installs Node 24 under root's home, which other users cannot enter).
+ */
+function imageNode(image: AssembledImage): string {
+  const node = join(image.root, 'node');
+  if (!existsSync(node)) {
+    copyFileSync(process.execPath, node);
+    chmodSync(node, 0o755);
+  }
+  return node;
 }
