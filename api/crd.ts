@@ -267,6 +267,23 @@ export function crdName(kind: PolicyKind): string {
   return `${policyKinds[kind].plural}.${group}`;
 }
 
+/** The names block every KubeMedic CRD has: its kind's names, in the `kubemedic` category. */
+function crdNames(names: {
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: readonly string[];
+}): CustomResourceDefinition['spec']['names'] {
+  return {
+    kind: names.kind,
+    listKind: `${names.kind}List`,
+    plural: names.plural,
+    singular: names.singular,
+    shortNames: [...names.shortNames],
+    categories: ['kubemedic'],
+  };
+}
+
 export function customResourceDefinition(kind: PolicyKind): CustomResourceDefinition {
   const names = policyKinds[kind];
   return {
@@ -275,14 +292,7 @@ export function customResourceDefinition(kind: PolicyKind): CustomResourceDefini
     metadata: { name: crdName(kind), labels: { 'app.kubernetes.io/part-of': 'kubemedic' } },
     spec: {
       group,
-      names: {
-        kind: names.kind,
-        listKind: `${names.kind}List`,
-        plural: names.plural,
-        singular: names.singular,
-        shortNames: [...names.shortNames],
-        categories: ['kubemedic'],
-      },
+      names: crdNames(names),
       scope: names.scope,
       versions: [
         {
@@ -309,14 +319,7 @@ export function decisionCustomResourceDefinition(kind: DecisionKind): CustomReso
     metadata: { ...policyShaped.metadata, name: `${names.plural}.${group}` },
     spec: {
       ...policyShaped.spec,
-      names: {
-        kind: names.kind,
-        listKind: `${names.kind}List`,
-        plural: names.plural,
-        singular: names.singular,
-        shortNames: [...names.shortNames],
-        categories: ['kubemedic'],
-      },
+      names: crdNames(names),
       scope: names.scope,
       versions: [
         {

@@ -16,12 +16,11 @@
  */
 import {
   CustomObjectsApi,
-  type KubeConfig,
   type KubernetesObject,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   type DecisionStatus,
   decisionKinds,
@@ -34,17 +33,11 @@ import { recordEvent } from '../domain/kube/events.ts';
 import { approveUpdate, cancelUpdate, rejectUpdate } from '../domain/messages.ts';
 import { remediationWorkflowId } from '../domain/run.ts';
 import { type RunOwner, runOwner } from '../domain/run-owner.ts';
-import { type RelayLog, ResourceRelay } from './resource-informer.ts';
+import { type RelayOptions, ResourceRelay } from './resource-informer.ts';
 
-export interface DecisionRelayOptions {
-  kubeconfig: KubeConfig;
-  client: Client;
-  cluster: string;
+export interface DecisionRelayOptions extends RelayOptions {
   /** Decisions in this namespace may decide runs of ClusterRemediationPolicies; none when absent. */
   clusterDecisionsNamespace?: string;
-  log?: RelayLog;
-  /** How long to wait before trying again when Temporal did not answer (default 5 s). */
-  retryMs?: number;
 }
 
 interface DecisionObject extends KubernetesObject {

@@ -10,29 +10,21 @@
  */
 import {
   CustomObjectsApi,
-  type KubeConfig,
   type KubernetesObject,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import type { Client } from '@temporalio/client';
 import { decisionKinds, type PauseStatus, remediationPauseSpec } from '../api/decision.ts';
 import { apiVersion, group, version } from '../api/policy.ts';
 import { taskQueueFor } from '../domain/config/names.ts';
 import { globalGovernorId, pauseSignal, policyGovernorId, resumeSignal } from '../domain/governor.ts';
 import { recordEvent } from '../domain/kube/events.ts';
 import { failedWith } from '../domain/kube/errors.ts';
-import { type RelayLog, ResourceRelay } from './resource-informer.ts';
+import { type RelayOptions, ResourceRelay } from './resource-informer.ts';
 
 export const resumeFinalizer = `${group}/resume`;
 
-export interface PauseRelayOptions {
-  kubeconfig: KubeConfig;
-  client: Client;
-  cluster: string;
-  log?: RelayLog;
-  retryMs?: number;
-}
+export type PauseRelayOptions = RelayOptions;
 
 interface PauseObject extends KubernetesObject {
   spec: unknown;

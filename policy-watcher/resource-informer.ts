@@ -11,9 +11,20 @@ import {
   type KubernetesObject,
   makeInformer,
 } from '@kubernetes/client-node';
+import type { Client } from '@temporalio/client';
 import { group, version } from '../api/policy.ts';
 
 export type RelayLog = (message: string, fields?: Record<string, unknown>) => void;
+
+/** What every relay is given: where it listens, the Temporal it relays to, and its cluster. */
+export interface RelayOptions {
+  kubeconfig: KubeConfig;
+  client: Client;
+  cluster: string;
+  log?: RelayLog;
+  /** How long to wait before trying again when Temporal or the API server did not answer. */
+  retryMs?: number;
+}
 
 /** One JSON line on stdout, as the watcher's own lines. */
 export const defaultRelayLog: RelayLog = (message, fields) =>
