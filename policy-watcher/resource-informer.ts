@@ -13,22 +13,18 @@ import {
 } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import { group, version } from '../api/policy.ts';
-
-export type RelayLog = (message: string, fields?: Record<string, unknown>) => void;
+import type { LogFn } from '../domain/logging/logger.ts';
 
 /** What every relay is given: where it listens, the Temporal it relays to, and its cluster. */
 export interface RelayOptions {
   kubeconfig: KubeConfig;
   client: Client;
   cluster: string;
-  log?: RelayLog;
+  /** The watcher's log (domain/logging); tests may pass `() => undefined`. */
+  log: LogFn;
   /** How long to wait before trying again when Temporal or the API server did not answer. */
   retryMs?: number;
 }
-
-/** One JSON line on stdout, as the watcher's own lines. */
-export const defaultRelayLog: RelayLog = (message, fields) =>
-  console.log(JSON.stringify({ time: new Date().toISOString(), message, ...fields }));
 
 export interface ResourceInformer {
   stop(): Promise<void>;
@@ -39,7 +35,7 @@ export async function watchResources<T extends KubernetesObject>(
   kubeconfig: KubeConfig,
   plural: string,
   handlers: { changed(object: T): void },
-  log: RelayLog,
+  log: LogFn,
 ): Promise<ResourceInformer> {
   const custom = kubeconfig.makeApiClient(CustomObjectsApi);
   const list = () =>
@@ -83,15 +79,12 @@ export abstract class ResourceRelay<T extends KubernetesObject> {
   private informer: ResourceInformer | undefined;
   private readonly inFlight = new Set<string>();
   private stopped = false;
-  protected readonly log: RelayLog;
 
   constructor(
     private readonly kubeconfigOfRelay: KubeConfig,
     private readonly plural: string,
-    log: RelayLog | undefined,
-  ) {
-    this.log = log ?? defaultRelayLog;
-  }
+    protected readonly log: LogFn,
+  ) {}
 
   async start(): Promise<void> {
     this.informer = await watchResources<T>(

@@ -4,6 +4,7 @@
  * file's governors or runs). Register after useKubeMedic/useScenario: its client is made there.
  */
 import { after, before } from 'node:test';
+import { createLogger, logFn } from '../../domain/logging/logger.ts';
 import { DecisionRelay } from '../../policy-watcher/decisions.ts';
 import { PauseRelay } from '../../policy-watcher/pauses.ts';
 import { chartIdentities } from './chart.ts';
@@ -19,7 +20,9 @@ export function useDecisionRelays(medic: KubeMedic) {
         return medic.client;
       },
       cluster: medic.cluster,
-      log: process.env.KUBEMEDIC_TEST_RELAY_LOG ? undefined : () => undefined,
+      log: process.env.KUBEMEDIC_TEST_RELAY_LOG
+        ? logFn(createLogger({ process: 'watcher', level: 'INFO' }))
+        : () => undefined,
       retryMs: 500,
     };
     const decisions = new DecisionRelay(options);
