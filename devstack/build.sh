@@ -20,6 +20,7 @@ helm_k8s_minor="$(module_version helm k8s.io/client-go | cut -d. -f2)"
 temporal_version="$(module_version temporal github.com/temporalio/cli)"
 kwok_version="$(module_version kwok sigs.k8s.io/kwok)"
 etcd_version="$(module_version etcd go.etcd.io/etcd/server/v3)"
+temporal_server_version="$(module_version temporal-server go.temporal.io/server)"
 component_base=k8s.io/component-base/version
 # Without these /version reports v0.0.0-master and Helm's kubeVersion checks break.
 k8s_ldflags="-X $component_base.gitVersion=$k8s_version -X $component_base.gitMajor=1 -X $component_base.gitMinor=$k8s_minor -X $component_base.gitTreeState=clean"
@@ -27,6 +28,8 @@ k8s_ldflags="-X $component_base.gitVersion=$k8s_version -X $component_base.gitMa
 components=(
   "temporal|temporal|github.com/temporalio/cli/cmd/temporal|$temporal_version|-X github.com/temporalio/cli/temporalcli.Version=${temporal_version#v}"
   "etcd|etcd|.|$etcd_version|"
+  "temporal-server|temporal-server|go.temporal.io/server/cmd/server|$temporal_server_version|"
+  "temporal-sql-tool|temporal-server|go.temporal.io/server/cmd/tools/sql|$temporal_server_version|"
   "kube-apiserver|kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|$k8s_version|$k8s_ldflags"
   "kube-controller-manager|kubernetes|k8s.io/kubernetes/cmd/kube-controller-manager|$k8s_version|$k8s_ldflags"
   "kube-scheduler|kubernetes|k8s.io/kubernetes/cmd/kube-scheduler|$k8s_version|$k8s_ldflags"

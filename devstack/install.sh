@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything KubeMedic's local stack and tests need on a fresh Debian machine:
-# Debian's Prometheus, Alertmanager, openssl and Chromium (the Web UI test drives it); Node 24;
+# Debian's Prometheus, Alertmanager, PostgreSQL, openssl and Chromium (the Web UI test drives it); Node 24;
 # the npm packages; the Go-built servers.
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
@@ -10,8 +10,9 @@ start=$SECONDS
 sudo=""
 [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
 missing=()
-# zsh and fish: the CLI's completion tests parse its scripts with each shell.
-for package in prometheus prometheus-alertmanager openssl chromium zsh fish; do
+# zsh and fish: the CLI's completion tests parse its scripts with each shell. postgresql: the
+# production-shaped Temporal server's persistence (the stack runs its own cluster, as user postgres).
+for package in prometheus prometheus-alertmanager openssl chromium zsh fish postgresql; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if ((${#missing[@]} > 0)); then
@@ -21,7 +22,7 @@ if ((${#missing[@]} > 0)); then
   # The packages start system services where systemd runs; the stack runs its own servers
   # on the same ports, so those services are stopped and kept off.
   if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
-    $sudo systemctl disable --now prometheus prometheus-alertmanager >/dev/null 2>&1 || true
+    $sudo systemctl disable --now prometheus prometheus-alertmanager postgresql >/dev/null 2>&1 || true
   fi
 fi
 
