@@ -12,7 +12,7 @@ async function printStatus(): Promise<boolean> {
     const state = row.pid === undefined ? 'stopped' : row.healthy ? 'healthy' : 'unhealthy';
     const memory = row.residentMiB === undefined ? '' : `${row.residentMiB} MiB`;
     console.log(
-      `${row.name.padEnd(24)} ${state.padEnd(10)} ${String(row.pid ?? '-').padEnd(8)} ${memory.padEnd(9)} ${row.url}`,
+      `${row.name.padEnd(26)} ${state.padEnd(10)} ${String(row.pid ?? '-').padEnd(8)} ${memory.padEnd(9)} ${row.url}`,
     );
   }
   return rows.every((row) => row.healthy);
@@ -24,6 +24,7 @@ function printWhereEverythingIs(): void {
 Temporal Web UI   ${env.TEMPORAL_UI_URL}
 Temporal gRPC     ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})
 Kubernetes        KUBECONFIG=${env.KUBECONFIG}
+Second cluster    KUBECONFIG=${env.KUBECONFIG_B}
 Prometheus        ${env.PROMETHEUS_URL}
 Alertmanager      ${env.ALERTMANAGER_URL}
 Logs              ${env.KUBEMEDIC_LOG_DIR}

@@ -16,6 +16,10 @@ const defaultPorts = {
   controllerManager: 10257,
   scheduler: 10259,
   kwok: 10247,
+  /** The second Kubernetes cluster (devstack/clusters.ts): its API server, controller-manager and KWOK. */
+  apiserverB: 16444,
+  controllerManagerB: 10267,
+  kwokB: 10248,
   temporal: 7233,
   temporalUi: 8233,
   temporalHttp: 7243,

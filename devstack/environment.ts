@@ -4,11 +4,13 @@
  * so the modules stack.ts uses can read it without importing stack.ts back.
  */
 import { KubeConfig } from '@kubernetes/client-node';
+import { clusters, type KubernetesCluster } from './clusters.ts';
 import { binary, buildCache, paths, ports } from './config.ts';
 
-export function loadKubeconfig(): KubeConfig {
+/** The admin's kubeconfig of the first cluster, or of the one named (clusters.ts). */
+export function loadKubeconfig(cluster: KubernetesCluster = clusters.a): KubeConfig {
   const kubeconfig = new KubeConfig();
-  kubeconfig.loadFromFile(paths.kubeconfig);
+  kubeconfig.loadFromFile(cluster.kubeconfig);
   return kubeconfig;
 }
 
@@ -16,6 +18,8 @@ export function loadKubeconfig(): KubeConfig {
 export function environment() {
   return {
     KUBECONFIG: paths.kubeconfig,
+    /** The second Kubernetes cluster (devstack/clusters.ts); its context is named in the file. */
+    KUBECONFIG_B: clusters.b.kubeconfig,
     TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_UI_URL: `http://localhost:${ports.temporalUi}`,

@@ -3,20 +3,22 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { apiserverUrlOf, clusters, type KubernetesCluster } from './clusters.ts';
 import { paths, ports } from './config.ts';
 import { pki } from './pki.ts';
 
-export const apiserverUrl = () => `https://127.0.0.1:${ports.apiserver}`;
+export const apiserverUrl = () => apiserverUrlOf(clusters.a);
 
-export function writeKubeconfig(): void {
+/** The admin's kubeconfig of one of the stack's clusters (clusters.ts), at that cluster's path. */
+export function writeKubeconfig(cluster: KubernetesCluster = clusters.a): void {
   const b64 = (file: string) => readFileSync(file).toString('base64');
   const kubeconfig = {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [
       {
-        name: 'kubemedic-devstack',
-        cluster: { server: apiserverUrl(), 'certificate-authority-data': b64(pki.caCert) },
+        name: cluster.name,
+        cluster: { server: apiserverUrlOf(cluster), 'certificate-authority-data': b64(pki.caCert) },
       },
     ],
     users: [
@@ -25,12 +27,10 @@ export function writeKubeconfig(): void {
         user: { 'client-certificate-data': b64(pki.adminCert), 'client-key-data': b64(pki.adminKey) },
       },
     ],
-    contexts: [
-      { name: 'kubemedic-devstack', context: { cluster: 'kubemedic-devstack', user: 'kubemedic-admin' } },
-    ],
-    'current-context': 'kubemedic-devstack',
+    contexts: [{ name: cluster.name, context: { cluster: cluster.name, user: 'kubemedic-admin' } }],
+    'current-context': cluster.name,
   };
-  writeFileSync(paths.kubeconfig, stringify(kubeconfig), { mode: 0o600 });
+  writeFileSync(cluster.kubeconfig, stringify(kubeconfig), { mode: 0o600 });
 }
 
 export const prometheusConfigFile = () => join(paths.config, 'prometheus.yml');

@@ -4,10 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { allClusters, apiserverUrlOf, clusters, type KubernetesCluster } from './clusters.ts';
 import { type BinaryName, paths, ports } from './config.ts';
 import { answersOk } from './http.ts';
 import { pki } from './pki.ts';
-import { alertmanagerConfigFile, apiserverUrl, prometheusConfigFile } from './server-configs.ts';
+import { alertmanagerConfigFile, prometheusConfigFile } from './server-configs.ts';
 import { searchAttributes } from '../domain/search-attributes.ts';
 
 export interface Server {
@@ -48,15 +49,17 @@ const etcd: Server = {
   healthy: () => answersOk(`http://${loopback}:${ports.etcd}/health`),
 };
 
-const apiserver: Server = {
-  name: 'kube-apiserver',
+/** One cluster's API server (clusters.ts): its port, its etcd prefix, its service-account issuer. */
+const apiserver = (cluster: KubernetesCluster): Server => ({
+  name: `kube-apiserver${cluster.suffix}`,
   binary: 'kube-apiserver',
-  ports: [ports.apiserver],
-  url: apiserverUrl(),
+  ports: [cluster.ports.apiserver],
+  url: apiserverUrlOf(cluster),
   args: () => [
     `--etcd-servers=http://${loopback}:${ports.etcd}`,
+    `--etcd-prefix=${cluster.etcdPrefix}`,
     `--bind-address=${loopback}`,
-    `--secure-port=${ports.apiserver}`,
+    `--secure-port=${cluster.ports.apiserver}`,
     `--cert-dir=${paths.pki}`,
     `--tls-cert-file=${pki.servingCert}`,
     `--tls-private-key-file=${pki.servingKey}`,
@@ -64,7 +67,7 @@ const apiserver: Server = {
     '--authorization-mode=RBAC',
     '--allow-privileged=true',
     '--service-cluster-ip-range=10.0.0.0/24',
-    `--service-account-issuer=${apiserverUrl()}/`,
+    `--service-account-issuer=${apiserverUrlOf(cluster)}/`,
     `--service-account-key-file=${pki.serviceAccountPub}`,
     `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     // The aggregation layer (metrics.k8s.io and other APIServices) authenticates with these.
@@ -77,38 +80,39 @@ const apiserver: Server = {
     `--proxy-client-key-file=${pki.frontProxyKey}`,
     '--enable-aggregator-routing=true',
   ],
-  healthy: () => answersOk(`${apiserverUrl()}/readyz`, adminTls()),
-};
+  healthy: () => answersOk(`${apiserverUrlOf(cluster)}/readyz`, adminTls()),
+});
 
-const controlPlaneClientArgs = (port: number) => [
-  `--kubeconfig=${paths.kubeconfig}`,
+const controlPlaneClientArgs = (cluster: KubernetesCluster, port: number) => [
+  `--kubeconfig=${cluster.kubeconfig}`,
   '--leader-elect=false',
   `--bind-address=${loopback}`,
   `--secure-port=${port}`,
   '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
 ];
 
-const controllerManager: Server = {
-  name: 'kube-controller-manager',
+const controllerManager = (cluster: KubernetesCluster): Server => ({
+  name: `kube-controller-manager${cluster.suffix}`,
   binary: 'kube-controller-manager',
-  ports: [ports.controllerManager],
-  url: `https://${loopback}:${ports.controllerManager}`,
+  ports: [cluster.ports.controllerManager],
+  url: `https://${loopback}:${cluster.ports.controllerManager}`,
   args: () => [
-    ...controlPlaneClientArgs(ports.controllerManager),
+    ...controlPlaneClientArgs(cluster, cluster.ports.controllerManager),
     `--root-ca-file=${pki.caCert}`,
     `--service-account-private-key-file=${pki.serviceAccountKey}`,
     `--cluster-signing-cert-file=${pki.caCert}`,
     `--cluster-signing-key-file=${pki.caKey}`,
   ],
-  healthy: () => answersOk(`https://${loopback}:${ports.controllerManager}/healthz`, selfSigned),
-};
+  healthy: () => answersOk(`https://${loopback}:${cluster.ports.controllerManager}/healthz`, selfSigned),
+});
 
+/** Only the first cluster has one (clusters.ts says why the second does without). */
 const scheduler: Server = {
   name: 'kube-scheduler',
   binary: 'kube-scheduler',
   ports: [ports.scheduler],
   url: `https://${loopback}:${ports.scheduler}`,
-  args: () => controlPlaneClientArgs(ports.scheduler),
+  args: () => controlPlaneClientArgs(clusters.a, ports.scheduler),
   healthy: () => answersOk(`https://${loopback}:${ports.scheduler}/healthz`, selfSigned),
 };
 
@@ -116,22 +120,22 @@ const scheduler: Server = {
 export const kwokNodeAnnotation = 'kwok.x-k8s.io/node';
 export const kwokCustomStatusAnnotation = 'kwok.x-k8s.io/status';
 
-const kwok: Server = {
-  name: 'kwok',
+const kwok = (cluster: KubernetesCluster): Server => ({
+  name: `kwok${cluster.suffix}`,
   binary: 'kwok',
-  ports: [ports.kwok],
-  url: `http://${loopback}:${ports.kwok}`,
+  ports: [cluster.ports.kwok],
+  url: `http://${loopback}:${cluster.ports.kwok}`,
   args: () => [
-    `--kubeconfig=${paths.kubeconfig}`,
+    `--kubeconfig=${cluster.kubeconfig}`,
     `--manage-nodes-with-annotation-selector=${kwokNodeAnnotation}=fake`,
     // Tests that drive pod status by hand (restarts, CrashLoopBackOff) mark the pod with this.
     `--disregard-status-with-annotation-selector=${kwokCustomStatusAnnotation}=custom`,
     '--node-lease-duration-seconds=40',
     '--cidr=10.244.0.0/16',
-    `--server-address=${loopback}:${ports.kwok}`,
+    `--server-address=${loopback}:${cluster.ports.kwok}`,
   ],
-  healthy: () => answersOk(`http://${loopback}:${ports.kwok}/healthz`),
-};
+  healthy: () => answersOk(`http://${loopback}:${cluster.ports.kwok}/healthz`),
+});
 
 const temporal: Server = {
   name: 'temporal',
@@ -188,7 +192,7 @@ const alertmanager: Server = {
 
 export const waves: Server[][] = [
   [etcd, temporal, prometheus, alertmanager],
-  [apiserver],
-  [controllerManager, scheduler, kwok],
+  allClusters.map(apiserver),
+  [...allClusters.flatMap((cluster) => [controllerManager(cluster), kwok(cluster)]), scheduler],
 ];
 export const servers: Server[] = waves.flat();

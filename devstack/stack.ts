@@ -1,5 +1,6 @@
 /** Brings the local stack up and down, and says where everything is. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { allClusters } from './clusters.ts';
 import { binary, paths, ports } from './config.ts';
 import { installCrds } from './crds.ts';
 import { environment, loadKubeconfig } from './environment.ts';
@@ -39,7 +40,7 @@ export async function up(log: (line: string) => void = console.log): Promise<voi
     mkdirSync(dir, { recursive: true });
   servers.forEach((server) => binary(server.binary)); // fail before starting anything when one is missing
   ensurePki();
-  writeKubeconfig();
+  allClusters.forEach((cluster) => writeKubeconfig(cluster));
   writePrometheusConfig();
   writeAlertmanagerConfig();
   for (const wave of waves) {
@@ -49,8 +50,10 @@ export async function up(log: (line: string) => void = console.log): Promise<voi
   // A Prometheus or Alertmanager that was already running reads the configuration written above.
   await fetch(`http://127.0.0.1:${ports.prometheus}/-/reload`, { method: 'POST' });
   await fetch(`http://127.0.0.1:${ports.alertmanager}/-/reload`, { method: 'POST' });
-  await ensureFakeNodes(loadKubeconfig());
-  await installCrds(loadKubeconfig());
+  for (const cluster of allClusters) {
+    await ensureFakeNodes(loadKubeconfig(cluster));
+    await installCrds(loadKubeconfig(cluster));
+  }
   writeEnvFile();
   log(`devstack up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }

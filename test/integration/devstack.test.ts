@@ -1,15 +1,23 @@
 /**
- * The devstack command itself: a second `up` reuses what runs, and a taken port or a missing
- * binary fails at once with a message that names the fix.
+ * The devstack command itself: a second `up` reuses what runs, the second Kubernetes cluster
+ * stands apart from the first, and a taken port or a missing binary fails at once with a
+ * message that names the fix.
  */
+import { ApiextensionsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { customResourceDefinitions } from '../../api/index.ts';
+import { clusters } from '../../devstack/clusters.ts';
 import { repoRoot } from '../../devstack/config.ts';
+import { loadKubeconfig } from '../../devstack/environment.ts';
+import { fakeNodeNames } from '../../devstack/fake-nodes.ts';
+import { failedWith } from '../../domain/kube/errors.ts';
 import { servers } from '../../devstack/servers.ts';
 import { ensureStack } from '../support/stack.ts';
 
@@ -42,6 +50,33 @@ describe('npm run devstack', () => {
     assert.equal(status, 0, output);
     for (const server of servers)
       assert.match(output, new RegExp(`${server.name}\\s+healthy\\s+\\d+\\s+\\d+ MiB`));
+  });
+
+  it('runs a second Kubernetes cluster of its own: its objects, nodes and CRDs, apart from the first', async () => {
+    const [a, b] = [loadKubeconfig(clusters.a), loadKubeconfig(clusters.b)];
+    assert.equal(b.getCurrentCluster()?.server, `https://127.0.0.1:${clusters.b.ports.apiserver}`);
+    // A namespace made in the first cluster is not in the second (its own etcd prefix).
+    const name = `kmds-${randomBytes(3).toString('hex')}`;
+    await a.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+    try {
+      await assert.rejects(b.makeApiClient(CoreV1Api).readNamespace({ name }), (e) => failedWith(e, 404));
+    } finally {
+      await a.makeApiClient(CoreV1Api).deleteNamespace({ name });
+    }
+    // Its own fake nodes, Ready (its KWOK), and KubeMedic's CRDs (installed by up)
+    const nodes = (await b.makeApiClient(CoreV1Api).listNode()).items;
+    for (const node of fakeNodeNames) {
+      const ready = nodes
+        .find((n) => n.metadata?.name === node)
+        ?.status?.conditions?.find((c) => c.type === 'Ready');
+      assert.equal(ready?.status, 'True', `${node} Ready in the second cluster`);
+    }
+    const crds = (await b.makeApiClient(ApiextensionsV1Api).listCustomResourceDefinition()).items;
+    for (const crd of customResourceDefinitions())
+      assert.ok(
+        crds.some((c) => c.metadata?.name === crd.metadata.name),
+        `${crd.metadata.name} in the second cluster`,
+      );
   });
 
   it('fails with a clear message when a port is taken', async () => {
