@@ -50,6 +50,8 @@ export class BenchContext {
 
   private constructor(
     readonly kubeconfig: KubeConfig,
+    /** The Temporal frontend this run's client and workers use (the dev server unless told). */
+    readonly temporalAddress: string,
     readonly connection: Connection,
     readonly client: Client,
   ) {
@@ -58,13 +60,13 @@ export class BenchContext {
     this.custom = kubeconfig.makeApiClient(CustomObjectsApi);
   }
 
-  static async open(): Promise<BenchContext> {
+  static async open(temporalAddress = environment().TEMPORAL_ADDRESS): Promise<BenchContext> {
     if (!(await isUp())) await up(() => undefined);
     const kubeconfig = loadKubeconfig();
     await installCrds(kubeconfig);
-    const connection = await Connection.connect({ address: environment().TEMPORAL_ADDRESS });
+    const connection = await Connection.connect({ address: temporalAddress });
     const client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
-    return new BenchContext(kubeconfig, connection, client);
+    return new BenchContext(kubeconfig, temporalAddress, connection, client);
   }
 
   /** The selector a bench watcher evaluates policies by: only this run's. */

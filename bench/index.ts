@@ -5,6 +5,10 @@
  *
  *   npm run bench [-- --only P1a,P2] [--out bench/results/x.json] [--<count> N ...]
  *
+ * The benchmarks that measure Temporal itself (P2–P4) run once on each of the stack's Temporal
+ * servers, the dev server and the production-shaped temporal-server on PostgreSQL, and a second
+ * table prints their figures side by side.
+ *
  * Counts (defaults finish in about 10–15 minutes on 2 cores): see `defaults` below. The suite
  * removes what it creates (namespaces, KWOK nodes and Pods, policies, workflows) even when a
  * benchmark fails; a failed benchmark is reported as such and the others still run.
@@ -15,6 +19,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { VersionApi } from '@kubernetes/client-node';
 import { Connection } from '@temporalio/client';
+import { type TemporalServer, temporalServers } from '../devstack/environment.ts';
 import { environment, loadKubeconfig } from '../devstack/stack.ts';
 import { BenchContext } from './context.ts';
 import { type Figure, ratioOf } from './measure.ts';
@@ -39,13 +44,19 @@ const defaults = {
 const listDefaults = { 'p5-sizes': [1_000, 3_000], 'p5-policies': [10, 100] };
 type Counts = Record<keyof typeof defaults, number>;
 
-const benchmarks: { ids: string[]; run: (ctx: BenchContext, counts: Counts) => Promise<Figure[]> }[] = [
+/** `onEachTemporal`: measured once per Temporal server (temporalServers), else on the dev server only. */
+const benchmarks: {
+  ids: string[];
+  onEachTemporal?: boolean;
+  run: (ctx: BenchContext, counts: Counts) => Promise<Figure[]>;
+}[] = [
   { ids: ['P1a'], run: (ctx, c) => kubernetesTriggers(ctx, { pods: c['p1a-pods'], nodes: c['p1a-nodes'] }) },
   { ids: ['P1b'], run: (ctx, c) => prometheusTriggers(ctx, { samples: c['p1b-samples'] }) },
   { ids: ['P1c'], run: (ctx, c) => alertTriggers(ctx, { samples: c['p1c-samples'] }) },
-  { ids: ['P2'], run: (ctx, c) => permitLatency(ctx, { runs: c['p2-runs'] }) },
+  { ids: ['P2'], onEachTemporal: true, run: (ctx, c) => permitLatency(ctx, { runs: c['p2-runs'] }) },
   {
     ids: ['P3', 'P4'],
+    onEachTemporal: true,
     run: (ctx, c) => remediationCost(ctx, { runs: c['p3-runs'], storm: c['p4-storm'] }),
   },
   { ids: ['P6'], run: (ctx, c) => workerMemory(ctx, { runs: c['p6-runs'] }) },
@@ -99,23 +110,30 @@ const out = values.out ?? `bench/results/${new Date().toISOString().slice(0, 19)
 
 const log = (line: string) => console.error(line);
 const figures: Figure[] = [];
-const failures: { ids: string[]; error: string }[] = [];
+const failures: { ids: string[]; temporal: TemporalServer['label']; error: string }[] = [];
 const began = Date.now();
+const [devServer] = temporalServers;
 for (const benchmark of benchmarks) {
   if (only && !benchmark.ids.some((id) => only.includes(id))) continue;
-  const started = Date.now();
-  log(`${benchmark.ids.join('/')}: running`);
-  // A context per benchmark: its watchers, workers and objects are gone before the next one runs.
-  const ctx = await BenchContext.open();
-  try {
-    figures.push(...(await benchmark.run(ctx, counts)));
-    log(`${benchmark.ids.join('/')}: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  } catch (error) {
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    failures.push({ ids: benchmark.ids, error: message });
-    log(`${benchmark.ids.join('/')}: FAILED: ${message}`);
-  } finally {
-    await ctx.cleanup(log);
+  for (const temporal of benchmark.onEachTemporal ? temporalServers : [devServer]) {
+    const name = `${benchmark.ids.join('/')}${benchmark.onEachTemporal ? ` on the ${temporal.label}` : ''}`;
+    const started = Date.now();
+    log(`${name}: running`);
+    // A context per benchmark: its watchers, workers and objects are gone before the next one runs.
+    const ctx = await BenchContext.open(temporal.address());
+    try {
+      const measured = await benchmark.run(ctx, counts);
+      figures.push(
+        ...measured.map((f) => (benchmark.onEachTemporal ? { ...f, temporal: temporal.label } : f)),
+      );
+      log(`${name}: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      failures.push({ ids: benchmark.ids, temporal: temporal.label, error: message });
+      log(`${name}: FAILED: ${message}`);
+    } finally {
+      await ctx.cleanup(log);
+    }
   }
 }
 
@@ -146,14 +164,21 @@ async function versions(): Promise<Record<string, string>> {
     'kube-apiserver': await answer(
       async () => (await loadKubeconfig().makeApiClient(VersionApi).getCode()).gitVersion,
     ),
-    temporal: await answer(async () => {
-      const connection = await Connection.connect({ address: environment().TEMPORAL_ADDRESS });
-      try {
-        return (await connection.workflowService.getSystemInfo({})).serverVersion ?? undefined;
-      } finally {
-        await connection.close();
-      }
-    }),
+    ...Object.fromEntries(
+      await Promise.all(
+        temporalServers.map(async ({ label, address }) => [
+          `Temporal (${label})`,
+          await answer(async () => {
+            const connection = await Connection.connect({ address: address() });
+            try {
+              return (await connection.workflowService.getSystemInfo({})).serverVersion ?? undefined;
+            } finally {
+              await connection.close();
+            }
+          }),
+        ]),
+      ),
+    ),
     prometheus: await answer(async () => {
       const response = await fetch(`${environment().PROMETHEUS_URL}/api/v1/status/buildinfo`);
       return ((await response.json()) as { data?: { version?: string } }).data?.version;
@@ -161,21 +186,31 @@ async function versions(): Promise<Record<string, string>> {
   };
 }
 
-function printTable(r: typeof report): void {
-  const number = (n: number | undefined, unit = '') =>
-    n === undefined ? '—' : `${n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)}${unit}`;
-  const rows = r.figures.map((f) => [
-    f.id,
-    f.what,
-    number(f.value, ` ${f.unit}`),
-    f.baseline ? `${number(f.baseline.value, ` ${f.unit}`)} (${f.baseline.what})` : '—',
-    f.ratio === undefined ? '—' : `${f.ratio.toFixed(2)}×`,
-    f.goal?.text ?? '—',
-    f.goal === undefined ? '—' : f.goal.met ? 'yes' : 'NO',
-  ]);
-  const header = ['id', 'figure', 'value', 'baseline (same run)', 'ratio', 'goal', 'met?'];
+const number = (n: number | undefined, unit = '') =>
+  n === undefined ? '—' : `${n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)}${unit}`;
+
+/** A table in columns as wide as their widest cell. */
+function printRows(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' │ ');
+  console.log(line(header));
+  console.log(widths.map((w) => '─'.repeat(w)).join('─┼─'));
+  for (const row of rows) console.log(line(row));
+}
+
+function printTable(r: typeof report): void {
+  // The main table: every figure of the dev server (the production-shaped server's are in the next).
+  const rows = r.figures
+    .filter((f) => f.temporal === undefined || f.temporal === devServer.label)
+    .map((f) => [
+      f.id,
+      f.what,
+      number(f.value, ` ${f.unit}`),
+      f.baseline ? `${number(f.baseline.value, ` ${f.unit}`)} (${f.baseline.what})` : '—',
+      f.ratio === undefined ? '—' : `${f.ratio.toFixed(2)}×`,
+      f.goal?.text ?? '—',
+      f.goal === undefined ? '—' : f.goal.met ? 'yes' : 'NO',
+    ]);
   console.log(`\nKubeMedic bench, ${r.date} (${r.durationSeconds} s)`);
   console.log(`machine: ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.cpu}`);
   console.log(
@@ -188,9 +223,28 @@ function printTable(r: typeof report): void {
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}\n`,
   );
-  console.log(line(header));
-  console.log(widths.map((w) => '─'.repeat(w)).join('─┼─'));
-  for (const row of rows) console.log(line(row));
+  printRows(['id', 'figure', 'value', 'baseline (same run)', 'ratio', 'goal', 'met?'], rows);
+  printSideBySide(r.figures);
   for (const failure of r.failures)
-    console.log(`\n${failure.ids.join('/')} FAILED: ${failure.error.split('\n')[0]}`);
+    console.log(
+      `\n${failure.ids.join('/')} on the ${failure.temporal} FAILED: ${failure.error.split('\n')[0]}`,
+    );
+}
+
+/** The figures measured on each Temporal server, one row per figure, one column per server. */
+function printSideBySide(all: Figure[]): void {
+  const [dev, production] = temporalServers.map((server) => all.filter((f) => f.temporal === server.label));
+  if (!dev?.length || !production?.length) return;
+  const rows = dev.map((f) => {
+    const other = production.find((p) => p.id === f.id && p.what === f.what);
+    return [
+      f.id,
+      f.what,
+      number(f.value, ` ${f.unit}`),
+      number(other?.value, ` ${f.unit}`),
+      other && f.value !== 0 ? `${(other.value / f.value).toFixed(2)}×` : '—',
+    ];
+  });
+  console.log('\nTemporal servers side by side (ratio: production-shaped / dev server)\n');
+  printRows(['id', 'figure', ...temporalServers.map((server) => server.label), 'ratio'], rows);
 }

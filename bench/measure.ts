@@ -31,6 +31,8 @@ export interface Figure {
   baseline?: { what: string; value: number };
   /** The goal as the issue words it, and whether this run met it (absent: no goal for this row). */
   goal?: { text: string; met: boolean };
+  /** The Temporal server it was measured on, for the benchmarks measured on each (bench/index.ts). */
+  temporal?: string;
   /** Anything else worth keeping in the JSON (samples' summaries, sizes, why a size stopped). */
   detail?: Record<string, unknown>;
 }

@@ -24,7 +24,7 @@ export async function startedWorker(
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const connection = await NativeConnection.connect({ address: environment().TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect({ address: ctx.temporalAddress });
   const worker = await create(connection, environment().TEMPORAL_NAMESPACE);
   const running = worker.run();
   ctx.onCleanup(async () => {

@@ -56,5 +56,16 @@ for entry in "${components[@]}"; do
   var="$(echo "$name" | tr 'a-z-' 'A-Z_')_BIN"
   echo "$var=$out" >> "$env_file.tmp"
 done
+# temporal-sql-tool's PostgreSQL schema ships in the server's module, not in the binary: it is
+# copied beside the tool, so the stack reads it from the cache and never downloads at run time.
+sql_tool_dir="$(dirname "$(sed -n 's/^TEMPORAL_SQL_TOOL_BIN=//p' "$env_file.tmp")")"
+if [[ ! -d "$sql_tool_dir/schema/postgresql" ]]; then
+  module_dir="$(cd "$here/modules/temporal-server" && go list -m -f '{{.Dir}}' go.temporal.io/server)"
+  rm -rf "$sql_tool_dir/schema.partial" && mkdir -p "$sql_tool_dir/schema.partial"
+  cp -r "$module_dir/schema/postgresql" "$sql_tool_dir/schema.partial/"
+  chmod -R u+w "$sql_tool_dir/schema.partial" # the module cache is read-only
+  mv "$sql_tool_dir/schema.partial" "$sql_tool_dir/schema"
+  echo "devstack build: temporal-sql-tool schema copied ($sql_tool_dir/schema)"
+fi
 mv "$env_file.tmp" "$env_file"
 echo "devstack build: all servers ready in $((SECONDS - total_start))s; paths in $env_file"

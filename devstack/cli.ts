@@ -23,6 +23,7 @@ function printWhereEverythingIs(): void {
   console.log(`
 Temporal Web UI   ${env.TEMPORAL_UI_URL}
 Temporal gRPC     ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})
+temporal-server   ${env.KUBEMEDIC_TEMPORAL_SERVER_ADDRESS} (on PostgreSQL; production-shaped)
 Kubernetes        KUBECONFIG=${env.KUBECONFIG}
 Second cluster    KUBECONFIG=${env.KUBECONFIG_B}
 Prometheus        ${env.PROMETHEUS_URL}

@@ -24,6 +24,21 @@ const defaultPorts = {
   temporalUi: 8233,
   temporalHttp: 7243,
   temporalMetrics: 7235,
+  /**
+   * The production-shaped Temporal (devstack/temporal-server.ts) on its PostgreSQL (devstack/postgres.ts):
+   * the frontend's gRPC and HTTP, the other services' gRPC, every service's membership port, metrics.
+   */
+  postgres: 15432,
+  temporalServer: 17233,
+  temporalServerHttp: 17243,
+  temporalServerHistory: 17234,
+  temporalServerMatching: 17235,
+  temporalServerWorker: 17239,
+  temporalServerFrontendMembership: 16933,
+  temporalServerHistoryMembership: 16934,
+  temporalServerMatchingMembership: 16935,
+  temporalServerWorkerMembership: 16939,
+  temporalServerMetrics: 17236,
   prometheus: 9090,
   alertmanager: 9093,
   /** Alerts labelled kubemedic_test_sink="true" are routed here, so tests can receive them. */
@@ -76,13 +91,17 @@ export type BinaryName =
   | 'helm'
   | 'prometheus'
   | 'promtool'
-  | 'alertmanager';
+  | 'alertmanager'
+  | 'temporal-server'
+  | 'temporal-sql-tool'
+  | 'postgres';
 
 /** Debian's packages; everything else comes from devstack/build.sh. */
 const debianBinaries: Partial<Record<BinaryName, string>> = {
   prometheus: '/usr/bin/prometheus',
   promtool: '/usr/bin/promtool',
   alertmanager: '/usr/bin/prometheus-alertmanager',
+  postgres: '/usr/lib/postgresql/15/bin/postgres',
 };
 
 /** The path of a server binary, or an error that says how to get it. */
@@ -91,7 +110,7 @@ export function binary(name: BinaryName): string {
   if (debian !== undefined) {
     if (!existsSync(debian)) {
       throw new Error(
-        `${debian} is missing: run devstack/install.sh (it installs Debian's prometheus packages)`,
+        `${debian} is missing: run devstack/install.sh (it installs Debian's prometheus and postgresql packages)`,
       );
     }
     return debian;

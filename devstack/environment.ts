@@ -6,6 +6,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { clusters, type KubernetesCluster } from './clusters.ts';
 import { binary, buildCache, paths, ports } from './config.ts';
+import { temporalServerAddress } from './temporal-server.ts';
 
 /** The admin's kubeconfig of the first cluster, or of the one named (clusters.ts). */
 export function loadKubeconfig(cluster: KubernetesCluster = clusters.a): KubeConfig {
@@ -23,6 +24,8 @@ export function environment() {
     TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_UI_URL: `http://localhost:${ports.temporalUi}`,
+    /** The production-shaped temporal-server on PostgreSQL (devstack/temporal-server.ts), same namespace. */
+    KUBEMEDIC_TEMPORAL_SERVER_ADDRESS: temporalServerAddress(),
     PROMETHEUS_URL: `http://127.0.0.1:${ports.prometheus}`,
     ALERTMANAGER_URL: `http://127.0.0.1:${ports.alertmanager}`,
     KUBEMEDIC_PROMETHEUS_RULES_DIR: paths.prometheusRules,
@@ -34,3 +37,13 @@ export function environment() {
     PROMTOOL_BIN: binary('promtool'),
   };
 }
+
+/**
+ * The stack's two Temporal servers, same namespace, other persistence: the e2e tests and the
+ * bench run on both side by side. Addresses are read when used, labels at once (test names).
+ */
+export const temporalServers = [
+  { label: 'dev server', address: () => environment().TEMPORAL_ADDRESS },
+  { label: 'temporal-server + PostgreSQL', address: () => environment().KUBEMEDIC_TEMPORAL_SERVER_ADDRESS },
+] as const;
+export type TemporalServer = (typeof temporalServers)[number];

@@ -31,17 +31,30 @@ export function runningPid(name: string): number | undefined {
   }
 }
 
+/** A system user's ids, from /etc/passwd, or an error that names the package that creates it. */
+export function systemUser(name: string, createdBy: string): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  if (line === undefined)
+    throw new Error(`no system user ${name}: run devstack/install.sh (${createdBy} creates it)`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Starts a detached server; as another system user when `runAs` says so (PostgreSQL refuses root). */
 export function startProcess(
   name: string,
   binary: string,
   args: string[],
   cwd = paths.state,
   env: NodeJS.ProcessEnv = process.env,
+  runAs?: { uid: number; gid: number },
 ): number {
   mkdirSync(paths.logs, { recursive: true });
   mkdirSync(paths.pids, { recursive: true });
   const log = openSync(logFile(name), 'a');
-  const child = spawn(binary, args, { cwd, env, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(binary, args, { cwd, env, detached: true, stdio: ['ignore', log, log], ...runAs });
   if (child.pid === undefined) throw new Error(`could not start ${name} (${binary})`);
   child.unref();
   const record: PidRecord = { pid: child.pid, binary, startedAt: new Date().toISOString() };

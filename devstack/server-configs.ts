@@ -53,6 +53,7 @@ export function writePrometheusConfig(): void {
       { job_name: 'alertmanager', static_configs: local(ports.alertmanager) },
       { job_name: 'etcd', static_configs: local(ports.etcd) },
       { job_name: 'temporal', static_configs: local(ports.temporalMetrics) },
+      { job_name: 'temporal-server', static_configs: local(ports.temporalServerMetrics) },
       { job_name: 'kwok', static_configs: local(ports.kwok) },
       { job_name: 'kubemedic-worker', static_configs: local(ports.kubemedicWorker) },
       { job_name: 'kubemedic-watcher', static_configs: local(ports.kubemedicWatcher) },

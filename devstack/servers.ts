@@ -8,7 +8,9 @@ import { allClusters, apiserverUrlOf, clusters, type KubernetesCluster } from '.
 import { type BinaryName, paths, ports } from './config.ts';
 import { answersOk } from './http.ts';
 import { pki } from './pki.ts';
+import { postgres } from './postgres.ts';
 import { alertmanagerConfigFile, prometheusConfigFile } from './server-configs.ts';
+import { temporalServer } from './temporal-server.ts';
 import { searchAttributes } from '../domain/search-attributes.ts';
 
 export interface Server {
@@ -20,6 +22,12 @@ export interface Server {
   healthy: () => Promise<boolean>;
   /** Where a person reaches it, for `status` and the env file. */
   url: string;
+  /** The system user it runs as when not the stack's own (PostgreSQL refuses to run as root). */
+  runAs?: () => { uid: number; gid: number };
+  /** Runs before it starts, not when a running one is reused: data directories, configuration, schemas. */
+  prepare?: (log: (line: string) => void) => Promise<void>;
+  /** Runs once its process runs (started or reused), before health is awaited: what it must serve. Waits itself. */
+  onceRunning?: () => Promise<void>;
 }
 
 const adminTls = () => ({
@@ -191,8 +199,8 @@ const alertmanager: Server = {
 };
 
 export const waves: Server[][] = [
-  [etcd, temporal, prometheus, alertmanager],
-  allClusters.map(apiserver),
+  [etcd, temporal, prometheus, alertmanager, postgres],
+  [...allClusters.map(apiserver), temporalServer],
   [...allClusters.flatMap((cluster) => [controllerManager(cluster), kwok(cluster)]), scheduler],
 ];
 export const servers: Server[] = waves.flat();

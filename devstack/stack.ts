@@ -30,8 +30,15 @@ async function startOrReuse(server: Server, log: (line: string) => void): Promis
       );
     }
   }
-  startProcess(server.name, path, server.args());
+  await server.prepare?.(log);
+  startProcess(server.name, path, server.args(), undefined, undefined, server.runAs?.());
   log(`${server.name}: started (log ${logFile(server.name)})`);
+}
+
+/** Waits until the server is healthy, once what it must serve is in place (Server.onceRunning). */
+async function becomesHealthy(server: Server): Promise<void> {
+  await server.onceRunning?.();
+  await waitFor(server.name, server.healthy, healthTimeoutMs);
 }
 
 export async function up(log: (line: string) => void = console.log): Promise<void> {
@@ -45,7 +52,7 @@ export async function up(log: (line: string) => void = console.log): Promise<voi
   writeAlertmanagerConfig();
   for (const wave of waves) {
     for (const server of wave) await startOrReuse(server, log);
-    await Promise.all(wave.map((server) => waitFor(server.name, server.healthy, healthTimeoutMs)));
+    await Promise.all(wave.map(becomesHealthy));
   }
   // A Prometheus or Alertmanager that was already running reads the configuration written above.
   await fetch(`http://127.0.0.1:${ports.prometheus}/-/reload`, { method: 'POST' });
@@ -64,7 +71,7 @@ export async function startServer(name: string, log: (line: string) => void = co
   if (server === undefined)
     throw new Error(`no server ${name} in the stack (${servers.map((s) => s.name).join(', ')})`);
   await startOrReuse(server, log);
-  await waitFor(server.name, server.healthy, healthTimeoutMs);
+  await becomesHealthy(server);
 }
 
 export async function down(log: (line: string) => void = console.log): Promise<void> {
