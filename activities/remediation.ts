@@ -4,13 +4,11 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Action, Condition, PolicySpec } from '../api/policy.ts';
-import { globalGovernorId, type Limits, namespaceGovernorId, policyGovernorId } from '../domain/governor.ts';
-import type { Governor } from '../domain/governor.ts';
+import type { Action, Condition } from '../api/policy.ts';
 import type { ActivePhase, ConditionReading, Outcome, PolicyRef, TargetRef, Verdict } from '../domain/run.ts';
 import { policyLabel, targetDisplay } from '../domain/run.ts';
-import { parseDuration } from '../domain/duration.ts';
-import { countOutcome, countRollback, initializeSeries } from './metrics.ts';
+import { countOutcome, countRollback } from './metrics.ts';
+import { createGovernorActivities, type GovernorLimits } from './governors.ts';
 import { refuseUnsafeTarget } from './safety.ts';
 import { defaultProtectedNamespaces, refuseWithoutServiceAccount } from '../domain/protection.ts';
 import { type ActionContext } from './actions/action.ts';
@@ -39,15 +37,11 @@ import { createNotificationActivities, type DefaultSink } from './notify.ts';
 import type { OutboundRules } from './outbound.ts';
 import { recordPolicyOutcome, recordRunEvents } from '../domain/kube/policy-status.ts';
 
-export interface ActivityDependencies {
+export interface ActivityDependencies extends GovernorLimits {
   kubeconfig: KubeConfig;
   prometheusUrl: string | undefined;
   /** Where verification reads the alerts of Alertmanager conditions (its API v2). */
   alertmanagerUrl?: string;
-  /** What the cluster's governor enforces across every policy. */
-  globalLimits?: Limits;
-  /** Runs acting at once in one namespace, across every policy. */
-  maxConcurrentPerNamespace?: number;
   /** Namespaces never touched, besides kube-system, kube-public and kube-node-lease. */
   protectedNamespaces?: string[];
   /** Refuse namespaced policies that name no ServiceAccount to act as. */
@@ -300,52 +294,7 @@ export function createRemediationActivities(deps: ActivityDependencies) {
       };
     },
 
-    /**
-     * Makes sure the policy's governor and the cluster's governor run (start with USE_EXISTING,
-     * on this worker's task queue) and says which limits each enforces for this run.
-     */
-    async ensureGovernors(input: {
-      cluster: string;
-      policy: PolicyRef;
-      limits?: PolicySpec['limits'];
-      /** The target's namespace; its governor is asked when a per-namespace limit is set. */
-      namespace?: string;
-      /** The ladder's first action, for the metric labels. */
-      action?: string;
-    }): Promise<Governor[]> {
-      initializeSeries(policyLabel(input.policy), input.action ?? 'unknown');
-      const { client, info } = Context.current();
-      const governors: Governor[] = [
-        {
-          id: policyGovernorId(input.cluster, policyLabel(input.policy)),
-          limits: {
-            maxConcurrent: input.limits?.maxConcurrent,
-            maxPerHour: input.limits?.maxPerHour,
-            maxAttemptsPerTarget: input.limits?.maxAttemptsPerTarget,
-            attemptsWindowMs: parseDuration(input.limits?.attemptsWindow ?? '1h'),
-          },
-        },
-        ...(input.namespace !== undefined && deps.maxConcurrentPerNamespace !== undefined
-          ? [
-              {
-                id: namespaceGovernorId(input.cluster, input.namespace),
-                limits: { maxConcurrent: deps.maxConcurrentPerNamespace },
-              },
-            ]
-          : []),
-        { id: globalGovernorId(input.cluster), limits: deps.globalLimits ?? {} },
-      ];
-      for (const governor of governors) {
-        await client.workflow.start('governor', {
-          workflowId: governor.id,
-          taskQueue: info.taskQueue,
-          args: [],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          staticSummary: `KubeMedic safety governor ${governor.id}`,
-        });
-      }
-      return governors;
-    },
+    ...createGovernorActivities(deps),
 
     /**
      * Events on the policy and the target as a run enters a phase, with why. `step` tells the

@@ -3,7 +3,7 @@
  * the activity that starts it, the watcher that reports storms and the CLI: names, IDs, the
  * messages and their payloads. The decisions themselves are in workflows/governor.ts.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export interface Limits {
   maxConcurrent?: number;
@@ -65,6 +65,12 @@ export interface StormReport {
 }
 
 export const requestPermitSignal = defineSignal<[PermitRequest]>('requestPermit');
+/**
+ * The cheaper way to ask (runs since `permits-by-update`): an update sent by the run's
+ * requestPermits activity, answered in the governor's same workflow task when the request can be
+ * decided at once; `queued` when it must wait, and then the answer comes as `permitSignal`.
+ */
+export const askPermitUpdate = defineUpdate<PermitAnswer | 'queued', [PermitRequest]>('askPermit');
 /** `unused`: the run never acted (a later governor refused it), so the grant is given back. */
 export const releasePermitSignal = defineSignal<[{ workflowId: string; unused?: boolean }]>('releasePermit');
 export const pauseSignal = defineSignal<[{ by?: string; reason?: string }]>('pause');

@@ -38,6 +38,19 @@ export class GovernorLedger {
   }
 
   /**
+   * A request asked by update (the run's activity waits on it): answered in the same workflow
+   * task when it can be — its run already holds a grant (a retried ask), or it is the head of the
+   * queue and decidable. Otherwise it waits in the queue like a signalled request, and its answer
+   * goes out by signal when it comes: FIFO order and every limit stay exactly as for signals.
+   */
+  answerNow(request: PermitRequest, now: number): PermitAnswer | 'queued' {
+    if (this.state.active.includes(request.workflowId)) return this.decide(request, now);
+    this.request(request);
+    if (this.state.queue[0]?.workflowId !== request.workflowId || !this.decidable(now)) return 'queued';
+    return this.decideNext(now).answer;
+  }
+
+  /**
    * The run gives its permit back, or withdraws a request still queued (it was cancelled while
    * waiting): either way nothing stays held for it. `unused`: it never acted, so the grant's
    * time leaves the hourly count and the target's attempts.

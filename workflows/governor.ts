@@ -16,7 +16,10 @@
  *   request is refused until the cooldown has passed since the storm was last reported. It lives
  *   here, not in the watcher's memory, so a watcher restart does not forget it.
  *
- * Requests and answers are signals between workflows, so no activity waits on the governor.
+ * A run asks by update from its requestPermits activity: a request that can be decided at once is
+ * answered in the same workflow task; one that must wait is queued, and its answer goes out as a
+ * signal when it comes, so no activity waits on the governor. (Runs before `permits-by-update`
+ * ask by signal and hear by signal.)
  * The state is carried across continue-as-new, so the history never grows without bound.
  */
 import {
@@ -29,6 +32,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  askPermitUpdate,
   type GovernorState,
   requestPermitSignal,
   releasePermitSignal,
@@ -71,6 +75,11 @@ export async function governor(
   let decisions = 0;
 
   setHandler(requestPermitSignal, (request) => ledger.request(request));
+  setHandler(askPermitUpdate, (request) => {
+    const reply = ledger.answerNow(request, workflowTime());
+    if (reply !== 'queued') decisions += 1;
+    return reply;
+  });
   setHandler(releasePermitSignal, ({ workflowId, unused }) => ledger.release(workflowId, unused === true));
   setHandler(pauseSignal, ({ by, reason }) => ledger.pause(by ?? 'unknown', reason ?? ''));
   setHandler(resumeSignal, () => ledger.resume());
@@ -87,12 +96,16 @@ export async function governor(
 
   for (;;) {
     const leaseCheckDue = () => checkLeases && ledger.holders().length > 0;
+    const leaseTimed = leaseCheckDue();
     await condition(
       () =>
         ledger.decidable(workflowTime()) ||
         workflowInfo().continueAsNewSuggested ||
-        decisions >= decisionsPerRun,
-      leaseCheckDue() ? Math.max(lastLeaseCheck + leaseCheckMs - workflowTime(), 1) : undefined,
+        decisions >= decisionsPerRun ||
+        // A grant made by the update handler while this waited untimed: time its lease check.
+        // (Before updates, grants were made only by this loop, so older histories never wake here.)
+        (!leaseTimed && leaseCheckDue()),
+      leaseTimed ? Math.max(lastLeaseCheck + leaseCheckMs - workflowTime(), 1) : undefined,
     );
     if (leaseCheckDue() && workflowTime() >= lastLeaseCheck + leaseCheckMs) {
       lastLeaseCheck = workflowTime();

@@ -1,6 +1,9 @@
 /**
- * The remediation run's side of the governor protocol: ask each governor in turn, wait for its
- * answer (a signal back), and release every permit held when the run ends.
+ * The remediation run's side of the governor protocol: ask each governor in turn, wait for an
+ * answer that does not come at once (a signal back), and release every permit held when the run
+ * ends. Runs since `permits-by-update` ask through one activity (an update per governor, answered
+ * in the governor's workflow task) and release all governors at once; older runs replay the
+ * signal-per-governor shape.
  */
 import {
   condition,
@@ -9,6 +12,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { PermitProgress, PermitsInput } from '../activities/governors.ts';
 import {
   type Governor,
   leaseCheckSignal,
@@ -23,6 +27,8 @@ export class Permits {
   private readonly held: string[] = [];
   /** A governor asked whose answer has not come: the run may be cancelled while it waits there. */
   private waitingOn: string | undefined;
+  /** Asked by update: the governors are released at once, not one workflow task each. */
+  private byUpdate = false;
 
   constructor() {
     setHandler(permitSignal, (answer) => void this.answers.set(answer.governor, answer));
@@ -40,14 +46,44 @@ export class Permits {
         targetKey,
         limits: governor.limits,
       });
-      this.waitingOn = governor.id;
-      await condition(() => this.answers.has(governor.id));
-      this.waitingOn = undefined;
-      const answer = this.answers.get(governor.id)!;
+      const answer = await this.answerOf(governor.id);
       if (!answer.granted) return answer;
       this.held.push(governor.id);
     }
     return undefined;
+  }
+
+  /**
+   * The cheaper shape: `ask` (the requestPermits activity) asks the governors in order until one
+   * does not grant at once; a queued request's answer then comes by signal, and the rest are asked.
+   * Returns the first refusal, or undefined when all granted.
+   */
+  async acquireByUpdate(
+    ask: (input: PermitsInput) => Promise<PermitProgress>,
+    input: Omit<PermitsInput, 'workflowId' | 'runId' | 'governors'>,
+  ): Promise<PermitAnswer | undefined> {
+    this.byUpdate = true;
+    const { workflowId, runId } = workflowInfo();
+    let governors: Governor[] | undefined;
+    for (;;) {
+      const progress = await ask({ ...input, workflowId, runId, governors });
+      this.held.push(...progress.granted);
+      if (progress.refused) return progress.refused;
+      if (progress.queued === undefined) return undefined;
+      const answer = await this.answerOf(progress.queued);
+      if (!answer.granted) return answer;
+      this.held.push(progress.queued);
+      governors = progress.governors.slice(progress.governors.findIndex((g) => g.id === progress.queued) + 1);
+      if (governors.length === 0) return undefined;
+    }
+  }
+
+  /** Waits for a governor's answer by signal; the run may be cancelled meanwhile (releaseAll withdraws it). */
+  private async answerOf(governor: string): Promise<PermitAnswer> {
+    this.waitingOn = governor;
+    await condition(() => this.answers.has(governor));
+    this.waitingOn = undefined;
+    return this.answers.get(governor)!;
   }
 
   /**
@@ -60,8 +96,10 @@ export class Permits {
     const withdrawn =
       this.waitingOn !== undefined && patched('withdraw-queued-requests') ? [this.waitingOn] : [];
     this.waitingOn = undefined;
-    for (const id of [...this.held.splice(0), ...withdrawn]) {
-      await getExternalWorkflowHandle(id).signal(releasePermitSignal, { workflowId, unused });
-    }
+    const release = (id: string) =>
+      getExternalWorkflowHandle(id).signal(releasePermitSignal, { workflowId, unused });
+    const governors = [...this.held.splice(0), ...withdrawn];
+    if (this.byUpdate) await Promise.all(governors.map(release));
+    else for (const id of governors) await release(id);
   }
 }

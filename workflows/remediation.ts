@@ -73,6 +73,16 @@ const quickTimeouts = { startToCloseTimeout: '30 seconds' };
 const patientTimeouts = { startToCloseTimeout: '1 hour', heartbeatTimeout: '20 seconds' };
 
 const activities = proxyActivities<RemediationActivities>({ ...quickTimeouts, retry });
+/**
+ * Asking the governors is retried for as long as Temporal may be unreachable: the update ID makes
+ * a retry an answer, not a second grant.
+ */
+const permitOptions = {
+  ...quickTimeouts,
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { ...retry, maximumAttempts: undefined },
+  summary: 'ask the safety governors for a permit',
+};
 /** A reading is retried briefly: the window's next reading is the better retry. */
 const readingOptions = { ...quickTimeouts, retry: { ...retry, maximumAttempts: 3 } };
 /** The outcome must reach the policy status even through an API server outage of many minutes. */
@@ -258,14 +268,20 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     await gate();
     // Added after the first histories were recorded: older runs replay without asking.
     if (patched('safety-governor')) {
-      const governors = await activities.ensureGovernors({
+      const scope = {
         cluster: input.cluster,
         policy,
         limits: spec.limits,
         namespace: target.namespace,
         action: spec.actions[0]?.type,
-      });
-      const refused = await permits.acquire(governors, targetDisplay(target));
+      };
+      // Runs recorded before it replay asking each governor by signal.
+      const refused = patched('permits-by-update')
+        ? await permits.acquireByUpdate(
+            (ask) => activities.requestPermits.executeWithOptions(permitOptions, [ask]),
+            { scope, targetKey: targetDisplay(target) },
+          )
+        : await permits.acquire(await activities.ensureGovernors(scope), targetDisplay(target));
       if (refused && reporting && refused.code === 'needs-attention' && refused.untilMs !== undefined) {
         needsAttentionUntil = refused.untilMs;
         throw new Ended(

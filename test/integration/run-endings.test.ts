@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RemediationActivities } from '../../activities/index.ts';
+import { createGovernorActivities, type PermitsInput } from '../../activities/governors.ts';
 import { remediationPolicySpec, type PolicySpec } from '../../api/policy.ts';
 import { type Backup, type ExecuteResult, stepFailedType } from '../../domain/actions.ts';
 import { type GovernorStatus, governorStatusQuery, policyGovernorId } from '../../domain/governor.ts';
@@ -26,7 +27,7 @@ import { environment } from '../../devstack/stack.ts';
 import { kubemedic } from '../support/cli.ts';
 import { ensureStack, eventually } from '../support/stack.ts';
 
-/** The production workflows, by path as the worker loads them (no activity module is imported here). */
+/** The production workflows, by path as the worker loads them. */
 const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
 type Script = Partial<Record<keyof RemediationActivities, (input: never) => Promise<unknown>>>;
@@ -64,21 +65,27 @@ function scriptedActivities(
       return (scripted ? scripted(input) : result(input)) as Promise<T>;
     };
   const nothing = async () => undefined;
+  const askGovernors = createGovernorActivities({}).requestPermits;
+  const startGovernor = async (policy: PolicyRef) => {
+    const governor = { id: policyGovernorId(cluster, policyLabel(policy)), limits: { maxConcurrent: 1 } };
+    await client.workflow.start('governor', {
+      workflowId: governor.id,
+      taskQueue: cluster,
+      // Leases checked every second, so a closed run's grant is found quickly.
+      args: [undefined, 500, { leaseCheckMs: 1_000 }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    return governor;
+  };
   return {
-    // The real governor workflow, started as the real activity starts it.
-    ensureGovernors: record('ensureGovernors', async (input: { policy: PolicyRef }) => {
-      const governor = {
-        id: policyGovernorId(cluster, policyLabel(input.policy)),
-        limits: { maxConcurrent: 1 },
-      };
-      await client.workflow.start('governor', {
-        workflowId: governor.id,
-        taskQueue: cluster,
-        // Leases checked every second, so a closed run's grant is found quickly.
-        args: [undefined, 500, { leaseCheckMs: 1_000 }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
-      return [governor];
+    // The real governor workflow, started here with quick lease checks (the real activities start
+    // it with the defaults); the runs ask it through the real requestPermits.
+    ensureGovernors: record('ensureGovernors', async (input: { policy: PolicyRef }) => [
+      await startGovernor(input.policy),
+    ]),
+    requestPermits: record('requestPermits', async (input: PermitsInput) => {
+      const governor = await startGovernor(input.scope.policy);
+      return askGovernors({ ...input, governors: input.governors ?? [governor] });
     }),
     // The policy is the one on the API server (a run's first step).
     checkPolicy: record('checkPolicy', nothing),

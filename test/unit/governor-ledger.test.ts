@@ -134,4 +134,48 @@ describe('the governor ledger', () => {
     ledger.request(request('c', {}));
     assert.equal(answerAll(ledger, 1_500)[0]?.code, 'granted');
   });
+
+  describe('asked by update (answerNow)', () => {
+    it('answers at once what can be decided, and counts a retried ask once', () => {
+      const ledger = ledgerWith();
+      const limits = { maxConcurrent: 2, maxPerHour: 5 };
+      const first = ledger.answerNow(request('a', limits), 0);
+      assert.ok(first !== 'queued' && first.granted);
+      assert.equal(first.reason, '1 active after this grant');
+      const again = ledger.answerNow(request('a', limits), 1);
+      assert.ok(again !== 'queued' && again.granted);
+      assert.equal(again.reason, 'already holds a permit');
+      assert.equal(ledger.status(1).grantedLastHour, 1, 'the retry took no second grant');
+      assert.deepEqual(ledger.status(1).active, ['a']);
+    });
+
+    it('queues behind the concurrency limit and behind earlier requests (FIFO), answered later as signals are', () => {
+      const ledger = ledgerWith();
+      const limits = { maxConcurrent: 1 };
+      const first = ledger.answerNow(request('a', limits), 0);
+      assert.ok(first !== 'queued' && first.granted);
+      assert.equal(ledger.answerNow(request('b', limits), 1), 'queued');
+      assert.equal(ledger.answerNow(request('c', limits), 2), 'queued');
+      // A retried ask while queued neither answers nor queues twice.
+      assert.equal(ledger.answerNow(request('b', limits), 3), 'queued');
+      assert.equal(ledger.status(3).queued, 2);
+      ledger.release('a', false);
+      assert.deepEqual(
+        answerAll(ledger, 4).map((a) => [a.workflowId, a.code]),
+        [['b', 'granted']],
+      );
+      // c is behind b and b holds the only slot: an ask by c is still queued, never answered out of turn.
+      assert.equal(ledger.answerNow(request('c', limits), 5), 'queued');
+    });
+
+    it('refuses at once with the same reasons as a signalled request', () => {
+      const ledger = ledgerWith();
+      ledger.pause('oncall', 'incident 7');
+      const refused = ledger.answerNow(request('a', {}), 0);
+      assert.ok(refused !== 'queued' && !refused.granted);
+      assert.equal(refused.code, 'paused');
+      assert.match(refused.reason, /paused by oncall: incident 7/);
+      assert.equal(ledger.status(0).queued, 0, 'a refused ask leaves nothing queued');
+    });
+  });
 });
