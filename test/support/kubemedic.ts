@@ -19,6 +19,7 @@ import { repoRoot } from '../../devstack/config.ts';
 import { installCrds } from '../../devstack/crds.ts';
 import { ensureAlertReceiverToken } from '../../devstack/server-configs.ts';
 import { environment } from '../../devstack/stack.ts';
+import { type TemporalServer } from '../../devstack/environment.ts';
 import {
   checkPolicy,
   PolicyWatcher,
@@ -64,6 +65,7 @@ export interface KubeMedic {
  */
 export function useKubeMedic({
   inProcessWorker = true,
+  temporal = undefined as TemporalServer | undefined,
   workerOptions = {} as Partial<
     Pick<
       WorkerOptions,
@@ -79,11 +81,13 @@ export function useKubeMedic({
   const connections: { close(): Promise<void> }[] = [];
   const watchers: PolicyWatcher[] = [];
   let running: Promise<void> | undefined;
+  const temporalAddress = () => temporal?.address() ?? environment().TEMPORAL_ADDRESS;
   const medic = { cluster: `test-${randomBytes(3).toString('hex')}` } as KubeMedic;
-  testRun = medic.cluster;
+  // One label per file, whatever its clusters: each watcher sees only its own API server's policies.
+  if (testRun === 'none') testRun = medic.cluster;
 
   const startWorker = async () => {
-    const connection = await NativeConnection.connect({ address: environment().TEMPORAL_ADDRESS });
+    const connection = await NativeConnection.connect({ address: temporalAddress() });
     connections.push(connection);
     const identities = await chartIdentities();
     medic.worker = await createWorker({
@@ -106,10 +110,13 @@ export function useKubeMedic({
   };
 
   before(async () => {
+    // From here on this block's policies carry its own run: a file may hold one describe block
+    // per Temporal server, and a later block's watcher must not act on an earlier one's policies.
+    testRun = medic.cluster;
     await ensureStack();
     await installCrds(kubeconfig());
     ({ workerKubeconfigFile } = await chartIdentities());
-    const connection = await Connection.connect({ address: environment().TEMPORAL_ADDRESS });
+    const connection = await Connection.connect({ address: temporalAddress() });
     connections.push(connection);
     medic.client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
     if (inProcessWorker) await startWorker();
@@ -123,7 +130,7 @@ export function useKubeMedic({
       tickMs: 200,
       // Only this file's policies: files run one after another, but a watcher must never act
       // on another file's targets with this file's worker.
-      policySelector: `${testRunLabel}=${medic.cluster}`,
+      policySelector: `${testRunLabel}=${testRun}`,
       requireServiceAccount: workerOptions.requireServiceAccount ?? false,
       log,
       alertReceiver:
