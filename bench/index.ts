@@ -186,8 +186,10 @@ async function versions(): Promise<Record<string, string>> {
   };
 }
 
-const number = (n: number | undefined, unit = '') =>
-  n === undefined ? '—' : `${n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)}${unit}`;
+/** A figure for the table: three significant digits at most, with its unit. */
+function number(n: number | undefined, unit = ''): string {
+  return n === undefined ? '—' : `${n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)}${unit}`;
+}
 
 /** A table in columns as wide as their widest cell. */
 function printRows(header: string[], rows: string[][]): void {

@@ -69,6 +69,25 @@ export function ensurePostgresCluster(): void {
   }
 }
 
+/** One SQL answer from the stack's PostgreSQL as Temporal's role, in psql's unaligned text. */
+export async function postgresQuery(database: string, query: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    postgresTool('psql'),
+    [
+      `--host=${loopback}`,
+      `--port=${ports.postgres}`,
+      `--username=${postgresRole.user}`,
+      `--dbname=${database}`,
+      '--no-psqlrc',
+      '--tuples-only',
+      '--no-align',
+      `--command=${query}`,
+    ],
+    { env: { ...process.env, PGPASSWORD: postgresRole.password } },
+  );
+  return stdout.trim();
+}
+
 /** True when the server accepts connections (pg_isready exits 0 then; 1 while it starts up). */
 async function acceptsConnections(): Promise<boolean> {
   try {

@@ -19,7 +19,7 @@ import { msToTs } from '@temporalio/common';
 import { stringify } from 'yaml';
 import { binary, paths, ports } from './config.ts';
 import { answersOk } from './http.ts';
-import { postgresRole, postgresTool } from './postgres.ts';
+import { postgresQuery as sql, postgresRole } from './postgres.ts';
 import { waitFor } from './processes.ts';
 import type { Server } from './servers.ts';
 import { searchAttributes } from '../domain/search-attributes.ts';
@@ -120,25 +120,6 @@ export function writeTemporalServerConfig(): void {
 }
 
 const run = promisify(execFile);
-
-/** One SQL answer from the stack's PostgreSQL, as psql's unaligned text. */
-async function sql(database: string, query: string): Promise<string> {
-  const { stdout } = await run(
-    postgresTool('psql'),
-    [
-      `--host=${loopback}`,
-      `--port=${ports.postgres}`,
-      `--username=${postgresRole.user}`,
-      `--dbname=${database}`,
-      '--no-psqlrc',
-      '--tuples-only',
-      '--no-align',
-      `--command=${query}`,
-    ],
-    { env: { ...process.env, PGPASSWORD: postgresRole.password } },
-  );
-  return stdout.trim();
-}
 
 async function sqlTool(database: string, ...command: string[]): Promise<void> {
   await run(binary('temporal-sql-tool'), [

@@ -7,35 +7,19 @@
 import { Client, Connection } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { environment } from '../../devstack/environment.ts';
-import { postgresRole, postgresTool } from '../../devstack/postgres.ts';
+import { postgresQuery as sql } from '../../devstack/postgres.ts';
 import { status } from '../../devstack/stack.ts';
 import {
   ensureTemporalSchemas,
   ensureTemporalServerNamespace,
+  schemaDir,
   temporalServerNamespace,
 } from '../../devstack/temporal-server.ts';
-import { ports } from '../../devstack/config.ts';
 import { searchAttributes } from '../../domain/search-attributes.ts';
 import { ensureStack, eventually } from '../support/stack.ts';
-
-/** One answer from the stack's PostgreSQL, as the tests see it: the server's own client, psql. */
-const sql = (database: string, query: string) =>
-  execFileSync(
-    postgresTool('psql'),
-    [
-      `--host=127.0.0.1`,
-      `--port=${ports.postgres}`,
-      `--username=${postgresRole.user}`,
-      `--dbname=${database}`,
-      '--tuples-only',
-      '--no-align',
-      `--command=${query}`,
-    ],
-    { env: { ...process.env, PGPASSWORD: postgresRole.password }, encoding: 'utf8' },
-  ).trim();
 
 describe('the production-shaped Temporal: temporal-server on PostgreSQL', () => {
   let connection: Connection;
@@ -89,7 +73,7 @@ describe('the production-shaped Temporal: temporal-server on PostgreSQL', () => 
         });
         assert.deepEqual(found, [handle.workflowId]);
         // And the row it came from is in PostgreSQL's visibility database
-        const stored = sql(
+        const stored = await sql(
           'temporal_visibility',
           `SELECT count(*) FROM executions_visibility WHERE workflow_id = '${handle.workflowId}'`,
         );
@@ -102,13 +86,22 @@ describe('the production-shaped Temporal: temporal-server on PostgreSQL', () => 
 
   it('changes nothing when set up again: schemas current, namespace and search attributes there', async () => {
     const schemaVersions = () =>
-      ['temporal', 'temporal_visibility'].map((database) =>
-        sql(database, 'SELECT curr_version FROM schema_version'),
+      Promise.all(
+        ['temporal', 'temporal_visibility'].map((database) =>
+          sql(database, 'SELECT curr_version FROM schema_version'),
+        ),
       );
-    const before = schemaVersions();
+    const before = await schemaVersions();
+    // Current: each at the newest version the module ships (folders v1.0 … v1.18)
+    const newest = (store: 'default' | 'visibility') =>
+      readdirSync(schemaDir(store))
+        .map((folder) => folder.slice(1))
+        .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]))
+        .at(-1);
+    assert.deepEqual(before, [newest('default'), newest('visibility')]);
     const lines: string[] = [];
     await ensureTemporalSchemas((line) => lines.push(line));
-    assert.deepEqual(schemaVersions(), before);
+    assert.deepEqual(await schemaVersions(), before);
     assert.deepEqual(
       lines.filter((line) => /created/.test(line)),
       [],
