@@ -6,7 +6,8 @@
  * 127.0.0.1 only, has no Unix socket (the stack's state directory need not be writable by it) and
  * asks every client for a password (scram-sha-256), as a database reached over a network would.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,17 +20,28 @@ import type { Server } from './servers.ts';
 export const postgresTool = (name: string) => join(dirname(binary('postgres')), name);
 const loopback = '127.0.0.1';
 
+const postgresUser = () => systemUser('postgres', "Debian's postgresql package");
 /** The role Temporal connects as: the cluster's superuser, which temporal-sql-tool needs to create databases. */
 export const postgresRole = { user: 'temporal', password: 'temporal' };
-export const postgresDataDir = () => join(paths.data, 'postgres');
 
-const postgresUser = () => systemUser('postgres', "Debian's postgresql package");
+/**
+ * Where the cluster keeps its data: under the stack's data directory when the postgres user can
+ * reach it; else (a checkout under root's 0700 home, say) in that user's own home, in a folder
+ * named for the stack's, so two stacks never share one.
+ */
+export function postgresDataDir(stackData = paths.data): string {
+  // Reaching it is enough (every folder on the way searchable): its subfolder is made and handed over.
+  const { uid, gid } = postgresUser();
+  if (spawnSync('test', ['-x', stackData], { uid, gid }).status === 0) return join(stackData, 'postgres');
+  const key = createHash('sha256').update(stackData).digest('hex').slice(0, 12);
+  return join('/var/lib/postgresql', `kubemedic-${key}`);
+}
 
 /**
  * Makes the cluster once: a data directory that already holds PG_VERSION is kept as it is, so
  * a second `up` (or a restart after a crash) finds Temporal's databases where they were.
  */
-export function ensurePostgresCluster(): void {
+export function ensurePostgresCluster(log: (line: string) => void): void {
   const dataDir = postgresDataDir();
   if (existsSync(join(dataDir, 'PG_VERSION'))) return;
   const owner = postgresUser();
@@ -59,14 +71,14 @@ export function ensurePostgresCluster(): void {
     rmSync(dataDir, { recursive: true, force: true }); // a half-made cluster would be kept by the check above
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
     throw new Error(
-      `initdb failed as user postgres in ${dataDir}: ${stderr.trim() || String(error)}\n` +
-        'The postgres user must be able to reach that directory: every folder above it needs o+x ' +
-        '(or move the stack with KUBEMEDIC_STATE).',
+      `initdb failed as user postgres in ${dataDir} (removed, so the next up starts afresh): ` +
+        (stderr.trim() || String(error)),
       { cause: error },
     );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+  log(`postgres: cluster made in ${dataDir}`);
 }
 
 /** One SQL answer from the stack's PostgreSQL as Temporal's role, in psql's unaligned text. */
@@ -108,7 +120,7 @@ export const postgres: Server = {
   ports: [ports.postgres],
   url: `postgresql://${postgresRole.user}@${loopback}:${ports.postgres}`,
   runAs: postgresUser,
-  prepare: () => Promise.resolve(ensurePostgresCluster()),
+  prepare: (log) => Promise.resolve(ensurePostgresCluster(log)),
   args: () => [
     '-D',
     postgresDataDir(),

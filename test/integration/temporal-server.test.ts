@@ -7,10 +7,12 @@
 import { Client, Connection } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { environment } from '../../devstack/environment.ts';
-import { postgresQuery as sql } from '../../devstack/postgres.ts';
+import { postgresDataDir, postgresQuery as sql } from '../../devstack/postgres.ts';
 import { status } from '../../devstack/stack.ts';
 import {
   ensureTemporalSchemas,
@@ -110,5 +112,25 @@ describe('the production-shaped Temporal: temporal-server on PostgreSQL', () => 
     const versions = lines.filter((line) => /schema at version/.test(line));
     assert.equal(versions.length, 2, lines.join('\n'));
     assert.equal(await ensureTemporalServerNamespace(), true, 'nothing was left to register');
+  });
+
+  it('keeps its data under the stack when the postgres user can reach it, else in the home of that user', () => {
+    // mkdtemp makes a folder only root may enter (0700), as root's home is
+    const closed = mkdtempSync(join(tmpdir(), 'kubemedic-pgdata-'));
+    const open = mkdtempSync(join(tmpdir(), 'kubemedic-pgdata-'));
+    chmodSync(open, 0o755);
+    try {
+      assert.equal(postgresDataDir(open), join(open, 'postgres'));
+      const elsewhere = postgresDataDir(closed);
+      assert.match(elsewhere, /^\/var\/lib\/postgresql\/kubemedic-[0-9a-f]{12}$/);
+      assert.notEqual(
+        postgresDataDir(mkdtempSync(join(closed, 'other-'))),
+        elsewhere,
+        'one folder per stack',
+      );
+    } finally {
+      rmSync(closed, { recursive: true });
+      rmSync(open, { recursive: true });
+    }
   });
 });
