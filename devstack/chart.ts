@@ -18,6 +18,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { clusters, type KubernetesCluster } from './clusters.ts';
 import { repoRoot } from './config.ts';
 import { environment, loadKubeconfig } from './environment.ts';
 import { failedWith } from '../domain/kube/errors.ts';
@@ -72,13 +73,18 @@ export interface ChartIdentities {
   watcherKubeconfigFile: string;
 }
 
-let identities: Promise<ChartIdentities> | undefined;
+const identities = new Map<string, Promise<ChartIdentities>>();
 
-/** Once per process: the chart's RBAC applied to the stack, and a token for each ServiceAccount. */
-export function chartIdentities(): Promise<ChartIdentities> {
-  identities ??= (async () => {
+/**
+ * Once per process and cluster (the stack's first unless another is named): the chart's RBAC
+ * applied to it, and a token for each ServiceAccount, good on that cluster only.
+ */
+export function chartIdentities(cluster: KubernetesCluster = clusters.a): Promise<ChartIdentities> {
+  const known = identities.get(cluster.name);
+  if (known !== undefined) return known;
+  const made = (async () => {
     const namespace = 'kubemedic-system';
-    const admin = loadKubeconfig();
+    const admin = loadKubeconfig(cluster);
     await admin
       .makeApiClient(CoreV1Api)
       .createNamespace({ body: { metadata: { name: namespace } } })
@@ -111,7 +117,8 @@ export function chartIdentities(): Promise<ChartIdentities> {
     writeFileSync(watcherKubeconfigFile, watcher.exportConfig(), { mode: 0o600 });
     return { namespace, worker, watcher, users, workerKubeconfigFile, watcherKubeconfigFile };
   })();
-  return identities;
+  identities.set(cluster.name, made);
+  return made;
 }
 
 /** A kubeconfig that authenticates as the ServiceAccount itself, with a token from the TokenRequest API. */

@@ -16,10 +16,11 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { group, type PolicyKind, policyKinds, version } from '../../api/index.ts';
 import { repoRoot } from '../../devstack/config.ts';
+import { clusters, type KubernetesCluster } from '../../devstack/clusters.ts';
 import { installCrds } from '../../devstack/crds.ts';
+import { loadKubeconfig, type TemporalServer } from '../../devstack/environment.ts';
 import { ensureAlertReceiverToken } from '../../devstack/server-configs.ts';
 import { environment } from '../../devstack/stack.ts';
-import { type TemporalServer } from '../../devstack/environment.ts';
 import {
   checkPolicy,
   PolicyWatcher,
@@ -39,6 +40,8 @@ import { ensureStack, kubeconfig } from './stack.ts';
 
 export interface KubeMedic {
   cluster: string;
+  /** The stack's Kubernetes cluster it runs for (devstack/clusters.ts): the first unless named. */
+  kubernetes: KubernetesCluster;
   client: Client;
   worker: Worker;
   /**
@@ -58,15 +61,13 @@ export interface KubeMedic {
   restartWorker(): Promise<void>;
 }
 
-/**
- * Registers hooks that bring KubeMedic up for this test file and take it down afterwards.
- * With `inProcessWorker: false` no worker runs in the test process (a test then runs worker
- * processes of its own, as crash tests do).
- */
-export function useKubeMedic({
-  inProcessWorker = true,
-  temporal = undefined as TemporalServer | undefined,
-  workerOptions = {} as Partial<
+/** What a test file may choose of its KubeMedic; useKubeMedic's defaults fill the rest. */
+export interface KubeMedicOptions {
+  inProcessWorker?: boolean;
+  /** The Temporal server it runs on (devstack/environment.ts): the dev server unless named. */
+  temporal?: TemporalServer;
+  kubernetes?: KubernetesCluster;
+  workerOptions?: Partial<
     Pick<
       WorkerOptions,
       | 'globalLimits'
@@ -76,20 +77,34 @@ export function useKubeMedic({
       | 'defaultSinks'
       | 'outbound'
     >
-  >,
-} = {}): KubeMedic {
+  >;
+}
+
+/**
+ * Registers hooks that bring KubeMedic up for this test file and take it down afterwards.
+ * With `inProcessWorker: false` no worker runs in the test process (a test then runs worker
+ * processes of its own, as crash tests do). With `kubernetes: clusters.b` it runs for the
+ * stack's second cluster (its own chart identities there); a file may use one per cluster, each
+ * with its own KubeMedic cluster name, so its own task queue, workflow IDs and governors.
+ */
+export function useKubeMedic({
+  inProcessWorker = true,
+  kubernetes = clusters.a,
+  temporal,
+  workerOptions = {},
+}: KubeMedicOptions = {}): KubeMedic {
   const connections: { close(): Promise<void> }[] = [];
   const watchers: PolicyWatcher[] = [];
   let running: Promise<void> | undefined;
   const temporalAddress = () => temporal?.address() ?? environment().TEMPORAL_ADDRESS;
-  const medic = { cluster: `test-${randomBytes(3).toString('hex')}` } as KubeMedic;
+  const medic = { cluster: `test-${randomBytes(3).toString('hex')}`, kubernetes } as KubeMedic;
   // One label per file, whatever its clusters: each watcher sees only its own API server's policies.
   if (testRun === 'none') testRun = medic.cluster;
 
   const startWorker = async () => {
     const connection = await NativeConnection.connect({ address: temporalAddress() });
     connections.push(connection);
-    const identities = await chartIdentities();
+    const identities = await chartIdentities(kubernetes);
     medic.worker = await createWorker({
       connection,
       namespace: environment().TEMPORAL_NAMESPACE,
@@ -114,8 +129,8 @@ export function useKubeMedic({
     // per Temporal server, and a later block's watcher must not act on an earlier one's policies.
     testRun = medic.cluster;
     await ensureStack();
-    await installCrds(kubeconfig());
-    ({ workerKubeconfigFile } = await chartIdentities());
+    await installCrds(loadKubeconfig(kubernetes));
+    if (kubernetes === clusters.a) ({ workerKubeconfigFile } = await chartIdentities());
     const connection = await Connection.connect({ address: temporalAddress() });
     connections.push(connection);
     medic.client = new Client({ connection, namespace: environment().TEMPORAL_NAMESPACE });
@@ -123,7 +138,7 @@ export function useKubeMedic({
   });
   medic.startWatcher = async ({ alertWebhookPort, alertReceiverAuth, log = () => undefined } = {}) => {
     const watcher = new PolicyWatcher({
-      kubeconfig: (await chartIdentities()).watcher,
+      kubeconfig: (await chartIdentities(kubernetes)).watcher,
       client: medic.client,
       cluster: medic.cluster,
       prometheusUrl: environment().PROMETHEUS_URL,
@@ -208,18 +223,31 @@ export function createPolicy(kind: PolicyKind, metadata: PolicyMetadata, spec: u
   return createUncheckedPolicy(kind, metadata, spec);
 }
 
+/** A RemediationPolicy, typed, in the stack's cluster named (createPolicy makes policies in the first). */
+export const createPolicyIn = (
+  kubernetes: KubernetesCluster,
+  metadata: PolicyMetadata & { namespace: string },
+  spec: PolicySpecInput<'RemediationPolicy'>,
+) => createUncheckedPolicy('RemediationPolicy', metadata, spec, kubernetes);
+
 /**
  * Creates a policy whose spec the compiler cannot vouch for: deliberately bad input (admission
  * tests) and manifests read from files. Anything else goes through the typed `createPolicy`.
  */
-export async function createUncheckedPolicy(kind: PolicyKind, metadata: PolicyMetadata, spec: unknown) {
-  const api = kubeconfig().makeApiClient(CustomObjectsApi);
+export async function createUncheckedPolicy(
+  kind: PolicyKind,
+  metadata: PolicyMetadata,
+  spec: unknown,
+  kubernetes: KubernetesCluster = clusters.a,
+) {
+  const api = loadKubeconfig(kubernetes).makeApiClient(CustomObjectsApi);
   const { plural } = policyKinds[kind];
   const labels = { [testRunLabel]: testRun };
   const body = { apiVersion: `${group}/${version}`, kind, metadata: { ...metadata, labels }, spec };
   if (metadata.namespace) {
     return api.createNamespacedCustomObject({ group, version, plural, namespace: metadata.namespace, body });
   }
+  if (kubernetes !== clusters.a) throw new Error('cluster policies are made in the first cluster only');
   clusterPolicies.push(metadata.name);
   return api.createClusterCustomObject({ group, version, plural, body });
 }
