@@ -23,9 +23,10 @@ export interface Row {
 }
 
 /**
- * Every selector is scoped to the dashboard's cluster: the `cluster` label a multi-cluster Prometheus
- * (Thanos, Mimir, an external label per cluster) puts on each cluster's series. With one cluster
- * the label is absent, and All (`.*`) matches the empty value.
+ * Every selector is scoped to the dashboard's cluster: the `cluster` label KubeMedic's worker and
+ * watcher put on every series they export (their KUBEMEDIC_CLUSTER, the SDK's metrics included).
+ * A Prometheus that adds a `cluster` target label of its own keeps KubeMedic's as
+ * `exported_cluster` unless `honor_labels` is set. All (`.*`) also matches series without one.
  */
 const cluster = 'cluster=~"$cluster"';
 const policy = `${cluster},policy=~"$policy"`;
@@ -278,7 +279,7 @@ export function renderDashboard(): unknown {
           name: 'cluster',
           label: 'Cluster',
           description:
-            "The series' cluster label (a multi-cluster Prometheus sets it); All when there is none.",
+            'The KubeMedic cluster (KUBEMEDIC_CLUSTER) its worker and watcher label every series with.',
           type: 'query',
           datasource,
           query: { query: 'label_values(kubemedic_worker_running, cluster)', refId: 'clusters' },

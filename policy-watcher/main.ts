@@ -55,6 +55,8 @@ try {
     new PauseRelay(relayOptions),
   ];
   for (const relay of relays) await relay.start();
+  // Every series names its cluster, so one Prometheus (and the dashboard) tells clusters apart.
+  watcherRegistry.setDefaultLabels({ cluster: config.cluster });
   trackActiveRemediations(client, config.cluster);
   const metrics = serveMetrics(config.metricsPort, {
     registry: watcherRegistry,

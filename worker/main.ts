@@ -42,7 +42,7 @@ try {
     ...config.activities,
   });
   // The SDK installs SIGTERM/SIGINT handlers that call worker.shutdown(); run() resolves when drained.
-  const metrics = serveWorkerMetrics(worker, config.metricsPort, sdkMetricsUrl);
+  const metrics = serveWorkerMetrics(worker, config, sdkMetricsUrl);
   logger.info(
     {
       taskQueue: config.taskQueue,

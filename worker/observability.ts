@@ -2,7 +2,9 @@
  * The worker process's metrics endpoint: KubeMedic's counters (activities/metrics.ts), Node's
  * process metrics, whether the worker is polling, and the Temporal SDK runtime's own metrics.
  * The runtime's exporter listens on 127.0.0.1 only (KUBEMEDIC_SDK_METRICS_PORT); /metrics
- * (KUBEMEDIC_METRICS_PORT) appends what it serves, so one scrape gets everything.
+ * (KUBEMEDIC_METRICS_PORT) appends what it serves, so one scrape gets everything. Every series
+ * carries `cluster` (KUBEMEDIC_CLUSTER), so a Prometheus scraping several clusters' workers tells
+ * them apart and the dashboard's Cluster variable lists them.
  */
 import { Runtime, type Worker } from '@temporalio/worker';
 import type { Server } from 'node:http';
@@ -19,7 +21,7 @@ import { scrapeLocal, serveMetrics } from '../domain/metrics-server.ts';
  * going to stderr as plain text); returns the exporter's URL.
  */
 export function installRuntimeWithMetrics(
-  config: Pick<WorkerConfig, 'logLevel' | 'sdkMetricsPort'>,
+  config: Pick<WorkerConfig, 'logLevel' | 'sdkMetricsPort' | 'cluster'>,
   logger: Logger,
 ): string {
   const bindAddress = `127.0.0.1:${config.sdkMetricsPort}`;
@@ -27,14 +29,19 @@ export function installRuntimeWithMetrics(
     logger: new StructuredTemporalLogger(logger),
     telemetryOptions: {
       logging: { filter: { core: config.logLevel, other: config.logLevel }, forward: {} },
-      metrics: { prometheus: { bindAddress } },
+      metrics: { prometheus: { bindAddress }, globalTags: { cluster: config.cluster } },
     },
   });
   return `http://${bindAddress}/metrics`;
 }
 
-export function serveWorkerMetrics(worker: Worker, port: number, sdkMetricsUrl: string): Server {
+export function serveWorkerMetrics(
+  worker: Worker,
+  { metricsPort, cluster }: Pick<WorkerConfig, 'metricsPort' | 'cluster'>,
+  sdkMetricsUrl: string,
+): Server {
   const running = () => worker.getState() === 'RUNNING';
+  metricsRegistry.setDefaultLabels({ cluster });
   collectDefaultMetrics({ register: metricsRegistry });
   new Gauge({
     name: 'kubemedic_worker_running',
@@ -44,7 +51,7 @@ export function serveWorkerMetrics(worker: Worker, port: number, sdkMetricsUrl: 
       this.set(running() ? 1 : 0);
     },
   });
-  return serveMetrics(port, {
+  return serveMetrics(metricsPort, {
     registry: metricsRegistry,
     more: () => scrapeLocal(sdkMetricsUrl),
     healthy: running,

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { dashboardQueries, dashboardRows } from '../../api/dashboard.ts';
-import { demoNamespace, runDemo } from '../../devstack/demo.ts';
+import { demoCluster, demoNamespace, runDemo } from '../../devstack/demo.ts';
 import { kubemedicProcesses, stopKubeMedicProcesses } from '../../devstack/kubemedic-processes.ts';
 import { runningPid } from '../../devstack/processes.ts';
 import { instantQuery } from '../../devstack/remote-write.ts';
@@ -20,12 +20,15 @@ interface RangeAnswer {
   data?: { result: { metric: Record<string, string>; values: [number, string][] }[] };
 }
 
-/** The variables Grafana substitutes, as it would for "All clusters" and "All policies" over the demo's time range. */
-function asGrafanaSends(expr: string, rangeSeconds: number): string {
+/**
+ * The variables Grafana substitutes, as it would for "All policies" and "All clusters" (or the
+ * cluster chosen) over the demo's time range.
+ */
+function asGrafanaSends(expr: string, rangeSeconds: number, cluster = '.*'): string {
   return expr
     .replaceAll('$__rate_interval', '1m')
     .replaceAll('$__range', `${rangeSeconds}s`)
-    .replaceAll('$cluster', '.*')
+    .replaceAll('$cluster', cluster)
     .replaceAll('$policy', '.*');
 }
 
@@ -78,14 +81,16 @@ describe('the Grafana dashboard', () => {
     const end = Math.ceil(Date.now() / 1000) + 1;
     const start = end - stepSeconds * Math.ceil((end - demoStart) / stepSeconds);
 
-    // When every panel query runs as Grafana sends it
-    const answers = await Promise.all(
-      dashboardQueries().map(async ({ panel, query }) => ({
-        panel: panel.title,
-        expr: query.expr,
-        answer: await rangeQuery(asGrafanaSends(query.expr, end - start), start, end),
-      })),
-    );
+    // When every panel query runs as Grafana sends it (for all clusters, the demo's, another)
+    const queryAll = (cluster?: string) =>
+      Promise.all(
+        dashboardQueries().map(async ({ panel, query }) => ({
+          panel: panel.title,
+          expr: query.expr,
+          answer: await rangeQuery(asGrafanaSends(query.expr, end - start, cluster), start, end),
+        })),
+      );
+    const answers = await queryAll();
 
     // Then each parses, and each returns data
     const failed = answers.filter((a) => a.answer.status !== 'success');
@@ -100,6 +105,11 @@ describe('the Grafana dashboard', () => {
       [],
       'queries without data after the demo',
     );
+    // And the Cluster variable tells clusters apart: the worker and watcher label every series
+    // with their cluster, so each panel has the demo's data under its cluster and none under another
+    const titles = (list: typeof answers) => list.map((a) => a.panel);
+    assert.deepEqual(titles((await queryAll(demoCluster)).filter((a) => !hasNumbers(a.answer))), []);
+    assert.deepEqual(titles((await queryAll('no-such-cluster')).filter((a) => hasNumbers(a.answer))), []);
     const panels = dashboardRows.flatMap((row) => row.panels).length;
     console.log(`dashboard: ${panels} panels, ${answers.length} queries, all with data after the demo`);
   });
