@@ -3,11 +3,12 @@
  * worker's configuration says which limits the cluster and each namespace enforce), and the ask
  * itself.
  */
+import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { PolicySpec } from '../api/policy.ts';
 import {
-  askPermitUpdate,
+  askPermitsUpdate,
   globalGovernorId,
   type Governor,
   type Limits,
@@ -18,6 +19,7 @@ import {
 import { parseDuration } from '../domain/duration.ts';
 import { type PolicyRef, policyLabel } from '../domain/run.ts';
 import { initializeSeries } from './metrics.ts';
+import { PermitBatches, type SendBatch } from './permit-batches.ts';
 
 export interface GovernorLimits {
   /** What the cluster's governor enforces across every policy. */
@@ -83,15 +85,16 @@ function governorsFor(scope: GovernorScope, deps: GovernorLimits): Governor[] {
   ];
 }
 
-const startOptions = (governor: Governor, taskQueue: string) => ({
-  workflowId: governor.id,
+const startOptions = (governorId: string, taskQueue: string) => ({
+  workflowId: governorId,
   taskQueue,
   args: [] as [],
   workflowIdConflictPolicy: 'USE_EXISTING' as const,
-  staticSummary: `KubeMedic safety governor ${governor.id}`,
+  staticSummary: `KubeMedic safety governor ${governorId}`,
 });
 
 export function createGovernorActivities(deps: GovernorLimits) {
+  const batches = new PermitBatches();
   return {
     /**
      * Runs recorded before `permits-by-update`: makes sure the governors run (start with
@@ -102,37 +105,38 @@ export function createGovernorActivities(deps: GovernorLimits) {
       initializeSeries(policyLabel(scope.policy), scope.action ?? 'unknown');
       const { client, info } = Context.current();
       const governors = governorsFor(scope, deps);
-      for (const governor of governors)
-        await client.workflow.start('governor', startOptions(governor, info.taskQueue));
+      for (const { id } of governors)
+        await client.workflow.start('governor', startOptions(id, info.taskQueue));
       return governors;
     },
 
     /**
      * Asks the governors in order by update-with-start (a governor not running yet is started),
-     * one round trip each. The update ID is the run's, so a retried attempt is answered, not
-     * counted again; a governor that continued-as-new in between knows the run as a holder.
+     * one round trip each, batched with this worker's other asks (permit-batches.ts). A retried
+     * attempt asks again and is answered, not counted again: the governor knows the run as a
+     * holder, or as queued.
      */
     async requestPermits(input: PermitsInput): Promise<PermitProgress> {
       initializeSeries(policyLabel(input.scope.policy), input.scope.action ?? 'unknown');
       const { client, info } = Context.current();
       const governors = input.governors ?? governorsFor(input.scope, deps);
-      const granted: string[] = [];
-      for (const governor of governors) {
-        const reply = await client.workflow.executeUpdateWithStart(askPermitUpdate, {
-          updateId: `permit/${input.workflowId}/${input.runId}`,
-          args: [
-            {
-              workflowId: input.workflowId,
-              runId: input.runId,
-              targetKey: input.targetKey,
-              limits: governor.limits,
-            },
-          ],
+      const send: SendBatch = (governorId, requests) =>
+        client.workflow.executeUpdateWithStart(askPermitsUpdate, {
+          updateId: `permits/${randomUUID()}`,
+          args: [requests],
           startWorkflowOperation: new WithStartWorkflowOperation(
             'governor',
-            startOptions(governor, info.taskQueue),
+            startOptions(governorId, info.taskQueue),
           ),
         });
+      const granted: string[] = [];
+      for (const governor of governors) {
+        const { workflowId, runId, targetKey } = input;
+        const reply = await batches.ask(
+          governor.id,
+          { workflowId, runId, targetKey, limits: governor.limits },
+          send,
+        );
         if (reply === 'queued') return { governors, granted, queued: governor.id };
         if (!reply.granted) return { governors, granted, refused: reply };
         granted.push(governor.id);

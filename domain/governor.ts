@@ -66,11 +66,12 @@ export interface StormReport {
 
 export const requestPermitSignal = defineSignal<[PermitRequest]>('requestPermit');
 /**
- * The cheaper way to ask (runs since `permits-by-update`): an update sent by the run's
- * requestPermits activity, answered in the governor's same workflow task when the request can be
- * decided at once; `queued` when it must wait, and then the answer comes as `permitSignal`.
+ * The cheaper way to ask (runs since `permits-by-update`): an update sent by the workers'
+ * requestPermits activities, several requests at once (activities/permit-batches.ts), each
+ * answered in the governor's same workflow task when it can be decided at once; `queued` when it
+ * must wait, and then its answer comes as `permitSignal`.
  */
-export const askPermitUpdate = defineUpdate<PermitAnswer | 'queued', [PermitRequest]>('askPermit');
+export const askPermitsUpdate = defineUpdate<(PermitAnswer | 'queued')[], [PermitRequest[]]>('askPermits');
 /** `unused`: the run never acted (a later governor refused it), so the grant is given back. */
 export const releasePermitSignal = defineSignal<[{ workflowId: string; unused?: boolean }]>('releasePermit');
 export const pauseSignal = defineSignal<[{ by?: string; reason?: string }]>('pause');

@@ -32,7 +32,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
-  askPermitUpdate,
+  askPermitsUpdate,
   type GovernorState,
   requestPermitSignal,
   releasePermitSignal,
@@ -75,10 +75,11 @@ export async function governor(
   let decisions = 0;
 
   setHandler(requestPermitSignal, (request) => ledger.request(request));
-  setHandler(askPermitUpdate, (request) => {
-    const reply = ledger.answerNow(request, workflowTime());
-    if (reply !== 'queued') decisions += 1;
-    return reply;
+  setHandler(askPermitsUpdate, (requests) => {
+    // Every ask counts toward continue-as-new, so the updates in one run stay far below
+    // Temporal's limit of updates per workflow run (2,000).
+    decisions += requests.length;
+    return requests.map((request) => ledger.answerNow(request, workflowTime()));
   });
   setHandler(releasePermitSignal, ({ workflowId, unused }) => ledger.release(workflowId, unused === true));
   setHandler(pauseSignal, ({ by, reason }) => ledger.pause(by ?? 'unknown', reason ?? ''));

@@ -12,8 +12,12 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PermitProgress, PermitsInput } from '../activities/governors.ts';
+import type { GovernorScope, PermitProgress, PermitsInput } from '../activities/governors.ts';
+import { policyLabel } from '../domain/run.ts';
 import {
+  globalGovernorId,
+  namespaceGovernorId,
+  policyGovernorId,
   type Governor,
   leaseCheckSignal,
   type PermitAnswer,
@@ -27,8 +31,11 @@ export class Permits {
   private readonly held: string[] = [];
   /** A governor asked whose answer has not come: the run may be cancelled while it waits there. */
   private waitingOn: string | undefined;
-  /** Asked by update: the governors are released at once, not one workflow task each. */
-  private byUpdate = false;
+  /**
+   * Asked by update: every governor the run asked (or, while its first ask has not answered, may
+   * have asked), released at once at the end.
+   */
+  private asked: string[] | undefined;
 
   constructor() {
     setHandler(permitSignal, (answer) => void this.answers.set(answer.governor, answer));
@@ -62,17 +69,17 @@ export class Permits {
     ask: (input: PermitsInput) => Promise<PermitProgress>,
     input: Omit<PermitsInput, 'workflowId' | 'runId' | 'governors'>,
   ): Promise<PermitAnswer | undefined> {
-    this.byUpdate = true;
+    this.asked = everyGovernorOf(input.scope);
     const { workflowId, runId } = workflowInfo();
     let governors: Governor[] | undefined;
     for (;;) {
       const progress = await ask({ ...input, workflowId, runId, governors });
-      this.held.push(...progress.granted);
+      // The first ask names every governor of the scope; a later one only those still to ask.
+      if (governors === undefined) this.asked = progress.governors.map((g) => g.id);
       if (progress.refused) return progress.refused;
       if (progress.queued === undefined) return undefined;
       const answer = await this.answerOf(progress.queued);
       if (!answer.granted) return answer;
-      this.held.push(progress.queued);
       governors = progress.governors.slice(progress.governors.findIndex((g) => g.id === progress.queued) + 1);
       if (governors.length === 0) return undefined;
     }
@@ -93,13 +100,27 @@ export class Permits {
    */
   async releaseAll(unused: boolean): Promise<void> {
     const workflowId = workflowInfo().workflowId;
+    const release = (id: string) =>
+      getExternalWorkflowHandle(id).signal(releasePermitSignal, { workflowId, unused });
+    if (this.asked !== undefined) {
+      // Not awaited: Temporal delivers a signal once its command is recorded, even after the run
+      // has closed, so the run goes on at once. A governor holding nothing for the run ignores
+      // it; one that does not exist (no per-namespace limit) fails it, which changes nothing.
+      for (const id of this.asked.splice(0)) void release(id).catch(() => undefined);
+      return;
+    }
     const withdrawn =
       this.waitingOn !== undefined && patched('withdraw-queued-requests') ? [this.waitingOn] : [];
     this.waitingOn = undefined;
-    const release = (id: string) =>
-      getExternalWorkflowHandle(id).signal(releasePermitSignal, { workflowId, unused });
-    const governors = [...this.held.splice(0), ...withdrawn];
-    if (this.byUpdate) await Promise.all(governors.map(release));
-    else for (const id of governors) await release(id);
+    for (const id of [...this.held.splice(0), ...withdrawn]) await release(id);
   }
+}
+
+/** Every governor a run of this scope may ask: its policy's, its namespace's (if one is limited), the cluster's. */
+function everyGovernorOf(scope: GovernorScope): string[] {
+  return [
+    policyGovernorId(scope.cluster, policyLabel(scope.policy)),
+    ...(scope.namespace !== undefined ? [namespaceGovernorId(scope.cluster, scope.namespace)] : []),
+    globalGovernorId(scope.cluster),
+  ];
 }
