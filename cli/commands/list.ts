@@ -17,13 +17,14 @@ export const list: Command = {
   name: 'list',
   summary: 'list remediation runs (or `list policies`)',
   usage:
-    'list [policies] [--policy NS/NAME] [--namespace NS] [--phase PHASE] [--running] [--limit N] [--watch]',
+    'list [policies] [--policy NS/NAME] [--namespace NS] [--phase PHASE] [--running] [--all-clusters] [--limit N] [--watch]',
   help: [
     'Runs of this cluster (--cluster), newest first, from Temporal visibility.',
     '  --policy NS/NAME  only runs of this policy (a ClusterRemediationPolicy: NAME)',
     '  --namespace, -n   only runs whose target is in this Kubernetes namespace',
     '  --phase PHASE     only runs in this phase or with this outcome (AwaitingApproval, Succeeded, Skipped...)',
     '  --running         only runs that have not ended (cooling down counts as running)',
+    '  --all-clusters, -A  runs of every cluster sharing the Temporal namespace, with a CLUSTER column',
     '  --limit N         at most N runs (default 50)',
     '  --watch, -w       after the table, print each run that starts or changes, until Ctrl-C',
     '`list policies` lists RemediationPolicies and ClusterRemediationPolicies with their last outcome.',
@@ -33,6 +34,7 @@ export const list: Command = {
     namespace: { type: 'string', short: 'n' },
     phase: { type: 'string' },
     running: { type: 'boolean' },
+    'all-clusters': { type: 'boolean', short: 'A' },
     limit: { type: 'string' },
     ...watchOption,
   },
@@ -49,19 +51,22 @@ export const list: Command = {
     const limit = Number(flag(values, 'limit') ?? 50);
     if (!Number.isInteger(limit) || limit < 1) throw usageError('--limit takes a positive whole number');
     const read = () => readRuns(context, values, limit);
+    const table = (runs: RunRow[]) => runTable(context.out, runs, values['all-clusters'] === true);
     if (values.watch !== true) {
       const runs = await read();
       context.out.result(runs, () =>
-        context.out.line(runs.length === 0 ? noRuns(context) : runTable(context.out, runs)),
+        context.out.line(runs.length === 0 ? noRuns(context, values) : table(runs)),
       );
       return;
     }
-    await watchRuns(context, read);
+    await watchRuns(context, values, read, table);
   },
 };
 
-const noRuns = (context: Context) =>
-  `no runs in cluster ${context.flags.cluster} match (another cluster's runs: --cluster NAME)`;
+const noRuns = (context: Context, values: Record<string, unknown>) =>
+  values['all-clusters'] === true
+    ? 'no runs in any cluster match'
+    : `no runs in cluster ${context.flags.cluster} match (another cluster's runs: --cluster NAME, every cluster's: --all-clusters)`;
 
 async function readRuns(context: Context, values: Record<string, unknown>, limit: number): Promise<RunRow[]> {
   const client = await context.temporal();
@@ -73,11 +78,15 @@ async function readRuns(context: Context, values: Record<string, unknown>, limit
   return runs;
 }
 
-const runTable = (out: Output, runs: RunRow[]) =>
+/** With every cluster's runs, the CLUSTER column comes first: it is what tells them apart. */
+const clusterColumn: [string, (r: RunRow) => string] = ['CLUSTER', (r) => r.cluster ?? ''];
+
+const runTable = (out: Output, runs: RunRow[], allClusters: boolean) =>
   columns(
     out,
     runs,
     [
+      ...(allClusters ? [clusterColumn] : []),
       ['ID', (r) => r.workflowId],
       ['PHASE', (r) => r.phase ?? ''],
       [
@@ -99,7 +108,12 @@ const runTable = (out: Output, runs: RunRow[]) =>
  * `list --watch`: the table, then one line for each run that appears or changes, as `kubectl get
  * -w` prints (aligned with the first table); with -o json|yaml, one document per run and change.
  */
-async function watchRuns(context: Context, read: () => Promise<RunRow[]>): Promise<void> {
+async function watchRuns(
+  context: Context,
+  values: Record<string, unknown>,
+  read: () => Promise<RunRow[]>,
+  runTable: (runs: RunRow[]) => string,
+): Promise<void> {
   const printed = new Map<string, string>();
   let first: RunRow[] | undefined;
   await watch(async () => {
@@ -111,9 +125,9 @@ async function watchRuns(context: Context, read: () => Promise<RunRow[]>): Promi
       for (const r of changed.reverse()) context.out.result(r, () => undefined);
     } else if (first === undefined) {
       first = runs;
-      context.out.line(runs.length === 0 ? `${noRuns(context)}; watching` : runTable(context.out, runs));
+      context.out.line(runs.length === 0 ? `${noRuns(context, values)}; watching` : runTable(runs));
     } else {
-      const lines = runTable(context.out, [...first, ...changed.reverse()]).split('\n');
+      const lines = runTable([...first, ...changed.reverse()]).split('\n');
       for (const line of lines.slice(1 + first.length)) context.out.line(line);
     }
     return false;
@@ -137,10 +151,8 @@ export interface RunRow {
 
 /** A visibility query; values are quoted, so a filter cannot change the query's shape. */
 export function runsQuery(cluster: string, values: Record<string, unknown>): string {
-  const clauses = [
-    `WorkflowType = '${remediationWorkflowType}'`,
-    `${searchAttributes.cluster.name} = ${quoted(cluster)}`,
-  ];
+  const clauses = [`WorkflowType = '${remediationWorkflowType}'`];
+  if (values['all-clusters'] !== true) clauses.push(`${searchAttributes.cluster.name} = ${quoted(cluster)}`);
   const filters = [
     [searchAttributes.policy.name, flag(values, 'policy')],
     [searchAttributes.namespace.name, flag(values, 'namespace')],

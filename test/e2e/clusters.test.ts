@@ -6,7 +6,8 @@
  *
  * Proves: a trigger in cluster A starts a run that acts on A only (B's Deployment keeps its
  * resourceVersion and spec, and B has no run); each cluster's runs are on its own task queue
- * and under its own workflow IDs, and `kubemedic list --cluster` tells them apart; and while
+ * and under its own workflow IDs, and `kubemedic list` tells them apart (`--cluster` lists one
+ * cluster's, `--all-clusters` both with a CLUSTER column); and while
  * A's governor is paused (a RemediationPause in A, made by `kubemedic pause`) and a storm in A
  * is refused, B's run gets its permit and succeeds.
  *
@@ -296,6 +297,16 @@ describe('two clusters, one Temporal', () => {
         ),
       );
       assert.equal(listedA.length, 1 + storm.length);
+      // And `kubemedic list --all-clusters` shows both, each row under its CLUSTER
+      const everyCluster = await kubemedic(['list', '--all-clusters', '-n', namespace.name]);
+      assert.equal(everyCluster.code, 0, everyCluster.stderr);
+      const [header = '', ...rows] = everyCluster.stdout.trim().split('\n');
+      assert.match(header, /^CLUSTER\s+ID\s+PHASE/);
+      const cells = rows.map((row) => row.split(/\s+/));
+      assert.deepEqual(new Set(cells.map(([cluster]) => cluster)), new Set([a.cluster, b.cluster]));
+      for (const [cluster, id] of cells)
+        assert.ok(id?.startsWith(`remediation/${cluster}/`), `${id} under ${cluster}`);
+      assert.equal(rows.length, 2 + storm.length);
     } finally {
       // The storm's runs would hold their IDs for the cooldown: they end with the test.
       await Promise.allSettled(stormRuns.map((run) => run.terminate('test done')));

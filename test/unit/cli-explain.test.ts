@@ -95,4 +95,11 @@ describe('list', () => {
         "AND KubeMedicPhase = 'Skipped' AND ExecutionStatus = 'Running'",
     );
   });
+
+  it('drops only the cluster filter for --all-clusters', () => {
+    assert.equal(
+      runsQuery('prod', { 'all-clusters': true, namespace: 'shop' }),
+      "WorkflowType = 'remediation' AND KubeMedicNamespace = 'shop'",
+    );
+  });
 });
