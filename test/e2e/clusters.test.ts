@@ -5,7 +5,8 @@
  * cluster. The same namespace, Deployment and policy names exist in both.
  *
  * Proves: a trigger in cluster A starts a run that acts on A only (B's Deployment keeps its
- * resourceVersion and spec, and B has no run); each cluster's runs are on its own task queue
+ * resourceVersion and spec, B has no run, and B's API server refuses A's worker token); each
+ * cluster's runs are on its own task queue
  * and under its own workflow IDs, and `kubemedic list` tells them apart (`--cluster` lists one
  * cluster's, `--all-clusters` both with a CLUSTER column); and while
  * A's governor is paused (a RemediationPause in A, made by `kubemedic pause`) and a storm in A
@@ -15,16 +16,18 @@
  * series (`cluster="…"`), as it would against a Prometheus or Thanos that holds several.
  * The second cluster runs no scheduler: the Pods name their node, in both clusters alike.
  */
-import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { clusters, type KubernetesCluster } from '../../devstack/clusters.ts';
+import { chartIdentities } from '../../devstack/chart.ts';
+import { apiserverUrlOf, clusters, type KubernetesCluster } from '../../devstack/clusters.ts';
 import { loadKubeconfig } from '../../devstack/environment.ts';
 import { fakeNodeNames } from '../../devstack/fake-nodes.ts';
 import { remoteWrite } from '../../devstack/remote-write.ts';
 import { taskQueueFor } from '../../domain/config/names.ts';
 import { globalGovernorId, governorStatusQuery } from '../../domain/governor.ts';
+import { failedWith } from '../../domain/kube/errors.ts';
 import { statusQuery } from '../../domain/messages.ts';
 import { remediationWorkflowId, type RemediationResult } from '../../domain/run.ts';
 import type { RunRow } from '../../cli/commands/list.ts';
@@ -185,6 +188,24 @@ describe('two clusters, one Temporal', () => {
       assert.deepEqual(bAfter.spec, bBefore.spec);
       assert.equal(bAfter.spec?.replicas, 2);
       await assert.rejects(webRun(b).describe(), WorkflowNotFoundError);
+
+      t.diagnostic('And A’s worker cannot act on B at all: B’s API server refuses its token (401)');
+      const workerOfA = (await chartIdentities(clusters.a)).worker;
+      const [clusterOfA, userOfA] = [workerOfA.getCurrentCluster(), workerOfA.getCurrentUser()];
+      assert.ok(clusterOfA && userOfA);
+      const aTokenOnB = new KubeConfig();
+      aTokenOnB.loadFromOptions({
+        clusters: [{ ...clusterOfA, server: apiserverUrlOf(clusters.b) }],
+        users: [userOfA],
+        contexts: [{ name: 'a-on-b', cluster: clusterOfA.name, user: userOfA.name }],
+        currentContext: 'a-on-b',
+      });
+      await assert.rejects(
+        aTokenOnB
+          .makeApiClient(AppsV1Api)
+          .readNamespacedDeployment({ namespace: namespace.name, name: 'web' }),
+        (error) => failedWith(error, 401),
+      );
 
       t.diagnostic('And `kubemedic list --cluster` lists each cluster’s runs only');
       const listedA = await listRuns(a);
