@@ -6,11 +6,10 @@
  *
  * Proves: a trigger in cluster A starts a run that acts on A only (B's Deployment keeps its
  * resourceVersion and spec, B has no run, and B's API server refuses A's worker token); each
- * cluster's runs are on its own task queue
- * and under its own workflow IDs, and `kubemedic list` tells them apart (`--cluster` lists one
- * cluster's, `--all-clusters` both with a CLUSTER column); and while
- * A's governor is paused (a RemediationPause in A, made by `kubemedic pause`) and a storm in A
- * is refused, B's run gets its permit and succeeds.
+ * cluster's runs are on its own task queue and under its own workflow IDs, and `kubemedic list`
+ * tells them apart (`--cluster` lists one cluster's, `--all-clusters` both, with a CLUSTER
+ * column); and while A's governor is paused (a RemediationPause in A, made by `kubemedic pause`)
+ * and a storm in A is refused, B's run gets its permit and succeeds.
  *
  * Both clusters share the stack's one Prometheus, so a policy's query names its cluster's
  * series (`cluster="…"`), as it would against a Prometheus or Thanos that holds several.
