@@ -233,20 +233,29 @@ function printTable(r: typeof report): void {
     );
 }
 
-/** The figures measured on each Temporal server, one row per figure, one column per server. */
+/**
+ * The figures measured on each Temporal server, one row per figure, one column per server; each
+ * cell is the figure and, in brackets, its baseline on that same server.
+ */
 function printSideBySide(all: Figure[]): void {
   const [dev, production] = temporalServers.map((server) => all.filter((f) => f.temporal === server.label));
   if (!dev?.length || !production?.length) return;
+  const cell = (f: Figure | undefined) =>
+    f === undefined
+      ? '—'
+      : `${number(f.value, ` ${f.unit}`)}${f.baseline ? ` (${number(f.baseline.value, ` ${f.unit}`)})` : ''}`;
   const rows = dev.map((f) => {
     const other = production.find((p) => p.id === f.id && p.what === f.what);
     return [
       f.id,
       f.what,
-      number(f.value, ` ${f.unit}`),
-      number(other?.value, ` ${f.unit}`),
+      cell(f),
+      cell(other),
       other && f.value !== 0 ? `${(other.value / f.value).toFixed(2)}×` : '—',
     ];
   });
-  console.log('\nTemporal servers side by side (ratio: production-shaped / dev server)\n');
+  console.log(
+    '\nTemporal servers side by side: figure (its baseline on that server); ratio = production-shaped / dev\n',
+  );
   printRows(['id', 'figure', ...temporalServers.map((server) => server.label), 'ratio'], rows);
 }
