@@ -6,7 +6,7 @@
  * read from the history, through the workflow's own types (run-events.ts). Pure: it reads
  * decoded events (see history.ts).
  */
-import { permitSignal } from '../domain/governor.ts';
+import { type PermitAnswer, permitSignal } from '../domain/governor.ts';
 import { approveSignal, cancelSignal, rejectSignal } from '../domain/messages.ts';
 import type {
   ApprovalDecision,
@@ -130,13 +130,7 @@ export function explain(events: RunEvent[]): Explanation {
     const who = `${message.by ?? 'unknown'}${message.reason ? ` (${message.reason})` : ''}`;
     const answer = signalArgument(event, permitSignal);
     if (answer) {
-      add(
-        event,
-        'permit',
-        answer.granted
-          ? `permit granted by ${answer.governor}: ${answer.reason}`
-          : `permit REFUSED by ${answer.governor}: ${answer.code}: ${answer.reason}`,
-      );
+      add(event, 'permit', permitText(answer));
     } else if (event.name === cancelSignal.name) {
       add(event, 'cancel', `cancel requested by ${who}: whatever was changed is rolled back`);
     } else if (event.name === approveSignal.name || event.name === rejectSignal.name) {
@@ -180,6 +174,13 @@ export function explain(events: RunEvent[]): Explanation {
           'permit',
           `asking the safety governors for a permit: ${governors.map((g) => g.id).join(', ')}`,
         ),
+      // Answers that came at once; a queued request's answer follows as a permit signal.
+      requestPermits: ({ granted, refused, queued }) => {
+        if (granted.length > 0) add(event, 'permit', `permit granted by ${granted.join(', ')}`);
+        if (refused) add(event, 'permit', permitText(refused));
+        if (queued)
+          add(event, 'permit', `waiting in ${queued}'s queue for a permit (its limits are reached)`);
+      },
       backupTarget: (backup) =>
         add(
           event,
@@ -203,6 +204,12 @@ export function explain(events: RunEvent[]): Explanation {
       revertPartly: undone('revert'),
     };
   }
+}
+
+function permitText(answer: PermitAnswer): string {
+  return answer.granted
+    ? `permit granted by ${answer.governor}: ${answer.reason}`
+    : `permit REFUSED by ${answer.governor}: ${answer.code}: ${answer.reason}`;
 }
 
 function decided(decision: ApprovalDecision): string {

@@ -37,12 +37,22 @@ describe('explain', () => {
       'in the order it happened',
     );
     assert.match(timeline.join('\n'), /backup: backed up Deployment .*\(sha256 [0-9a-f]{64}\)/);
+    // Asked by update: both governors' grants are in the requestPermits activity's result.
+    assert.match(
+      timeline.join('\n'),
+      /permit: permit granted by governor\/.*\/policy\/.*, governor\/.*\/cluster/,
+    );
     assert.equal(explained('scale-succeeded').outcome, 'Succeeded');
   });
 
   it('tells who approved, through which message', () => {
     assert.match(
       steps('approved-by-update').join('\n'),
+      /approval: approved by alice via Temporal update \(unauthenticated\): looks right/,
+    );
+    // Runs recorded before decisions named their channel say only the message kind.
+    assert.match(
+      steps('pre-permits-by-update-approved-by-update').join('\n'),
       /approval: approved by alice via update: looks right/,
     );
   });
