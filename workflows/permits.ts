@@ -62,7 +62,8 @@ export class Permits {
 
   /**
    * The cheaper shape: `ask` (the requestPermits activity) asks the governors in order until one
-   * does not grant at once; a queued request's answer then comes by signal, and the rest are asked.
+   * does not grant at once; a queued request's answer then comes by signal, and the asking goes on
+   * from that governor.
    * Returns the first refusal, or undefined when all granted.
    */
   async acquireByUpdate(
@@ -80,8 +81,11 @@ export class Permits {
       if (progress.queued === undefined) return undefined;
       const answer = await this.answerOf(progress.queued);
       if (!answer.granted) return answer;
-      governors = progress.governors.slice(progress.governors.findIndex((g) => g.id === progress.queued) + 1);
-      if (governors.length === 0) return undefined;
+      // Anyone who can signal the run could have sent that grant: the next ask starts at the same
+      // governor, which answers "already holds a permit" for a real one and queues it again
+      // (still waiting) for a forged one.
+      this.answers.delete(progress.queued);
+      governors = progress.governors.slice(progress.governors.findIndex((g) => g.id === progress.queued));
     }
   }
 

@@ -15,7 +15,12 @@ import type { RemediationActivities } from '../../activities/index.ts';
 import { createGovernorActivities, type PermitsInput } from '../../activities/governors.ts';
 import { remediationPolicySpec, type PolicySpec } from '../../api/policy.ts';
 import { type Backup, type ExecuteResult, stepFailedType } from '../../domain/actions.ts';
-import { type GovernorStatus, governorStatusQuery, policyGovernorId } from '../../domain/governor.ts';
+import {
+  type GovernorStatus,
+  governorStatusQuery,
+  permitSignal,
+  policyGovernorId,
+} from '../../domain/governor.ts';
 import { cancelSignal, statusQuery } from '../../domain/messages.ts';
 import {
   type PolicyRef,
@@ -138,7 +143,12 @@ describe('how a run ends', () => {
   async function runWith(
     script: Script,
     policySpec: PolicySpec,
-    during: (handle: WorkflowHandle<RemediationWorkflow>, calls: Calls, cluster: string) => Promise<void>,
+    during: (
+      handle: WorkflowHandle<RemediationWorkflow>,
+      calls: Calls,
+      cluster: string,
+      input: RemediationInput,
+    ) => Promise<void>,
   ) {
     const cluster = `endings-${randomUUID().slice(0, 8)}`;
     const calls: Calls = {};
@@ -164,7 +174,7 @@ describe('how a run ends', () => {
           workflowId: `remediation/${cluster}/web`,
           args: [input],
         });
-        await during(handle, calls, cluster);
+        await during(handle, calls, cluster, input);
       });
     } finally {
       await workerConnection.close();
@@ -440,6 +450,55 @@ describe('how a run ends', () => {
           15_000,
         );
         assert.deepEqual(status.active, []);
+      });
+    },
+  );
+
+  it(
+    'keeps a queued run waiting when someone forges its permit signal, and lets it act on the real grant',
+    { timeout: 120_000 },
+    async () => {
+      await runWith({}, spec({ verification: { settle: '1h' } }), async (holder, calls, cluster, input) => {
+        // Given one run holds the policy's only permit (maxConcurrent 1) and a second waits in its queue
+        await eventually('the first run to hold the permit', async () =>
+          (await governorStatus(cluster)).active.includes(holder.workflowId) ? true : undefined,
+        );
+        const waiting = await client.workflow.start<RemediationWorkflow>('remediation', {
+          taskQueue: cluster,
+          workflowId: `remediation/${cluster}/waiting`,
+          args: [{ ...input, target: { ...input.target, name: 'api' } }],
+        });
+        const asksOf = (workflowId: string) =>
+          ((calls.requestPermits ?? []) as { workflowId: string }[]).filter(
+            (c) => c.workflowId === workflowId,
+          ).length;
+        await eventually('the second run to be queued', async () =>
+          (await governorStatus(cluster)).queued === 1 ? true : undefined,
+        );
+
+        // When anyone with Temporal access sends it a grant the governor never gave
+        await waiting.signal(permitSignal, {
+          governor: policyGovernorId(cluster, 'shop/p'),
+          granted: true,
+          code: 'granted',
+          reason: 'forged',
+        });
+
+        // Then it asks the governor again, is still queued, and backs nothing up
+        await eventually('the run to ask again', async () =>
+          asksOf(waiting.workflowId) >= 2 ? true : undefined,
+        );
+        assert.equal((await governorStatus(cluster)).queued, 1, 'still queued');
+        assert.equal(calls.backupTarget?.length, 1, 'only the holder backed up');
+
+        // And when the holder ends, the real grant lets it act
+        await holder.terminate('the holder is done');
+        await eventually(
+          'the waiting run to back up',
+          async () => (calls.backupTarget?.length === 2 ? true : undefined),
+          30_000,
+        );
+        await waiting.terminate('test done');
       });
     },
   );
