@@ -60,7 +60,7 @@ import {
   unauthenticatedSignal,
   unauthenticatedUpdate,
 } from '../domain/run.ts';
-import { workflowTime } from './workflow-time.ts';
+import { waitFor, workflowTime } from './workflow-time.ts';
 
 const retry = {
   initialInterval: '1 second',
@@ -232,7 +232,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     // USE_EXISTING and people are told once per window, not once per cooldown.
     const until = needsAttentionUntil;
     await CancellationScope.nonCancellable(async () => {
-      await sleep(parseDuration(spec.cooldown));
+      await waitFor(parseDuration(spec.cooldown));
       if (until > workflowTime()) await sleep(until - workflowTime());
     });
   } else if (
@@ -245,7 +245,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     // policy are absorbed by USE_EXISTING instead of starting another remediation.
     status.phase = 'CoolingDown';
     upsertSearchAttributes([{ key: searchAttributes.phase, value: 'CoolingDown' }]);
-    await CancellationScope.nonCancellable(() => sleep(parseDuration(spec.cooldown)));
+    await CancellationScope.nonCancellable(() => waitFor(parseDuration(spec.cooldown)));
     setPhase(outcome);
   }
   await CancellationScope.nonCancellable(async () => reporting?.settled());
@@ -334,8 +334,8 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         'Verifying',
         `${step.executed.summary}; checking the conditions after a settle of ${spec.verification?.settle ?? '1m'}`,
       );
-      await sleep(parseDuration(spec.verification?.settle ?? '1m'));
-      step.verdict = await verifyOverWindow(readingWindow, readOnce, sleep);
+      await waitFor(parseDuration(spec.verification?.settle ?? '1m'));
+      step.verdict = await verifyOverWindow(readingWindow, readOnce, waitFor);
       if (step.verdict.healthy) {
         if (spec.revertAfter) await revertLater();
         return { outcome: 'Succeeded', reason: `${step.executed.summary}; verified: ${step.verdict.reason}` };
@@ -563,7 +563,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       'Reverting',
       `a temporary action: undoing it after ${after}${mode === 'Gradual' ? ` in ${steps} steps` : ''}`,
     );
-    await sleep(parseDuration(after));
+    await waitFor(parseDuration(after));
     const step = status.steps.at(-1)!;
     const action = spec.actions[step.index]!;
     for (let i = 1; mode === 'Gradual' && i < steps; i++) {
@@ -585,7 +585,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         return;
       }
       step.revertedTo = partly.written;
-      await sleep(parseDuration(interval));
+      await waitFor(parseDuration(interval));
     }
     await undoCurrentStep('revert', `the temporary action's ${after} are over`);
   }
